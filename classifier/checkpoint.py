@@ -1,0 +1,162 @@
+"""Weights files: safetensors tensors plus JSON metadata that describes the model fully.
+
+A file carries the architecture, class names, preprocessing constants, data set, test
+accuracy, training command and library versions, so `load()` rebuilds a working model from
+the file alone. Writes are atomic; nothing here ever unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from .model import MLP, MLPConfig
+
+FORMAT = "classifier-mlp"
+FORMAT_VERSION = 1
+META_KEY = "classifier"
+
+
+class CheckpointError(RuntimeError):
+    """A weights file is missing, corrupt, or does not describe a model this code can build."""
+
+
+@dataclass
+class Checkpoint:
+    model: MLP
+    meta: dict[str, Any]
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.meta["classes"])
+
+    @property
+    def normalization(self) -> dict[str, Any]:
+        return self.meta["preprocessing"]["normalization"]
+
+    @property
+    def dataset(self) -> str:
+        return self.meta["dataset"]
+
+
+def library_versions() -> dict[str, str]:
+    import safetensors
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "safetensors": safetensors.__version__}
+
+
+def build_meta(*, dataset: str, classes: list[str], model_config: MLPConfig,
+               normalization: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The metadata every weights file carries; `extra` adds training facts (accuracy, command...)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "dataset": dataset,
+        "classes": list(classes),
+        "model": model_config.to_dict(),
+        "preprocessing": {"image_size": 28, "normalization": dict(normalization),
+                          "ink": "light on dark, like MNIST" if dataset != "signs" else "greyscale photo"},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        **extra,
+    }
+
+
+def save(path: str | os.PathLike[str], model: torch.nn.Module, meta: dict[str, Any]) -> Path:
+    """Write weights + metadata atomically: a crash leaves either the old file or the new one."""
+    _check_meta(meta, source="metadata to save")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta, sort_keys=True)})
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _check_meta(meta: Any, source: str) -> None:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{source}: not a {FORMAT} weights file (no '{FORMAT}' metadata)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{source}: format version {meta.get('format_version')} is not supported "
+                              f"(this code reads version {FORMAT_VERSION})")
+    for key in ("dataset", "classes", "model", "preprocessing"):
+        if key not in meta:
+            raise CheckpointError(f"{source}: metadata lacks {key!r}")
+    n_classes = meta["model"].get("n_classes")
+    if n_classes != len(meta["classes"]):
+        raise CheckpointError(f"{source}: model has {n_classes} outputs but {len(meta['classes'])} class names")
+    norm = meta["preprocessing"].get("normalization", {})
+    if norm.get("kind") not in ("standardize", "per_image"):
+        raise CheckpointError(f"{source}: unknown normalization {norm!r}")
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Only the metadata of a weights file (cheap: reads the header)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such weights file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(META_KEY)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from e
+    if raw is None:
+        raise CheckpointError(f"{path}: safetensors file without '{META_KEY}' metadata")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: metadata is not valid JSON ({e})") from e
+    _check_meta(meta, source=str(path))
+    return meta
+
+
+def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
+         expect_dataset: str | None = None) -> Checkpoint:
+    """Rebuild the model a weights file describes, checking every tensor's name and shape."""
+    path = Path(path)
+    meta = read_meta(path)
+    if expect_dataset is not None and meta["dataset"] != expect_dataset:
+        raise CheckpointError(f"{path}: weights are for {meta['dataset']!r}, not {expect_dataset!r}")
+    try:
+        model = MLP(MLPConfig.from_dict(meta["model"]))
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: metadata describes an invalid model ({e})") from e
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: tensors unreadable ({e})") from e
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: tensors do not match the described model "
+                              f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
+    for name, t in tensors.items():
+        if t.shape != expected[name].shape or t.dtype != expected[name].dtype:
+            raise CheckpointError(f"{path}: tensor {name!r} is {tuple(t.shape)} {t.dtype}, the model needs "
+                                  f"{tuple(expected[name].shape)} {expected[name].dtype}")
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise CheckpointError(f"{path}: tensor {name!r} holds NaN or infinite values")
+    model.load_state_dict(tensors, strict=True)
+    model.eval()
+    return Checkpoint(model.to(device), meta)

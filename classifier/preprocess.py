@@ -1,0 +1,42 @@
+"""The single source of truth for how a 28x28 uint8 image becomes model input.
+
+Training (on whole batches, on the device) and the app (one image at a time) both call
+`normalize`, and the constants travel inside every weights file, so a model is always fed
+exactly what it was trained on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+IMAGE_SIZE = 28
+N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+
+# Mean and standard deviation of the training pixels scaled to [0, 1] (the usual published
+# figures; `tests/test_data.py` recomputes them from the real files).
+MNIST_STATS = {"kind": "standardize", "mean": 0.1307, "std": 0.3081}
+FASHION_STATS = {"kind": "standardize", "mean": 0.2860, "std": 0.3530}
+# Hand-sign photos vary in lighting far more than scanned digits, so each image is scaled to
+# zero mean and unit variance on its own: the model then never sees absolute brightness.
+PER_IMAGE = {"kind": "per_image"}
+
+_EPS = 1e-3
+
+
+def normalize(images: torch.Tensor, spec: dict[str, Any]) -> torch.Tensor:
+    """Turn images (N, 28, 28) as uint8 in 0..255 or float in [0, 1] into float (N, 784)."""
+    x = images.reshape(images.shape[0], -1)
+    if x.dtype == torch.uint8:
+        x = x.float().div_(255.0)
+    else:
+        x = x.float()
+    kind = spec.get("kind")
+    if kind == "standardize":
+        return (x - float(spec["mean"])) / float(spec["std"])
+    if kind == "per_image":
+        mean = x.mean(dim=1, keepdim=True)
+        std = x.std(dim=1, keepdim=True)
+        return (x - mean) / (std + _EPS)
+    raise ValueError(f"unknown normalization kind {kind!r} (expected 'standardize' or 'per_image')")

@@ -1,0 +1,239 @@
+"""The training loop shared by `train.py` and the app's Train tab.
+
+Whole data sets live on the training device as uint8; each batch is gathered, augmented and
+normalized there, so no DataLoader, worker process or per-sample Python runs. `Trainer.run()`
+is a generator of per-epoch metrics that stops cleanly between batches when asked.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from . import augment as aug
+from . import data as datamod
+from .model import MLP, MLPConfig
+from .preprocess import normalize
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "digits"
+    hidden: list[int] = field(default_factory=lambda: [1024, 1024])
+    activation: str | list[str] = "relu"
+    dropout: float = 0.2
+    batchnorm: bool = True
+    epochs: int = 40
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 0.05
+    optimizer: str = "adamw"        # "adamw" or "sgd" (with momentum)
+    momentum: float = 0.9
+    schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
+    augment: bool = True
+    label_smoothing: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    val_fraction: float | None = None
+    max_batches: int | None = None  # per epoch; for --dry-run
+
+    def model_config(self, n_classes: int) -> MLPConfig:
+        return MLPConfig(hidden=list(self.hidden), activation=self.activation, dropout=self.dropout,
+                         batchnorm=self.batchnorm, n_classes=n_classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Default recipe per data set: what `python train.py NAME` uses.
+RECIPES: dict[str, TrainConfig] = {
+    "digits": TrainConfig(dataset="digits"),
+    "fashion": TrainConfig(dataset="fashion"),
+    "signs": TrainConfig(dataset="signs", epochs=30),
+}
+
+
+def recipe(dataset: str, **overrides: Any) -> TrainConfig:
+    """The default recipe for a data set with some fields replaced (None values are ignored)."""
+    datamod.get_spec(dataset)
+    return replace(RECIPES[dataset], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but no CUDA device is available")
+    return dev
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    seconds: float
+    samples_per_sec: float
+    lr: float
+    stopped: bool = False
+
+    def summary(self) -> str:
+        return (f"epoch {self.epoch}/{self.epochs}  train loss {self.train_loss:.4f} acc {self.train_acc:.4f}  "
+                f"val loss {self.val_loss:.4f} acc {self.val_acc:.4f}  {self.seconds:.1f}s  "
+                f"{self.samples_per_sec:,.0f} samples/s" + ("  (stopped)" if self.stopped else ""))
+
+
+class Trainer:
+    """Trains one MLP on one data set. Create, then iterate `run()`."""
+
+    def __init__(self, config: TrainConfig, splits: datamod.Splits | None = None,
+                 data_dir: str | os.PathLike[str] | None = None,
+                 stop_event: threading.Event | None = None) -> None:
+        self.config = config
+        self.spec = datamod.get_spec(config.dataset)
+        self.device = resolve_device(config.device)
+        self.stop_event = stop_event or threading.Event()
+        if splits is None:
+            splits = datamod.load_splits(config.dataset, data_dir, config.val_fraction)
+        self.splits = splits
+        dev = self.device
+        self.train_x, self.train_y = splits.train_x.to(dev), splits.train_y.to(dev)
+        self.val_x, self.val_y = splits.val_x.to(dev), splits.val_y.to(dev)
+        torch.manual_seed(config.seed)
+        self.generator = torch.Generator(device=dev).manual_seed(config.seed)
+        self.model_config = config.model_config(len(self.spec.classes))
+        self.model = MLP(self.model_config).to(dev)
+        self.augment_config = aug.PRESETS[config.dataset] if config.augment else None
+        self.history: list[EpochMetrics] = []
+        n = len(self.train_x)
+        if n == 0:
+            raise ValueError("no training rows")
+        self.steps_per_epoch = math.ceil(n / config.batch_size)
+        if config.max_batches:
+            self.steps_per_epoch = min(self.steps_per_epoch, config.max_batches)
+        self.optimizer = self._make_optimizer()
+        self.scheduler = self._make_scheduler()
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        c = self.config
+        # No weight decay on biases and BatchNorm parameters.
+        decay = [p for p in self.model.parameters() if p.ndim >= 2]
+        no_decay = [p for p in self.model.parameters() if p.ndim < 2]
+        groups = [{"params": decay, "weight_decay": c.weight_decay},
+                  {"params": no_decay, "weight_decay": 0.0}]
+        if c.optimizer == "adamw":
+            return torch.optim.AdamW(groups, lr=c.lr)
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, nesterov=c.momentum > 0)
+        raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {c.optimizer!r}")
+
+    def _make_scheduler(self) -> torch.optim.lr_scheduler.LRScheduler | None:
+        c = self.config
+        total = c.epochs * self.steps_per_epoch
+        if c.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=c.lr, total_steps=total,
+                                                       pct_start=0.15)
+        if c.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
+        if c.schedule == "constant":
+            return None
+        raise ValueError(f"schedule must be 'onecycle', 'cosine' or 'constant', not {c.schedule!r}")
+
+    def _inputs(self, images: torch.Tensor, train: bool) -> torch.Tensor:
+        if train and self.augment_config is not None:
+            x = aug.augment(images.float().div_(255.0), self.augment_config, self.generator)
+        else:
+            x = images
+        return normalize(x, self.spec.normalization)
+
+    def stop(self) -> None:
+        """Ask the running loop to stop after the current batch."""
+        self.stop_event.set()
+
+    def run(self, on_batch: Callable[[int, int], None] | None = None) -> Iterator[EpochMetrics]:
+        """Train for the configured epochs, yielding metrics after each (and on a stop)."""
+        c = self.config
+        n = len(self.train_x)
+        for epoch in range(1, c.epochs + 1):
+            self.model.train()
+            start = time.perf_counter()
+            perm = torch.randperm(n, device=self.device, generator=self.generator)
+            loss_sum = torch.zeros((), device=self.device)
+            correct = torch.zeros((), device=self.device, dtype=torch.long)
+            seen = 0
+            stopped = False
+            for step in range(self.steps_per_epoch):
+                if self.stop_event.is_set():
+                    stopped = True
+                    break
+                idx = perm[step * c.batch_size:(step + 1) * c.batch_size]
+                x = self._inputs(self.train_x[idx], train=True)
+                y = self.train_y[idx]
+                logits = self.model(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                if self.scheduler is not None:
+                    self.scheduler.step()
+                loss_sum += loss.detach() * len(y)
+                correct += (logits.detach().argmax(1) == y).sum()
+                seen += len(y)
+                if on_batch is not None:
+                    on_batch(step + 1, self.steps_per_epoch)
+            train_seconds = time.perf_counter() - start
+            val_loss, val_acc, _ = self.evaluate(self.val_x, self.val_y)
+            m = EpochMetrics(
+                epoch=epoch, epochs=c.epochs,
+                train_loss=float(loss_sum) / max(seen, 1), train_acc=float(correct) / max(seen, 1),
+                val_loss=val_loss, val_acc=val_acc,
+                seconds=time.perf_counter() - start,
+                samples_per_sec=seen / train_seconds if train_seconds > 0 else 0.0,
+                lr=self.optimizer.param_groups[0]["lr"], stopped=stopped,
+            )
+            self.history.append(m)
+            yield m
+            if stopped:
+                return
+
+    @torch.inference_mode()
+    def evaluate(self, images: torch.Tensor, labels: torch.Tensor,
+                 batch_size: int = 8192) -> tuple[float, float, torch.Tensor]:
+        """Mean loss, accuracy and predicted class per row (on the CPU) of a labelled set."""
+        return evaluate(self.model, images, labels, self.spec.normalization, batch_size)
+
+    def test(self) -> tuple[float, float, torch.Tensor]:
+        return self.evaluate(self.splits.test_x, self.splits.test_y)
+
+
+@torch.inference_mode()
+def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+             normalization: dict[str, Any], batch_size: int = 8192) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy and predictions (CPU tensor) of `model` on uint8 images."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    loss_sum, correct, preds = 0.0, 0, []
+    for i in range(0, len(images), batch_size):
+        x = normalize(images[i:i + batch_size].to(device), normalization)
+        y = labels[i:i + batch_size].to(device)
+        logits = model(x)
+        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+        p = logits.argmax(1)
+        correct += int((p == y).sum())
+        preds.append(p.cpu())
+    model.train(was_training)
+    n = max(len(images), 1)
+    return loss_sum / n, correct / n, torch.cat(preds) if preds else torch.zeros(0, dtype=torch.long)
