@@ -66,7 +66,7 @@ class MLP(nn.Module):
         self.config = config
         layers: list[nn.Module] = []
         width = config.in_features
-        for size, act in zip(config.hidden, config.activations()):
+        for size, act in zip(config.hidden, config.activations(), strict=True):
             if size <= 0:
                 raise ValueError(f"hidden sizes must be positive, got {config.hidden}")
             layers.append(nn.Linear(width, size, bias=not config.batchnorm))
