@@ -1,0 +1,107 @@
+"""Shared fixtures: small data sets the tests write themselves, and the real data when present.
+
+Tests that need the real data sets take the `real_data_dir` fixture. Where the data is
+missing they skip with a reason, except when REQUIRE_REAL_DATA=1 (set by .ci/run): then a
+missing data set fails the run, so CI can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "datasets"
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool | None = None) -> Path:
+    """Write a uint8 array as an IDX file (gzipped when the name ends in .gz)."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    raw = header + array.tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if compress if compress is not None else path.suffix == ".gz":
+        with gzip.open(path, "wb") as f:
+            f.write(raw)
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+def write_sign_csv(path: Path, labels: np.ndarray, images: np.ndarray) -> Path:
+    header = ",".join(["label"] + [f"pixel{i}" for i in range(1, 785)])
+    rows = [",".join(map(str, [int(lbl)] + img.ravel().astype(int).tolist()))
+            for lbl, img in zip(labels, images, strict=True)]
+    text = (header + "\n" + "\n".join(rows) + "\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".gz":
+        with gzip.open(path, "wb") as f:
+            f.write(text)
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def synthetic_images(labels: np.ndarray, n_classes: int, seed: int = 0) -> np.ndarray:
+    """Easily separable 28x28 images: class k lights up its own horizontal band, plus noise."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 40, size=(len(labels), 28, 28)).astype(np.uint8)
+    band = 28 // n_classes
+    for i, k in enumerate(labels):
+        images[i, k * band:(k + 1) * band, 4:24] = 220
+    return images
+
+
+def make_mnist_dir(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int = 200,
+                   gz: bool = True, seed: int = 0) -> Path:
+    """A data directory with a small, learnable MNIST-layout data set."""
+    rng = np.random.default_rng(seed)
+    raw = root / folder / "raw"
+    ext = ".gz" if gz else ""
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, size=n).astype(np.uint8)
+        write_idx(raw / f"{split}-images-idx3-ubyte{ext}", synthetic_images(labels, 10, seed))
+        write_idx(raw / f"{split}-labels-idx1-ubyte{ext}", labels)
+    return root
+
+
+def make_signs_dir(root: Path, n_train: int = 240, n_test: int = 96, gz: bool = True, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    source_labels = np.array([v for v in range(25) if v != 9])
+    folder = root / "sign_mnist"
+    ext = ".csv.gz" if gz else ".csv"
+    for split, n in (("train", n_train), ("test", n_test)):
+        idx = rng.integers(0, 24, size=n)
+        write_sign_csv(folder / f"sign_mnist_{split}{ext}", source_labels[idx], synthetic_images(idx, 24, seed))
+    return root
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    make_mnist_dir(tmp_path)
+    make_mnist_dir(tmp_path, folder="FashionMNIST", seed=1)
+    make_signs_dir(tmp_path)
+    return tmp_path
+
+
+def _real_dir() -> Path | None:
+    for candidate in (os.environ.get("CLASSIFIER_REAL_DATA"), SHARED_DATA):
+        if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    path = _real_dir()
+    if path is None:
+        reason = f"real data sets not found (looked in $CLASSIFIER_REAL_DATA and {SHARED_DATA})"
+        if os.environ.get("REQUIRE_REAL_DATA") == "1":
+            pytest.fail(reason + "; REQUIRE_REAL_DATA=1 says they must be there")
+        pytest.skip(reason)
+    return path

@@ -1,0 +1,108 @@
+"""classifier.checkpoint: safetensors + metadata round trip, atomic writes, refusing bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from classifier import checkpoint, preprocess
+from classifier.model import MLP, MLPConfig
+
+
+def _model(hidden=(16, 8), n_classes=10) -> tuple[MLP, dict]:
+    torch.manual_seed(0)
+    cfg = MLPConfig(hidden=list(hidden), n_classes=n_classes)
+    model = MLP(cfg).eval()
+    meta = checkpoint.build_meta(dataset="digits", classes=[str(i) for i in range(n_classes)],
+                                 model_config=cfg, normalization=preprocess.MNIST_STATS, test_accuracy=0.5)
+    return model, meta
+
+
+def test_roundtrip_rebuilds_identical_model(tmp_path: Path) -> None:
+    model, meta = _model()
+    path = checkpoint.save(tmp_path / "m.safetensors", model, meta)
+    ckpt = checkpoint.load(path)
+    x = torch.randn(4, 784)
+    assert torch.equal(ckpt.model(x), model(x))
+    assert ckpt.classes == meta["classes"]
+    assert ckpt.normalization == preprocess.MNIST_STATS
+    assert ckpt.meta["versions"]["torch"] == torch.__version__
+    assert checkpoint.read_meta(path)["test_accuracy"] == 0.5
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]  # no temporary left behind
+
+
+def test_failed_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, meta = _model()
+    path = checkpoint.save(tmp_path / "m.safetensors", model, meta)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        Path(args[1]).write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint, "save_file", crash)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoint.save(path, _model(hidden=(4,))[0], meta)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_refuses_truncated_and_garbage(tmp_path: Path) -> None:
+    model, meta = _model()
+    path = checkpoint.save(tmp_path / "m.safetensors", model, meta)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(checkpoint.CheckpointError, match="m.safetensors"):
+        checkpoint.load(path)
+    path.write_bytes(b"\x80\x04garbage pickle-like bytes")
+    with pytest.raises(checkpoint.CheckpointError, match="not a readable safetensors file"):
+        checkpoint.load(path)
+
+
+def test_refuses_pickle_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    torch.save(_model()[0].state_dict(), path)
+    with pytest.raises(checkpoint.CheckpointError):
+        checkpoint.load(path)
+
+
+def test_refuses_mismatched_shapes(tmp_path: Path) -> None:
+    model, meta = _model(hidden=(16, 8))
+    meta["model"]["hidden"] = [32, 8]
+    path = tmp_path / "m.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path),
+              metadata={checkpoint.META_KEY: json.dumps(meta)})
+    with pytest.raises(checkpoint.CheckpointError, match="tensor 'net.0.weight' is \\(16, 784\\)"):
+        checkpoint.load(path)
+
+
+def test_refuses_missing_metadata_and_inconsistent_classes(tmp_path: Path) -> None:
+    model, meta = _model()
+    bare = tmp_path / "bare.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(bare))
+    with pytest.raises(checkpoint.CheckpointError, match="without 'classifier' metadata"):
+        checkpoint.load(bare)
+    meta["classes"] = meta["classes"][:5]
+    with pytest.raises(checkpoint.CheckpointError, match="10 outputs but 5 class names"):
+        checkpoint.save(tmp_path / "x.safetensors", model, meta)
+
+
+def test_refuses_nan_weights_and_wrong_dataset(tmp_path: Path) -> None:
+    model, meta = _model()
+    path = checkpoint.save(tmp_path / "m.safetensors", model, meta)
+    with pytest.raises(checkpoint.CheckpointError, match="for 'digits', not 'signs'"):
+        checkpoint.load(path, expect_dataset="signs")
+    with torch.no_grad():
+        model.net[0].weight[0, 0] = float("nan")
+    checkpoint.save(path, model, meta)
+    with pytest.raises(checkpoint.CheckpointError, match="NaN"):
+        checkpoint.load(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(checkpoint.CheckpointError, match="no such weights file"):
+        checkpoint.load(tmp_path / "nope.safetensors")

@@ -1,0 +1,37 @@
+"""classifier.model: MLP construction from configs and presets."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from classifier.model import MLP, PRESETS, MLPConfig
+
+
+def test_tutorial_preset_is_the_classic_net() -> None:
+    model = MLP(PRESETS["tutorial"])
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(784, 128), (128, 64), (64, 10)]
+    acts = [type(m) for m in model.net if isinstance(m, (nn.ReLU, nn.Tanh))]
+    assert acts == [nn.ReLU, nn.Tanh]
+
+
+def test_forward_shapes_and_flops() -> None:
+    model = MLP(MLPConfig(hidden=[32, 16], n_classes=24, dropout=0.1))
+    out = model(torch.zeros(5, 28, 28))
+    assert out.shape == (5, 24)
+    assert model.flops_per_sample() == 2 * (784 * 32 + 32 * 16 + 16 * 24)
+
+
+def test_config_roundtrip() -> None:
+    cfg = MLPConfig(hidden=[8], activation=["gelu"], dropout=0.3, batchnorm=False, n_classes=3)
+    assert MLPConfig.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("cfg", [MLPConfig(hidden=[8], activation="swish"),
+                                 MLPConfig(hidden=[8, 8], activation=["relu"]),
+                                 MLPConfig(hidden=[0])])
+def test_invalid_configs_refused(cfg: MLPConfig) -> None:
+    with pytest.raises(ValueError):
+        MLP(cfg)
