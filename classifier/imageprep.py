@@ -153,11 +153,11 @@ def _even_strokes(work: np.ndarray) -> np.ndarray:
     """Thicken hairlines and thin out fat brush strokes towards MNIST's stroke width."""
     target = DIGIT_STROKE * _WORK / DIGIT_BOX
     width = stroke_width(work)
-    if 0 < width < 0.75 * target:
-        k = int(round(target - width)) | 1
+    if 0 < width < 0.8 * target:
+        k = int(round(target - width)) + 1 | 1
         return _rank_filter(work, k, grow=True)
-    if width > 1.6 * target:
-        k = int(round(width - 1.3 * target)) | 1
+    if width > 1.25 * target:
+        k = int(round(width - target)) + 1 | 1
         thinner = _rank_filter(work, k, grow=False)
         if (thinner > 0.5).sum() >= 0.3 * (work > 0.5).sum():
             return thinner
