@@ -1,0 +1,296 @@
+"""The launched app through gradio_client: every endpoint, bad input, concurrency, training."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.utils import Status
+from PIL import Image, ImageDraw
+
+from tests.conftest import ROOT, _real_dir, make_mnist_dir, make_signs_dir
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start `python demo.py` on a free port and wait until it answers."""
+    port = free_port()
+    env = {**os.environ, "CLASSIFIER_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"demo.py exited: {log_path.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("demo.py did not start within 120 s")
+    time.sleep(1.0)
+    return proc, url
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    real = _real_dir()
+    if real is not None:
+        return real
+    tiny = tmp_path_factory.mktemp("data")
+    make_mnist_dir(tiny)
+    make_signs_dir(tiny)
+    return tiny
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("logs") / "demo.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def client(app_url: str) -> Client:
+    return Client(app_url, verbose=False)
+
+
+def png(img: Image.Image, tmp_path: Path, name: str = "img.png", **kw) -> str:
+    path = tmp_path / name
+    img.save(path, **kw)
+    return str(path)
+
+
+def seven(size: int = 400) -> Image.Image:
+    img = Image.new("RGBA", (size, size), (255, 255, 255, 255))
+    s = size / 400
+    ImageDraw.Draw(img).line([(80 * s, 60 * s), (320 * s, 60 * s), (180 * s, 360 * s)], fill=(0, 0, 0, 255),
+                             width=max(1, int(14 * s)))
+    return img
+
+
+def sketch_value(path: str) -> dict:
+    return {"background": None, "layers": [], "composite": handle_file(path)}
+
+
+def confidences(label_output: dict) -> dict[str, float]:
+    return {c["label"]: c["confidence"] for c in label_output["confidences"]}
+
+
+def test_api_names(client: Client) -> None:
+    names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/classify_digit", "/classify_sign", "/train"} <= set(names)
+
+
+def test_classify_digit(client: Client, tmp_path: Path) -> None:
+    full, top3, plot = client.predict(sketch_value(png(seven(), tmp_path)), api_name="/classify_digit")
+    probs = confidences(full)
+    assert sorted(probs) == list("0123456789")
+    assert abs(sum(probs.values()) - 1) < 1e-4
+    assert full["label"] == "7"
+    assert len(top3["confidences"]) == 3 and top3["label"] == "7"
+    assert plot is not None
+
+
+def test_empty_canvas_asks_for_a_digit(client: Client, tmp_path: Path) -> None:
+    blank = png(Image.new("RGBA", (400, 400), (255, 255, 255, 255)), tmp_path)
+    full, top3, _ = client.predict(sketch_value(blank), api_name="/classify_digit")
+    assert full["label"] == "draw a digit" and not full.get("confidences")
+    full, _, _ = client.predict({"background": None, "layers": [], "composite": None}, api_name="/classify_digit")
+    assert full["label"] == "draw a digit"
+
+
+def test_classify_sign(client: Client, tmp_path: Path, app_data_dir: Path) -> None:
+    from classifier import data
+
+    x, y = data.load("signs", "test", app_data_dir)
+    hits = 0
+    for i in range(5):
+        photo = Image.fromarray(x[i].numpy()).resize((480, 480), Image.Resampling.BICUBIC).convert("RGB")
+        full, top3, _ = client.predict(handle_file(png(photo, tmp_path, f"s{i}.jpg", quality=92)),
+                                       api_name="/classify_sign")
+        probs = confidences(full)
+        assert sorted(probs) == sorted(data.SIGN_LETTERS) and len(probs) == 24
+        hits += full["label"] == data.SIGN_LETTERS[int(y[i])]
+    assert hits >= 4
+
+
+def _bad_images(tmp_path: Path) -> dict[str, str]:
+    out = {}
+    (tmp_path / "text.png").write_bytes(b"definitely not an image")
+    out["not an image"] = str(tmp_path / "text.png")
+    buf = io.BytesIO()
+    seven().convert("RGB").save(buf, "JPEG")
+    (tmp_path / "cut.jpg").write_bytes(buf.getvalue()[:600])
+    out["truncated"] = str(tmp_path / "cut.jpg")
+    out["1x1"] = png(Image.new("RGB", (1, 1), (10, 10, 10)), tmp_path, "one.png")
+    out["16-bit"] = png(Image.fromarray((np.arange(100 * 100, dtype=np.uint16) * 6).reshape(100, 100)),
+                        tmp_path, "deep.png")
+    out["palette"] = png(seven().convert("P"), tmp_path, "pal.png")
+    out["cmyk"] = png(seven().convert("CMYK"), tmp_path, "cmyk.jpg")
+    frames = [seven().convert("P"), Image.new("P", (400, 400))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    out["animated"] = str(tmp_path / "anim.gif")
+    out["huge"] = png(Image.new("L", (9000, 6000), 128), tmp_path, "huge.png")
+    return out
+
+
+def test_bad_sign_inputs_never_break_the_server(client: Client, tmp_path: Path) -> None:
+    good = handle_file(png(seven().convert("RGB"), tmp_path, "good.png"))
+    for name, path in _bad_images(tmp_path).items():
+        try:
+            full, _, _ = client.predict(handle_file(path), api_name="/classify_sign")
+            assert len(confidences(full)) == 24, name
+        except Exception as e:  # noqa: BLE001 - the app may refuse; it must say why
+            assert type(e).__name__ == "AppError", (name, e)
+            assert len(str(e)) > 10, name
+        full, _, _ = client.predict(good, api_name="/classify_sign")
+        assert len(confidences(full)) == 24, f"server unusable after {name}"
+
+
+def test_bad_sketch_inputs_never_break_the_server(client: Client, tmp_path: Path) -> None:
+    for name, path in _bad_images(tmp_path).items():
+        try:
+            full, _, _ = client.predict(sketch_value(path), api_name="/classify_digit")
+            assert "label" in full, name
+        except Exception as e:  # noqa: BLE001
+            assert type(e).__name__ == "AppError", (name, e)
+    full, _, _ = client.predict(sketch_value(png(seven(), tmp_path, "ok.png")), api_name="/classify_digit")
+    assert full["label"] == "7"
+
+
+def test_eight_concurrent_clients(app_url: str, tmp_path: Path) -> None:
+    path = png(seven(), tmp_path)
+
+    def one(_: int) -> str:
+        c = Client(app_url, verbose=False)
+        return [c.predict(sketch_value(path), api_name="/classify_digit")[0]["label"] for _ in range(3)]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    assert results == [["7", "7", "7"]] * 8
+
+
+def _wait_for(job, predicate, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if job.done():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path: Path) -> None:
+    args = dict(dataset="digits", hidden="32", epochs=2, lr=0.003, batch_size=256, augment=False,
+                optimizer="adamw")
+    job = client.submit(*args.values(), api_name="/train")
+    result = job.result(timeout=300)
+    outputs = job.outputs()
+    assert len(outputs) >= 3  # the start, one per epoch, the end
+    curves, status, summary, confusion, mistakes = result
+    assert "Done" in status and "Test accuracy" in summary
+    assert curves is not None and confusion is not None and mistakes is not None
+    assert any("Epoch 1/2" in o[1] for o in outputs) and any("Epoch 2/2" in o[1] for o in outputs)
+
+    drawing = sketch_value(png(seven(), tmp_path))
+    before = confidences(client.predict(drawing, api_name="/classify_digit")[0])
+    assert "now uses" in client.predict(api_name="/use_model")
+    after = confidences(client.predict(drawing, api_name="/classify_digit")[0])
+    assert before != after
+    assert "shipped model again" in client.predict("digits", api_name="/restore_shipped")
+    assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
+
+    name = f"pytest-{uuid.uuid4().hex[:8]}"
+    saved = ROOT / "weights" / f"{name}.safetensors"
+    try:
+        message, file_out = client.predict(name, api_name="/save_model")
+        assert saved.is_file() and "Saved" in message
+        from classifier import checkpoint
+
+        assert checkpoint.load(saved).meta["model"]["hidden"] == [32]
+        download = client.predict(api_name="/download_model")
+        assert checkpoint.read_meta(download)["dataset"] == "digits"
+    finally:
+        saved.unlink(missing_ok=True)
+    with pytest.raises(Exception, match="shipped model"):
+        client.predict("digits", api_name="/save_model")
+    with pytest.raises(Exception, match="letters, digits"):
+        client.predict("../evil", api_name="/save_model")
+
+
+def test_train_bad_settings_get_messages(client: Client) -> None:
+    with pytest.raises(Exception, match="Hidden sizes"):
+        client.predict("digits", "12,abc", 1, 0.003, 256, False, "adamw", api_name="/train")
+    with pytest.raises(Exception, match="less than minimum"):
+        client.predict("digits", "32", 0, 0.003, 256, False, "adamw", api_name="/train")
+    with pytest.raises(Exception, match="Learning rate"):
+        client.predict("digits", "32", 1, 5.0, 256, False, "adamw", api_name="/train")
+
+
+def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run(
+        app_url: str, tmp_path: Path) -> None:
+    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    job_a = first.submit("digits", "512,512", 50, 0.003, 256, True, "adamw", api_name="/train")
+    _wait_for(job_a, lambda: any("Epoch 1/" in o[1] for o in job_a.outputs()))
+    assert not job_a.done()
+
+    # Classification answers while the run is going...
+    drawing = sketch_value(png(seven(), tmp_path))
+    for _ in range(3):
+        assert second.predict(drawing, api_name="/classify_digit")[0]["label"] == "7"
+    assert not job_a.done()
+
+    # ...a second run waits its turn instead of running alongside...
+    job_b = second.submit("digits", "16", 1, 0.003, 256, False, "adamw", api_name="/train")
+    time.sleep(2.0)
+    assert job_b.status().code in (Status.STARTING, Status.JOINING_QUEUE, Status.IN_QUEUE, Status.SENDING_DATA)
+    assert not job_a.done()
+
+    # ...and Stop ends only the caller's own run, cleanly, between batches.
+    assert "No training run of yours" in second.predict(api_name="/stop_training")
+    assert not job_a.done()
+    assert "Stopping" in first.predict(api_name="/stop_training")
+    curves, status, summary, _, _ = job_a.result(timeout=120)
+    assert "stopped early" in summary
+    _, status_b, summary_b, _, _ = job_b.result(timeout=300)
+    assert "Done" in status_b and "Test accuracy" in summary_b
+
+
+def test_missing_data_set_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    import demo
+
+    monkeypatch.setattr(demo, "DATA_DIR", tmp_path)
+    with pytest.raises(gr.Error) as e:
+        next(demo.train("signs", "32", 1, 0.003, 256, False, "adamw", request=None))
+    assert str((tmp_path / "sign_mnist").resolve()) in str(e.value)
+    assert "datamunge/sign-language-mnist" in str(e.value)
