@@ -256,6 +256,17 @@ def download_model(result: checkpoint.Checkpoint | None) -> str:
 
 # ------------------------------------------------------------------------------------ UI
 
+# The sketchpad starts, and restarts after a clear, with no tool selected: pick the brush so
+# the first stroke draws instead of showing "select the draw tool".
+PICK_BRUSH_JS = """() => {
+    let tries = 0;
+    const pick = () => {
+        const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
+        if (brush) { brush.click(); } else if (tries++ < 50) { setTimeout(pick, 200); }
+    };
+    setTimeout(pick, 300);
+}"""
+
 def _model_caption(name: str) -> str:
     predictor = SLOTS[name].get()
     if predictor is None:
@@ -269,7 +280,8 @@ with gr.Blocks(title="Image classifier studio") as demo:
     gr.Markdown("# Image classifier studio\nMultilayer perceptrons on 28x28 images: draw a digit, "
                 "show a hand sign, or train your own model and watch it learn.")
     with gr.Tab("Draw"):
-        gr.Markdown("Draw a digit 0-9. It is classified after every stroke. " + _model_caption("digits"))
+        gr.Markdown("Draw a digit 0-9 with the brush (left of the canvas); it is classified after every "
+                    "stroke. " + _model_caption("digits"))
         with gr.Row():
             with gr.Column(scale=1):
                 sketch = gr.Sketchpad(
@@ -285,6 +297,8 @@ with gr.Blocks(title="Image classifier studio") as demo:
                 digit_plot = gr.Plot(label="What the model sees, and every probability", elem_id="digit-plot")
         digit_all = gr.Label(visible=False, label="all digits")
         clear_btn.add([sketch, digit_all, digit_top, digit_plot])
+        clear_btn.click(None, js=PICK_BRUSH_JS)
+        sketch.clear(None, js=PICK_BRUSH_JS)
         digit_outputs = [digit_all, digit_top, digit_plot]
         digit_btn.click(classify_digit, sketch, digit_outputs, api_name="classify_digit",
                         concurrency_id="classify", concurrency_limit=8)
@@ -336,7 +350,7 @@ with gr.Blocks(title="Image classifier studio") as demo:
                     save_btn = gr.Button("Save")
                     download_btn = gr.Button("Prepare download")
                 t_message = gr.Markdown(elem_id="train-message")
-                t_file = gr.File(label="Weights file", interactive=False)
+                t_file = gr.File(label="Weights file", interactive=False, height=80)
                 t_confusion = gr.Plot(label="Confusion matrix")
                 t_mistakes = gr.Plot(label="Misclassified test images")
         t_result = gr.State(None)
@@ -350,6 +364,8 @@ with gr.Blocks(title="Image classifier studio") as demo:
         restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
         save_btn.click(save_model, [t_result, t_name], [t_message, t_file], api_name="save_model")
         download_btn.click(download_model, t_result, t_file, api_name="download_model")
+
+    demo.load(None, js=PICK_BRUSH_JS)
 
 demo.queue(default_concurrency_limit=4)
 

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 _ACCENT = "#ea580c"
 _MUTED = "#94a3b8"
@@ -61,6 +62,7 @@ def training_curves(history: Sequence[dict[str, float]], title: str = "") -> Fig
             ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", label=f"validation {label}", color=_ACCENT)
             ax.legend(fontsize=8)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(label)
         ax.grid(alpha=0.3)
     if title:

@@ -1,0 +1,142 @@
+"""The app in a real browser: Playwright drives Debian's Chromium (never a downloaded one).
+
+Draws a digit with mouse strokes, uploads a sign photo, runs a short training and watches the
+curve update. Skips where Chromium or Playwright is missing, except under REQUIRE_BROWSER=1
+(set by .ci/run), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.test_demo_api import app_data_dir, start_app  # noqa: F401 - fixture re-used
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + "; REQUIRE_BROWSER=1 says it must be there")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
+    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("browser-logs") / "demo.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(browser_url: str, tmp_path_factory: pytest.TempPathFactory):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed")
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
+        pg.goto(browser_url)
+        pg.wait_for_selector("#sketchpad canvas", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    folder = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/classifier-screens"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def _stroke(page, points: list[tuple[float, float]], cx: float, cy: float, size: float) -> None:
+    page.mouse.move(cx + points[0][0] * size, cy + points[0][1] * size)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(cx + x * size, cy + y * size, steps=25)
+    page.mouse.up()
+
+
+def _top_label(page, selector: str) -> str:
+    text = page.locator(f"{selector}").inner_text()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[1] if len(lines) > 1 else ""
+
+
+def test_draw_a_seven_and_a_one(page) -> None:
+    page.get_by_role("tab", name="Draw").click()
+    page.wait_for_timeout(1000)
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], cx, cy, 200)
+    page.wait_for_function("document.querySelector('#digit-label').innerText.includes('%')", timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert _top_label(page, "#digit-label") == "7"
+    assert page.locator("#digit-plot img").count() >= 1
+    _shot(page, "draw-7")
+
+    page.locator("#sketchpad button[aria-label='Clear canvas']").click()
+    page.wait_for_timeout(1500)
+    _stroke(page, [(0.0, -0.5), (0.0, 0.5)], cx, cy, 200)
+    page.wait_for_function("document.querySelector('#digit-label').innerText.split('\\n')[1]?.trim() === '1'",
+                           timeout=30_000)
+    _shot(page, "draw-1")
+
+    # The app's own Clear button empties the canvas and the outputs; drawing works again after it.
+    page.get_by_role("button", name="Clear", exact=True).click()
+    page.wait_for_function("!document.querySelector('#digit-label').innerText.includes('%')", timeout=30_000)
+    page.wait_for_timeout(1000)
+    _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], cx, cy, 200)
+    page.wait_for_function("document.querySelector('#digit-label').innerText.split('\\n')[1]?.trim() === '7'",
+                           timeout=30_000)
+
+
+def test_upload_a_sign_photo(page, app_data_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    from classifier import data
+
+    x, y = data.load("signs", "test", app_data_dir)
+    i = int((y == data.SIGN_LETTERS.index("L")).nonzero()[0, 0])
+    photo = tmp_path / "sign.jpg"
+    Image.fromarray(x[i].numpy()).resize((360, 360), Image.Resampling.BICUBIC).convert("RGB").save(photo)
+    page.get_by_role("tab", name="Hand signs").click()
+    page.locator("#sign-input input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("document.querySelector('#sign-label').innerText.includes('%')", timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert _top_label(page, "#sign-label") == "L"
+    assert page.locator("#sign-plot img").count() >= 1
+    _shot(page, "sign-L")
+
+
+def test_short_training_updates_the_curves(page) -> None:
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_label("Hidden sizes (comma separated)").fill("64")
+    epochs = page.locator("input[type=number][aria-label*='Epochs'], input[type=number]").first
+    epochs.fill("3")
+    epochs.press("Enter")
+    page.locator("#train-start").click()
+    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Epoch 1/3')",
+                           timeout=180_000)
+    page.wait_for_selector("#train-curves img", timeout=30_000)
+    first_curve = page.locator("#train-curves img").first.get_attribute("src")
+    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    page.wait_for_timeout(1000)
+    assert page.locator("#train-curves img").first.get_attribute("src") != first_curve
+    assert "Test accuracy" in page.locator("#train-summary").inner_text()
+    _shot(page, "train-done")
