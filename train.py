@@ -44,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dry-run", action="store_true", help="a few batches of one epoch, to check the setup")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
     args = p.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the weights' metadata
     if args.evaluate is None and args.dataset is None:
         p.error("give a data set to train on, or --evaluate WEIGHTS")
     return args
@@ -74,7 +75,7 @@ def run_train(args: argparse.Namespace) -> dict:
     train_seconds = time.perf_counter() - start
     _, test_acc, _ = trainer.test()
     output = args.output or f"weights/{config.dataset}.safetensors"
-    command = "python train.py " + " ".join(shlex.quote(a) for a in (sys.argv[1:] or [config.dataset]))
+    command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
     meta = checkpoint.build_meta(
         dataset=config.dataset, classes=list(trainer.spec.classes), model_config=trainer.model_config,
         normalization=trainer.spec.normalization, test_accuracy=round(test_acc, 4),

@@ -1,0 +1,99 @@
+"""train.py: training, --dry-run, --evaluate, errors; and the shipped weights on the real test sets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import train
+from classifier import checkpoint
+from tests.conftest import ROOT
+
+# Figures each shipped model must reach (the issue's targets) on the real test sets.
+TARGETS = {"digits": 0.992, "signs": 0.98, "fashion": 0.90}
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    proc = subprocess.run([sys.executable, "train.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_dry_run_writes_nothing(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "w.safetensors"
+    code, stdout, stderr = run_cli("digits", "--data-dir", str(tiny_data), "--dry-run", "--output", str(out),
+                                   "--hidden", "16")
+    assert code == 0, stderr
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["epochs"] == 1 and result["output"] is None
+    assert "epoch 1/1" in stderr
+    assert not out.exists()
+
+
+def test_train_then_evaluate(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tiny.safetensors"
+    code = train.main(["fashion", "--data-dir", str(tiny_data), "--epochs", "3", "--hidden", "32",
+                       "--lr", "0.01", "--no-augment", "--output", str(out), "--no-progress", "--seed", "3"])
+    assert code == 0
+    meta = checkpoint.read_meta(out)
+    assert meta["dataset"] == "fashion" and meta["seed"] == 3 and meta["epochs"] == 3
+    assert meta["classes"][0] == "T-shirt/top"
+    assert meta["command"].startswith("python train.py fashion")
+    assert meta["train_config"]["hidden"] == [32] and meta["augment"] is None
+    code, stdout, stderr = run_cli("--evaluate", str(out), "--data-dir", str(tiny_data))
+    assert code == 0, stderr
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result == {"dataset": "fashion", "test_accuracy": meta["test_accuracy"], "n": 200}
+    assert result["test_accuracy"] > 0.9
+
+
+def test_signs_on_small_csv(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.safetensors"
+    assert train.main(["signs", "--data-dir", str(tiny_data), "--epochs", "2", "--hidden", "16",
+                       "--output", str(out), "--no-progress"]) == 0
+    meta = checkpoint.read_meta(out)
+    assert len(meta["classes"]) == 24 and meta["preprocessing"]["normalization"] == {"kind": "per_image"}
+
+
+def test_missing_data_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train.main(["signs", "--data-dir", str(tmp_path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "datamunge/sign-language-mnist" in err and str(tmp_path.resolve() / "sign_mnist") in err
+
+
+def test_bad_weights_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"nonsense")
+    assert train.main(["--evaluate", str(bad)]) == 2
+    assert "bad.safetensors" in capsys.readouterr().err
+
+
+def test_needs_dataset_or_evaluate() -> None:
+    with pytest.raises(SystemExit):
+        train.parse_args([])
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_shipped_weights_describe_themselves(name: str) -> None:
+    meta = checkpoint.read_meta(ROOT / "weights" / f"{name}.safetensors")
+    assert meta["dataset"] == name
+    assert meta["test_accuracy"] >= TARGETS[name]
+    assert meta["command"].startswith(f"python train.py {name}")
+    assert meta["n_test"] == {"digits": 10000, "fashion": 10000, "signs": 7172}[name]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_shipped_weights_reach_recorded_accuracy(real_data_dir: Path, name: str) -> None:
+    path = ROOT / "weights" / f"{name}.safetensors"
+    code, stdout, stderr = run_cli("--evaluate", str(path), "--data-dir", str(real_data_dir))
+    assert code == 0, stderr
+    result = json.loads(stdout.strip().splitlines()[-1])
+    recorded = checkpoint.read_meta(path)["test_accuracy"]
+    assert result["dataset"] == name and result["n"] == {"digits": 10000, "fashion": 10000, "signs": 7172}[name]
+    assert result["test_accuracy"] >= recorded - 0.001
+    assert result["test_accuracy"] >= TARGETS[name]
