@@ -185,8 +185,25 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shrink_huge(image: np.ndarray | Image.Image, limit: int = 4_000_000) -> np.ndarray | Image.Image:
+    """Box-average a drawing larger than `limit` pixels down below it: same result, bounded memory."""
+    h, w = (image.height, image.width) if isinstance(image, Image.Image) else np.asarray(image).shape[:2]
+    if h * w > MAX_PIXELS:
+        raise ImageInputError(f"The drawing is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+    if h * w <= limit:
+        return image
+    factor = int(np.ceil(np.sqrt(h * w / limit)))
+    if isinstance(image, Image.Image):
+        return image.reduce(factor)
+    arr = np.asarray(image)
+    h2, w2 = h // factor * factor, w // factor * factor
+    blocks = arr[:h2, :w2].reshape(h2 // factor, factor, w2 // factor, factor, *arr.shape[2:])
+    return blocks.mean(axis=(1, 3), dtype=np.float32).astype(arr.dtype)
+
+
 def sketch_to_digit(image: np.ndarray | Image.Image, min_ink: float = 0.25) -> np.ndarray | None:
     """An MNIST-style uint8 28x28 digit (light on black), or None if nothing is drawn."""
+    image = _shrink_huge(image)
     ink = ink_map(image)
     mask = ink > min_ink
     if not mask.any():

@@ -136,7 +136,7 @@ class Trainer:
         if c.optimizer == "adamw":
             return torch.optim.AdamW(groups, lr=c.lr)
         if c.optimizer == "sgd":
-            return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, nesterov=c.momentum > 0)
+            return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum)
         raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {c.optimizer!r}")
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LRScheduler | None:

@@ -74,6 +74,13 @@ def test_stroke_width_is_evened_out() -> None:
         assert 1.2 <= ip.stroke_width(out / 255) <= 3.5
 
 
+def test_huge_drawings_are_shrunk_or_refused() -> None:
+    big = draw(canvas=(4000, 3000), box=(500, 200, 3000, 2800), width=150)
+    assert corr(ip.sketch_to_digit(big), REFERENCE) > 0.8
+    with pytest.raises(ip.ImageInputError, match="megapixels"):
+        ip.sketch_to_digit(np.zeros((8000, 6000), np.uint8))
+
+
 def test_float_and_16bit_arrays() -> None:
     base = draw(mode="L").astype(np.float64) / 255
     assert corr(ip.sketch_to_digit(base), REFERENCE) > 0.95

@@ -1,0 +1,162 @@
+"""Training speed on MNIST, measured in one run so that only same-run ratios matter:
+
+(a) the classic tutorial recipe: torchvision `MNIST` + `DataLoader` with per-sample
+    `ToTensor` + `Normalize`, batch 64, 784-128(ReLU)-64(Tanh)-10, SGD lr 0.01 momentum 0.9.
+    Timed over --tutorial-batches batches and extrapolated to an epoch; the tutorial reports
+    97.2% test accuracy after 15 epochs, so its time-to-97.2% is 15 epochs.
+(b) this project's default digits recipe: wall time until test accuracy first reaches 97.2%
+    (test accuracy checked every --eval-every batches, clock paused while checking), and
+    seconds per epoch with the achieved GFLOP/s.
+(c) this project's trainer on the tutorial's own net, batch size and optimizer.
+plus the machine's fp32 matmul GFLOP/s. The last line printed is JSON with every figure.
+
+    python -m bench.train_speed --data-dir ../shared/datasets
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from classifier import data
+from classifier.trainer import TrainConfig, Trainer, evaluate, recipe
+
+TARGET = 0.972
+TUTORIAL_EPOCHS_TO_TARGET = 15
+
+
+def matmul_gflops(n: int = 2048, seconds: float = 3.0) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    reps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        reps += 1
+    return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
+
+
+def tutorial_seconds_per_epoch(data_dir: Path, batches: int) -> dict:
+    import torchvision
+    from torchvision import transforms
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "MNIST" / "raw"
+        raw.mkdir(parents=True)
+        # torchvision's MNIST(download=False) reads the uncompressed IDX files.
+        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+            src = data_dir / "MNIST" / "raw" / name
+            gz = Path(str(src) + ".gz")
+            if gz.exists():
+                with gzip.open(gz, "rb") as f, open(raw / name, "wb") as out:
+                    shutil.copyfileobj(f, out)
+            else:
+                shutil.copy(src, raw / name)
+        for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+            (raw / name).write_bytes(b"")  # not used; torchvision only checks they exist
+        transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+        train_set = torchvision.datasets.MNIST(tmp, train=True, download=False, transform=transform)
+        loader = torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True)
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.Tanh(),
+                              nn.Linear(64, 10))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        it = iter(loader)
+        for _ in range(5):  # warm-up
+            x, y = next(it)
+        start = time.perf_counter()
+        for _ in range(batches):
+            x, y = next(it)
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+        per_batch = (time.perf_counter() - start) / batches
+    per_epoch = per_batch * len(loader)
+    return {"batches_timed": batches, "seconds_per_epoch": round(per_epoch, 2),
+            "time_to_target_s": round(per_epoch * TUTORIAL_EPOCHS_TO_TARGET, 1),
+            "epochs_to_target": TUTORIAL_EPOCHS_TO_TARGET}
+
+
+def time_to_target(config: TrainConfig, splits: data.Splits, eval_every: int, min_epochs: int = 1) -> dict:
+    """Train until test accuracy first reaches TARGET (and at least min_epochs), clock paused for checks."""
+    stop = threading.Event()
+    trainer = Trainer(config, splits=splits, stop_event=stop)
+    test_x, test_y = splits.test_x.to(trainer.device), splits.test_y.to(trainer.device)
+    state = {"paused": 0.0, "reached_s": None, "reached_epoch": None, "acc": 0.0}
+    start = time.perf_counter()
+
+    def on_batch(step: int, total: int) -> None:
+        epoch = len(trainer.history)
+        if state["reached_s"] is None and (step % eval_every == 0 or step == total):
+            t0 = time.perf_counter()
+            _, acc, _ = evaluate(trainer.model, test_x, test_y, trainer.spec.normalization)
+            state["acc"] = acc
+            if acc >= TARGET:
+                state["reached_s"] = t0 - start - state["paused"]
+                state["reached_epoch"] = epoch + step / total
+            state["paused"] += time.perf_counter() - t0
+        if state["reached_s"] is not None and epoch >= min_epochs:
+            stop.set()
+
+    epochs = []
+    for m in trainer.run(on_batch=on_batch):
+        if not m.stopped:
+            epochs.append(m)
+    train_rows = len(trainer.train_x)
+    sps = sum(m.samples_per_sec for m in epochs) / len(epochs) if epochs else float("nan")
+    flops = 3 * trainer.model.flops_per_sample()  # forward + backward (2x forward)
+    return {
+        "time_to_target_s": None if state["reached_s"] is None else round(state["reached_s"], 2),
+        "epochs_to_target": None if state["reached_epoch"] is None else round(state["reached_epoch"], 2),
+        "seconds_per_epoch": round(train_rows / sps, 2),
+        "samples_per_sec": round(sps),
+        "gflops": round(sps * flops / 1e9, 1),
+        "hidden": trainer.model_config.hidden,
+        "batch_size": config.batch_size,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--tutorial-batches", type=int, default=300)
+    p.add_argument("--eval-every", type=int, default=20, help="batches between test-accuracy checks")
+    p.add_argument("--device", default="auto")
+    args = p.parse_args()
+    root = data.data_dir(args.data_dir)
+    splits = data.load_splits("digits", root)
+
+    result: dict = {"machine_matmul_gflops": round(matmul_gflops(), 1), "target_accuracy": TARGET}
+    print(f"fp32 matmul: {result['machine_matmul_gflops']} GFLOP/s", flush=True)
+    result["tutorial"] = tutorial_seconds_per_epoch(root, args.tutorial_batches)
+    print(f"(a) tutorial recipe: {result['tutorial']}", flush=True)
+    default = recipe("digits", device=args.device)
+    result["default_recipe"] = time_to_target(default, splits, args.eval_every)
+    print(f"(b) default recipe: {result['default_recipe']}", flush=True)
+    tutorial_net = TrainConfig(dataset="digits", hidden=[128, 64], activation=["relu", "tanh"], dropout=0.0,
+                               batchnorm=False, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.9,
+                               weight_decay=0.0, schedule="constant", augment=False, epochs=15,
+                               device=args.device)
+    result["trainer_tutorial_net"] = time_to_target(tutorial_net, splits, eval_every=100)
+    print(f"(c) this trainer, tutorial net: {result['trainer_tutorial_net']}", flush=True)
+    b = result["default_recipe"]
+    if b["time_to_target_s"]:
+        result["speedup_time_to_target"] = round(result["tutorial"]["time_to_target_s"] / b["time_to_target_s"], 1)
+    result["default_matmul_utilization"] = round(b["gflops"] / result["machine_matmul_gflops"], 2)
+    result["device"] = str(torch.device("cuda" if torch.cuda.is_available() and args.device != "cpu" else "cpu"))
+    result["torch_threads"] = torch.get_num_threads()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
