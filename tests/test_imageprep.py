@@ -190,3 +190,32 @@ def test_photo_bad_files(tmp_path: Path) -> None:
     Image.new("L", (8000, 6000)).save(big)
     with pytest.raises(ip.ImageInputError, match="megapixels"):
         ip.open_image(big)
+
+
+# ------------------------------------------------------------------------ on real MNIST digits
+
+@pytest.mark.realdata
+def test_redrawn_mnist_digits_come_back_as_themselves(real_data_dir: Path) -> None:
+    """MNIST test digits, redrawn as a user would (big, black on white, off-centre, on a canvas of
+    another size), come back out of preprocessing close to the original and still classified right."""
+    from classifier import checkpoint, data
+    from classifier.predict import Predictor
+
+    x, y = data.load("digits", "test", real_data_dir)
+    predictor = Predictor(checkpoint.load(Path(__file__).resolve().parents[1] / "weights/digits.safetensors"))
+    rng = np.random.default_rng(0)
+    correlations, outs = [], []
+    for i in range(300):
+        digit = x[i].numpy()
+        scale = int(rng.integers(6, 16))
+        big = np.asarray(Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.Resampling.BICUBIC))
+        canvas = np.full((600, 800), 255, np.uint8)
+        top, left = int(rng.integers(0, 600 - 28 * scale)), int(rng.integers(0, 800 - 28 * scale))
+        canvas[top:top + 28 * scale, left:left + 28 * scale] = 255 - big
+        out = ip.sketch_to_digit(canvas)
+        correlations.append(corr(out, digit))
+        outs.append(out)
+    probs = predictor.probabilities(np.stack(outs))
+    accuracy = float((probs.argmax(1) == y[:300].numpy()).mean())
+    assert np.median(correlations) > 0.85
+    assert accuracy >= 0.97

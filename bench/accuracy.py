@@ -1,0 +1,62 @@
+"""Accuracy of the shipped weights on the real test sets, and of the Draw tab's preprocessing.
+
+For each `weights/<name>.safetensors`: test accuracy on the full test split. For digits also:
+every MNIST test digit redrawn as a user would draw it (enlarged 6-15x, black on white, at a
+random place on an 800x600 canvas) and sent through the app's preprocessing; the accuracy on
+those shows how much the drawing -> 28x28 path loses. The last line printed is JSON.
+
+    python -m bench.accuracy --data-dir ../shared/datasets
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from classifier import checkpoint, data, imageprep
+from classifier.predict import Predictor
+from classifier.trainer import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def redrawn_accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    outs = []
+    for digit in images:
+        scale = int(rng.integers(6, 16))
+        size = 28 * scale
+        big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC))
+        canvas = np.full((600, 800), 255, np.uint8)
+        top, left = int(rng.integers(0, 600 - size)), int(rng.integers(0, 800 - size))
+        canvas[top:top + size, left:left + size] = 255 - big
+        outs.append(imageprep.sketch_to_digit(canvas))
+    preds = predictor.probabilities(np.stack(outs)).argmax(1)
+    return float((preds == labels).mean())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    result = {}
+    for name in data.DATASETS:
+        ckpt = checkpoint.load(ROOT / "weights" / f"{name}.safetensors")
+        x, y = data.load(name, "test", args.data_dir)
+        _, acc, _ = evaluate(ckpt.model, x, y, ckpt.normalization)
+        result[name] = {"test_accuracy": round(acc, 4), "n": len(y), "hidden": ckpt.meta["model"]["hidden"],
+                        "command": ckpt.meta.get("command")}
+        print(name, result[name], flush=True)
+        if name == "digits":
+            acc_redrawn = redrawn_accuracy(Predictor(ckpt), x.numpy(), y.numpy())
+            result[name]["redrawn_test_accuracy"] = round(acc_redrawn, 4)
+            print(f"digits redrawn through the Draw preprocessing: {acc_redrawn:.4f}", flush=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
