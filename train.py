@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="turn off the data set's augmentation")
     p.add_argument("--optimizer", choices=["adamw", "sgd"])
     p.add_argument("--schedule", choices=["onecycle", "cosine", "constant"])
+    p.add_argument("--warmup", type=float, help="onecycle: share of the run with a rising learning rate")
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...")
     p.add_argument("--seed", type=int, default=0)
@@ -61,7 +62,7 @@ def run_train(args: argparse.Namespace) -> dict:
     config = recipe(args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                     weight_decay=args.weight_decay, hidden=args.hidden, activation=args.activation,
                     dropout=args.dropout, batchnorm=args.batchnorm, augment=args.augment,
-                    optimizer=args.optimizer, schedule=args.schedule,
+                    optimizer=args.optimizer, schedule=args.schedule, warmup=args.warmup,
                     label_smoothing=args.label_smoothing, device=args.device, seed=args.seed)
     if args.dry_run:
         config.epochs, config.max_batches = 1, 5

@@ -38,6 +38,7 @@ class TrainConfig:
     optimizer: str = "adamw"        # "adamw" or "sgd" (with momentum)
     momentum: float = 0.9
     schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
+    warmup: float = 0.15            # onecycle: share of the run with a rising learning rate
     augment: bool = True
     label_smoothing: float = 0.0
     seed: int = 0
@@ -55,7 +56,7 @@ class TrainConfig:
 
 # Default recipe per data set: what `python train.py NAME` uses.
 RECIPES: dict[str, TrainConfig] = {
-    "digits": TrainConfig(dataset="digits"),
+    "digits": TrainConfig(dataset="digits", epochs=60),
     "fashion": TrainConfig(dataset="fashion"),
     "signs": TrainConfig(dataset="signs", epochs=30),
 }
@@ -144,7 +145,7 @@ class Trainer:
         total = c.epochs * self.steps_per_epoch
         if c.schedule == "onecycle":
             return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=c.lr, total_steps=total,
-                                                       pct_start=0.15)
+                                                       pct_start=c.warmup)
         if c.schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
         if c.schedule == "constant":
