@@ -353,7 +353,7 @@ with gr.Blocks(title="Image classifier studio") as demo:
                 t_file = gr.File(label="Weights file", interactive=False, height=80)
                 t_confusion = gr.Plot(label="Confusion matrix")
                 t_mistakes = gr.Plot(label="Misclassified test images")
-        t_result = gr.State(None)
+        t_result = gr.State(None, time_to_live=3600)  # a trained model per session, freed after an hour
         start_btn.click(
             train, [t_dataset, t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer],
             [t_curves, t_status, t_summary, t_confusion, t_mistakes, t_result],

@@ -93,6 +93,7 @@ def time_to_target(config: TrainConfig, splits: data.Splits, eval_every: int, mi
     trainer = Trainer(config, splits=splits, stop_event=stop)
     test_x, test_y = splits.test_x.to(trainer.device), splits.test_y.to(trainer.device)
     state = {"paused": 0.0, "reached_s": None, "reached_epoch": None, "acc": 0.0}
+    paused_per_epoch: dict[int, float] = {}
     start = time.perf_counter()
 
     def on_batch(step: int, total: int) -> None:
@@ -104,16 +105,20 @@ def time_to_target(config: TrainConfig, splits: data.Splits, eval_every: int, mi
             if acc >= TARGET:
                 state["reached_s"] = t0 - start - state["paused"]
                 state["reached_epoch"] = epoch + step / total
-            state["paused"] += time.perf_counter() - t0
+            spent = time.perf_counter() - t0
+            state["paused"] += spent
+            paused_per_epoch[epoch] = paused_per_epoch.get(epoch, 0.0) + spent
         if state["reached_s"] is not None and epoch >= min_epochs:
             stop.set()
 
-    epochs = []
+    # Seconds per full epoch with the accuracy checks taken out.
+    epoch_seconds = []
     for m in trainer.run(on_batch=on_batch):
         if not m.stopped:
-            epochs.append(m)
+            seconds = len(trainer.train_x) / m.samples_per_sec
+            epoch_seconds.append(seconds - paused_per_epoch.get(m.epoch - 1, 0.0))
     train_rows = len(trainer.train_x)
-    sps = sum(m.samples_per_sec for m in epochs) / len(epochs) if epochs else float("nan")
+    sps = train_rows / (sum(epoch_seconds) / len(epoch_seconds)) if epoch_seconds else float("nan")
     flops = 3 * trainer.model.flops_per_sample()  # forward + backward (2x forward)
     return {
         "time_to_target_s": None if state["reached_s"] is None else round(state["reached_s"], 2),
