@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import socket
 import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +110,59 @@ def real_data_dir() -> Path:
             pytest.fail(reason + "; REQUIRE_REAL_DATA=1 says they must be there")
         pytest.skip(reason)
     return path
+
+
+# ------------------------------------------------------------------ the launched app
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start `python demo.py` on a free port and wait until it answers."""
+    port = free_port()
+    env = {**os.environ, "CLASSIFIER_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"demo.py exited: {log_path.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("demo.py did not start within 120 s")
+    time.sleep(1.0)
+    return proc, url
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    real = _real_dir()
+    if real is not None:
+        return real
+    tiny = tmp_path_factory.mktemp("data")
+    make_mnist_dir(tiny)
+    make_signs_dir(tiny)
+    return tiny
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("logs") / "demo.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
-
-from tests.test_demo_api import app_data_dir, start_app  # noqa: F401 - fixture re-used
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -29,18 +25,7 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
-    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("browser-logs") / "demo.log")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def page(browser_url: str, tmp_path_factory: pytest.TempPathFactory):
+def page(app_url: str):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -54,7 +39,7 @@ def page(browser_url: str, tmp_path_factory: pytest.TempPathFactory):
                   "--disable-component-update", "--disable-sync"],
         )
         pg = browser.new_page(viewport={"width": 1400, "height": 1100})
-        pg.goto(browser_url)
+        pg.goto(app_url)
         pg.wait_for_selector("#sketchpad canvas", timeout=60_000)
         yield pg
         browser.close()
@@ -108,7 +93,7 @@ def test_draw_a_seven_and_a_one(page) -> None:
                            timeout=30_000)
 
 
-def test_upload_a_sign_photo(page, app_data_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_upload_a_sign_photo(page, app_data_dir: Path, tmp_path: Path) -> None:
     from classifier import data
 
     x, y = data.load("signs", "test", app_data_dir)
