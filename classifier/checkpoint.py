@@ -81,6 +81,7 @@ def save(path: str | os.PathLike[str], model: torch.nn.Module, meta: dict[str, A
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a weights file is an ordinary shareable file
     try:
         save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta, sort_keys=True)})
         with open(tmp, "rb") as f:
