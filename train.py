@@ -75,6 +75,8 @@ def run_train(args: argparse.Namespace) -> dict:
         tqdm.write(m.summary(), file=sys.stderr)
     train_seconds = time.perf_counter() - start
     _, test_acc, _ = trainer.test()
+    print(f"test accuracy {test_acc:.2%} on {len(trainer.splits.test_y):,} test images after "
+          f"{len(trainer.history)} epochs ({train_seconds:.0f} s on {trainer.device})", file=sys.stderr)
     output = args.output or f"weights/{config.dataset}.safetensors"
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
     meta = checkpoint.build_meta(

@@ -237,3 +237,18 @@ def test_missing_data_set_says_where_to_put_it(tmp_path: Path, monkeypatch: pyte
         next(demo.train("signs", "32", 1, 0.003, 256, False, "adamw", request=None))
     assert str((tmp_path / "sign_mnist").resolve()) in str(e.value)
     assert "datamunge/sign-language-mnist" in str(e.value)
+
+
+def test_app_works_without_any_data(tmp_path: Path) -> None:
+    """A fresh clone has weights but no data directory: classifying works, training says where data goes."""
+    from tests.conftest import start_app
+
+    proc, url = start_app(tmp_path / "no-such-data-dir", tmp_path / "demo.log")
+    try:
+        c = Client(url, verbose=False)
+        assert c.predict(sketch_value(png(seven(), tmp_path)), api_name="/classify_digit")[0]["label"] == "7"
+        with pytest.raises(Exception, match="sign-language-mnist"):
+            c.predict("signs", "32", 1, 0.003, 256, False, "adamw", api_name="/train")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
