@@ -16,7 +16,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
@@ -27,6 +27,7 @@ from classifier.predict import ModelSlot, Predictor
 from classifier.trainer import TrainConfig, Trainer, recipe
 
 log = logging.getLogger("demo")
+C = TypeVar("C", bound=gr.components.Component)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DATA_DIR = data.data_dir()
@@ -97,16 +98,23 @@ def classify_sign(photo: str | None) -> tuple[Any, Any, Any]:
     return probs, probs, plots.classify_view(sign, probs)
 
 
-class PhotoInput(gr.Image):
-    """gr.Image whose undecodable uploads become a clear message instead of a bare error."""
+def explain_undecodable(component: C) -> C:
+    """Make an image input answer undecodable uploads with a clear message, not a bare error.
 
-    is_template = True  # rendered by the front end as a plain gr.Image
+    Gradio decodes an upload before our function runs. Wrapping this one component's
+    `preprocess` (rather than subclassing, which makes Gradio write a .pyi stub next to this
+    file at import) turns decoder errors into a gr.Error the user reads.
+    """
+    original = component.preprocess
 
-    def preprocess(self, payload: Any) -> Any:
+    def preprocess(payload: Any) -> Any:
         try:
-            return super().preprocess(payload)
+            return original(payload)
         except (UnidentifiedImageError, OSError, ValueError) as e:
             raise gr.Error(f"This upload is not an image that can be read ({type(e).__name__}).") from None
+
+    component.preprocess = preprocess  # type: ignore[method-assign]
+    return component
 
 
 # --------------------------------------------------------------------------------- train
@@ -284,11 +292,11 @@ with gr.Blocks(title="Image classifier studio") as demo:
                     "stroke. " + _model_caption("digits"))
         with gr.Row():
             with gr.Column(scale=1):
-                sketch = gr.Sketchpad(
+                sketch = explain_undecodable(gr.Sketchpad(
                     label="Draw a digit", type="numpy", image_mode="RGBA", canvas_size=(400, 400),
                     brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
                     layers=False, elem_id="sketchpad",
-                )
+                ))
                 with gr.Row():
                     digit_btn = gr.Button("Classify", variant="primary")
                     clear_btn = gr.ClearButton(value="Clear")
@@ -310,8 +318,8 @@ with gr.Blocks(title="Image classifier studio") as demo:
                     "the hand should fill the centre square. " + _model_caption("signs"))
         with gr.Row():
             with gr.Column(scale=1):
-                photo = PhotoInput(label="Hand sign", sources=["webcam", "upload"], type="filepath",
-                                   elem_id="sign-input")
+                photo = explain_undecodable(gr.Image(label="Hand sign", sources=["webcam", "upload"],
+                                                     type="filepath", elem_id="sign-input"))
                 sign_btn = gr.Button("Classify", variant="primary")
             with gr.Column(scale=1):
                 sign_top = gr.Label(label="Prediction (top 3)", num_top_classes=3, elem_id="sign-label")
