@@ -209,6 +209,17 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
            plots.confusion_matrix(cm, classes), mistakes, result)
 
 
+def data_status(dataset: str) -> str:
+    """What the Train tab says about a data set before a run: ready, or where to put it."""
+    if dataset not in data.DATASETS:
+        return f"Unknown data set {dataset!r}."
+    if data.is_available(dataset, DATA_DIR):
+        return f"Ready: {data.DATASETS[dataset].title} found in `{DATA_DIR.resolve()}`."
+    if dataset == "signs":
+        return f"⚠️ Not available. {data.where_to_put(dataset, DATA_DIR)}"
+    return f"Not on disk yet: Start will try to download it. {data.where_to_put(dataset, DATA_DIR)}"
+
+
 def stop_training(request: gr.Request) -> str:
     session = getattr(request, "session_hash", None) or "anonymous"
     with _stop_lock:
@@ -348,7 +359,7 @@ with gr.Blocks(title="Image classifier studio") as demo:
                     start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
             with gr.Column(scale=2):
-                t_status = gr.Markdown("Not started.", elem_id="train-status")
+                t_status = gr.Markdown(elem_id="train-status")
                 t_curves = gr.Plot(label="Loss and accuracy per epoch", elem_id="train-curves")
                 t_summary = gr.Markdown(elem_id="train-summary")
                 with gr.Row():
@@ -368,12 +379,14 @@ with gr.Blocks(title="Image classifier studio") as demo:
             api_name="train", concurrency_id="train", concurrency_limit=1,
         )
         stop_btn.click(stop_training, None, t_status, api_name="stop_training", concurrency_limit=None)
+        t_dataset.change(data_status, t_dataset, t_status, api_visibility="private")
         use_btn.click(use_model, t_result, t_message, api_name="use_model")
         restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
         save_btn.click(save_model, [t_result, t_name], [t_message, t_file], api_name="save_model")
         download_btn.click(download_model, t_result, t_file, api_name="download_model")
 
     demo.load(None, js=PICK_BRUSH_JS)
+    demo.load(data_status, t_dataset, t_status, api_visibility="private")
 
 demo.queue(default_concurrency_limit=4)
 

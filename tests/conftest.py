@@ -95,17 +95,17 @@ def tiny_data(tmp_path: Path) -> Path:
 
 
 def _real_dir() -> Path | None:
-    for candidate in (os.environ.get("CLASSIFIER_REAL_DATA"), SHARED_DATA):
-        if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():
-            return Path(candidate)
-    return None
+    """$CLASSIFIER_REAL_DATA if set (a missing path there means: act as if there is no real data),
+    else ../shared/datasets if present."""
+    candidate = Path(os.environ.get("CLASSIFIER_REAL_DATA") or SHARED_DATA)
+    return candidate if (candidate / "MNIST" / "raw").is_dir() else None
 
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     path = _real_dir()
     if path is None:
-        reason = f"real data sets not found (looked in $CLASSIFIER_REAL_DATA and {SHARED_DATA})"
+        reason = f"real data sets not found ($CLASSIFIER_REAL_DATA, else {SHARED_DATA})"
         if os.environ.get("REQUIRE_REAL_DATA") == "1":
             pytest.fail(reason + "; REQUIRE_REAL_DATA=1 says they must be there")
         pytest.skip(reason)

@@ -93,10 +93,10 @@ def test_draw_a_seven_and_a_one(page) -> None:
                            timeout=30_000)
 
 
-def test_upload_a_sign_photo(page, app_data_dir: Path, tmp_path: Path) -> None:
+def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
     from classifier import data
 
-    x, y = data.load("signs", "test", app_data_dir)
+    x, y = data.load("signs", "test", real_data_dir)
     i = int((y == data.SIGN_LETTERS.index("L")).nonzero()[0, 0])
     photo = tmp_path / "sign.jpg"
     Image.fromarray(x[i].numpy()).resize((360, 360), Image.Resampling.BICUBIC).convert("RGB").save(photo)
