@@ -8,7 +8,8 @@
     (test accuracy checked every --eval-every batches, clock paused while checking), and
     seconds per epoch with the achieved GFLOP/s.
 (c) this project's trainer on the tutorial's own net, batch size and optimizer.
-plus the machine's fp32 matmul GFLOP/s. The last line printed is JSON with every figure.
+plus the machine's fp32 matmul GFLOP/s (2048x2048, the better of a measurement before and one after
+the runs). The last line printed is JSON with every figure.
 
     python -m bench.train_speed --data-dir ../shared/datasets
 """
@@ -141,8 +142,10 @@ def main() -> None:
     root = data.data_dir(args.data_dir)
     splits = data.load_splits("digits", root)
 
-    result: dict = {"machine_matmul_gflops": round(matmul_gflops(), 1), "target_accuracy": TARGET}
-    print(f"fp32 matmul: {result['machine_matmul_gflops']} GFLOP/s", flush=True)
+    # The machine is shared: measure the matmul peak before and after the runs and keep the best.
+    gflops_before = matmul_gflops()
+    result: dict = {"target_accuracy": TARGET}
+    print(f"fp32 matmul: {gflops_before:.1f} GFLOP/s", flush=True)
     result["tutorial"] = tutorial_seconds_per_epoch(root, args.tutorial_batches)
     print(f"(a) tutorial recipe: {result['tutorial']}", flush=True)
     default = recipe("digits", device=args.device)
@@ -154,6 +157,7 @@ def main() -> None:
                                device=args.device)
     result["trainer_tutorial_net"] = time_to_target(tutorial_net, splits, eval_every=100)
     print(f"(c) this trainer, tutorial net: {result['trainer_tutorial_net']}", flush=True)
+    result["machine_matmul_gflops"] = round(max(gflops_before, matmul_gflops()), 1)
     b = result["default_recipe"]
     if b["time_to_target_s"]:
         result["speedup_time_to_target"] = round(result["tutorial"]["time_to_target_s"] / b["time_to_target_s"], 1)
