@@ -304,7 +304,7 @@ with gr.Blocks(title="Image classifier studio") as demo:
         with gr.Row():
             with gr.Column(scale=1):
                 sketch = explain_undecodable(gr.Sketchpad(
-                    label="Draw a digit", type="numpy", image_mode="RGBA", canvas_size=(400, 400),
+                    label="Draw a digit", type="numpy", image_mode="RGBA", canvas_size=(400, 400), height=520,
                     brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
                     layers=False, elem_id="sketchpad",
                 ))
