@@ -388,7 +388,8 @@ with gr.Blocks(title="Image classifier studio") as demo:
     demo.load(None, js=PICK_BRUSH_JS)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")
 
-demo.queue(default_concurrency_limit=4)
+# A bounded queue: under a flood, extra requests are told the queue is full instead of piling up.
+demo.queue(default_concurrency_limit=4, max_size=256)
 
 
 def main(argv: list[str] | None = None) -> None:
