@@ -228,19 +228,28 @@ def sketch_to_digit(image: np.ndarray | Image.Image, min_ink: float = 0.25) -> n
 
 
 def sketch_layers_to_image(value: Any) -> np.ndarray | Image.Image | None:
-    """The image to read from a Gradio ImageEditor/Sketchpad value (dict or plain image)."""
+    """The image to read from a Gradio ImageEditor/Sketchpad value (dict or plain image).
+
+    The composite when there is one; else the layers stacked over a transparent canvas.
+    """
     if value is None:
         return None
-    if isinstance(value, dict):
-        composite = value.get("composite")
-        if composite is not None:
-            return composite
-        layers = [layer for layer in value.get("layers") or [] if layer is not None]
-        if layers:
-            stacked = np.stack([ink_map(layer) for layer in layers]).max(0)
-            return stacked  # already an ink map in [0, 1]: ink_map reads it back unchanged
+    if not isinstance(value, dict):
+        return value
+    if value.get("composite") is not None:
+        return value["composite"]
+    layers = [layer for layer in value.get("layers") or [] if layer is not None]
+    if not layers:
         return value.get("background")
-    return value
+    stacked: Image.Image | None = None
+    for layer in layers:
+        img = (layer if isinstance(layer, Image.Image) else Image.fromarray(np.asarray(layer))).convert("RGBA")
+        if stacked is None:
+            stacked = Image.new("RGBA", img.size, (0, 0, 0, 0))
+        if img.size != stacked.size:
+            raise ImageInputError(f"Drawing layers differ in size ({img.size} vs {stacked.size}).")
+        stacked = Image.alpha_composite(stacked, img)
+    return stacked
 
 
 # --------------------------------------------------------------------------------- photos

@@ -107,6 +107,13 @@ def test_sketch_value_dict() -> None:
     layered = ip.sketch_layers_to_image({"background": None, "layers": [draw(bg=(0, 0, 0, 0))], "composite": None})
     assert corr(ip.sketch_to_digit(layered), REFERENCE) > 0.95
     assert ip.sketch_layers_to_image(None) is None
+    # Two layers holding one stroke each add up to the whole digit.
+    top = draw(points=SEVEN[:2], bg=(0, 0, 0, 0))
+    diagonal = draw(points=SEVEN[1:], bg=(0, 0, 0, 0))
+    both = ip.sketch_layers_to_image({"background": None, "layers": [top, diagonal], "composite": None})
+    assert corr(ip.sketch_to_digit(both), REFERENCE) > 0.95
+    with pytest.raises(ip.ImageInputError, match="differ in size"):
+        ip.sketch_layers_to_image({"layers": [top, draw(canvas=(300, 300), bg=(0, 0, 0, 0))]})
 
 
 def test_bad_arrays_are_refused_with_message() -> None:
