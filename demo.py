@@ -49,8 +49,8 @@ def _load_shipped(name: str) -> tuple[Predictor | None, str]:
 SLOTS: dict[str, ModelSlot] = {}
 LOAD_ERRORS: dict[str, str] = {}
 for _name in TAB_DATASETS:
-    _predictor, LOAD_ERRORS[_name] = _load_shipped(_name)
-    SLOTS[_name] = ModelSlot(_predictor)
+    _loaded, LOAD_ERRORS[_name] = _load_shipped(_name)
+    SLOTS[_name] = ModelSlot(_loaded)
 
 
 def _predictor(name: str) -> Predictor:
