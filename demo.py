@@ -286,21 +286,29 @@ PICK_BRUSH_JS = """() => {
     setTimeout(pick, 300);
 }"""
 
-def _model_caption(name: str) -> str:
+TAB_INTROS = {
+    "digits": "Draw a digit 0-9 with the brush (left of the canvas); it is classified after every stroke.",
+    "signs": "Show an American Sign Language letter (A-Y without J) to the webcam or upload a photo: "
+             "the hand should fill the centre square.",
+}
+
+
+def tab_caption(name: str) -> str:
+    """A tab's intro and the model it uses now (refreshed whenever the tab is opened)."""
     predictor = SLOTS[name].get()
     if predictor is None:
-        return f"⚠️ {LOAD_ERRORS[name]}"
+        return f"{TAB_INTROS[name]} ⚠️ {LOAD_ERRORS[name]}"
     acc = predictor.meta.get("test_accuracy")
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
-    return f"Model: MLP {predictor.meta['model']['hidden']}{acc_text}."
+    return f"{TAB_INTROS[name]} Model: MLP {predictor.meta['model']['hidden']}{acc_text} ({predictor.name})."
 
 
 with gr.Blocks(title="Image classifier studio") as demo:
     gr.Markdown("# Image classifier studio\nMultilayer perceptrons on 28x28 images: draw a digit, "
                 "show a hand sign, or train your own model and watch it learn.")
-    with gr.Tab("Draw"):
-        gr.Markdown("Draw a digit 0-9 with the brush (left of the canvas); it is classified after every "
-                    "stroke. " + _model_caption("digits"))
+    with gr.Tab("Draw") as draw_tab:
+        digit_caption = gr.Markdown(tab_caption("digits"), elem_id="digit-caption")
+        draw_tab.select(lambda: tab_caption("digits"), None, digit_caption, api_visibility="private")
         with gr.Row():
             with gr.Column(scale=1):
                 sketch = explain_undecodable(gr.Sketchpad(
@@ -324,9 +332,9 @@ with gr.Blocks(title="Image classifier studio") as demo:
         sketch.change(classify_digit, sketch, digit_outputs, api_visibility="private",
                       concurrency_id="classify", show_progress="hidden", trigger_mode="always_last")
 
-    with gr.Tab("Hand signs"):
-        gr.Markdown("Show an American Sign Language letter (A-Y without J) to the webcam or upload a photo: "
-                    "the hand should fill the centre square. " + _model_caption("signs"))
+    with gr.Tab("Hand signs") as signs_tab:
+        sign_caption = gr.Markdown(tab_caption("signs"), elem_id="sign-caption")
+        signs_tab.select(lambda: tab_caption("signs"), None, sign_caption, api_visibility="private")
         with gr.Row():
             with gr.Column(scale=1):
                 photo = explain_undecodable(gr.Image(label="Hand sign", sources=["webcam", "upload"],
@@ -387,6 +395,8 @@ with gr.Blocks(title="Image classifier studio") as demo:
 
     demo.load(None, js=PICK_BRUSH_JS)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")
+    demo.load(lambda: (tab_caption("digits"), tab_caption("signs")), None, [digit_caption, sign_caption],
+              api_visibility="private")
 
 # A bounded queue: under a flood, extra requests are told the queue is full instead of piling up.
 demo.queue(default_concurrency_limit=4, max_size=256)

@@ -125,3 +125,18 @@ def test_short_training_updates_the_curves(page) -> None:
     assert page.locator("#train-curves img").first.get_attribute("src") != first_curve
     assert "Test accuracy" in page.locator("#train-summary").inner_text()
     _shot(page, "train-done")
+
+    # "Use this model" swaps it into the Draw tab, whose caption says so; "Restore" swaps back.
+    page.locator("#train-use").click()
+    page.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
+                           timeout=30_000)
+    page.get_by_role("tab", name="Draw").click()
+    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('trained in the app')",
+                           timeout=30_000)
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("button", name="Restore shipped model").click()
+    page.wait_for_function("document.querySelector('#train-message').innerText.includes('shipped model again')",
+                           timeout=30_000)
+    page.get_by_role("tab", name="Draw").click()
+    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('digits.safetensors')",
+                           timeout=30_000)
