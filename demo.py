@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
-from PIL import UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from classifier import checkpoint, data, imageprep, plots
 from classifier.predict import ModelSlot, Predictor
@@ -110,7 +110,11 @@ def explain_undecodable(component: C) -> C:
     def preprocess(payload: Any) -> Any:
         try:
             return original(payload)
+        except Image.DecompressionBombError:
+            raise gr.Error(f"The image has too many pixels to decode safely (limit "
+                           f"{imageprep.MAX_PIXELS // 1_000_000} megapixels).") from None
         except (UnidentifiedImageError, OSError, ValueError) as e:
+            # The exception text names the server's temporary file: say what happened, not where.
             raise gr.Error(f"This upload is not an image that can be read ({type(e).__name__}).") from None
 
     component.preprocess = preprocess  # type: ignore[method-assign]
@@ -337,8 +341,10 @@ with gr.Blocks(title="Image classifier studio") as demo:
         signs_tab.select(lambda: tab_caption("signs"), None, sign_caption, api_visibility="private")
         with gr.Row():
             with gr.Column(scale=1):
+                # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would
+                # decode every photo and clip 16-bit ones); imageprep does modes, EXIF and size limits.
                 photo = explain_undecodable(gr.Image(label="Hand sign", sources=["webcam", "upload"],
-                                                     type="filepath", elem_id="sign-input"))
+                                                     type="filepath", image_mode=None, elem_id="sign-input"))
                 sign_btn = gr.Button("Classify", variant="primary")
             with gr.Column(scale=1):
                 sign_top = gr.Label(label="Prediction (top 3)", num_top_classes=3, elem_id="sign-label")

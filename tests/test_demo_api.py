@@ -83,6 +83,18 @@ def test_classify_sign(client: Client, tmp_path: Path, real_data_dir: Path) -> N
         hits += full["label"] == data.SIGN_LETTERS[int(y[i])]
     assert hits >= 4
 
+    # The same photo as 16-bit greyscale, palette and rotated-with-EXIF files gives the same answer.
+    photo = Image.fromarray(x[0].numpy()).resize((480, 480), Image.Resampling.BICUBIC)
+    expected = client.predict(handle_file(png(photo, tmp_path, "ref.png")), api_name="/classify_sign")[0]["label"]
+    deep = Image.fromarray(np.asarray(photo, dtype=np.uint16) * 257)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated; "rotate 90 degrees clockwise to view"
+    variants = {"16-bit": png(deep, tmp_path, "deep.png"), "palette": png(photo.convert("P"), tmp_path, "p.png"),
+                "exif": png(photo.transpose(Image.Transpose.ROTATE_90).convert("RGB"), tmp_path, "r.jpg",
+                            exif=exif.tobytes(), quality=95)}
+    for name, path in variants.items():
+        assert client.predict(handle_file(path), api_name="/classify_sign")[0]["label"] == expected, name
+
 
 def _bad_images(tmp_path: Path) -> dict[str, str]:
     out = {}
