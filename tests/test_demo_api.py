@@ -113,12 +113,13 @@ def _bad_images(tmp_path: Path) -> dict[str, str]:
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
     out["animated"] = str(tmp_path / "anim.gif")
     out["huge"] = png(Image.new("L", (9000, 6000), 128), tmp_path, "huge.png")
+    out["bomb"] = png(Image.new("1", (14000, 13000)), tmp_path, "bomb.png")  # 182 megapixels in 22 kB
     return out
 
 
 # What the app must say for the inputs it refuses; the others must give a 24-letter answer.
 REFUSALS = {"not an image": "not an image", "truncated": "damaged or truncated|not an image",
-            "huge": "megapixels"}
+            "huge": "megapixels", "bomb": "megapixels"}
 
 
 @pytest.mark.parametrize("api_name", ["/classify_sign", "/classify_digit"])
