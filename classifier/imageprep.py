@@ -4,7 +4,7 @@
   digit: ink found, cropped, stroke width evened out, longer side scaled to 20 px with
   anti-aliasing, centred by centre of mass in 28x28, light ink on black.
 - `photo_to_sign`: a photo of any size, mode or orientation becomes a Sign Language
-  MNIST-style image: upright, greyscale, centre square, 28x28, contrast stretched.
+  MNIST-style image: upright, greyscale, centre square, 28x28, the data set's brightness and contrast.
 - `open_image`: decoding with clear errors for files that are not usable images.
 
 Normalization for the model happens later, in `preprocess.normalize`, for training and app alike.
@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from . import preprocess
 
 SIZE = 28
 DIGIT_BOX = 20          # MNIST digits are scaled so the longer side is 20 px...
@@ -266,6 +268,9 @@ def photo_to_sign(image: Image.Image | np.ndarray) -> np.ndarray:
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
     square = grey.crop((left, top, left + side, top + side))
-    small = square.resize((SIZE, SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    # The data set's photos fill most of the 0..255 range; a phone photo's hand often doesn't.
-    return np.asarray(ImageOps.autocontrast(small, cutoff=1), dtype=np.uint8)
+    small = np.asarray(square.resize((SIZE, SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0), dtype=np.float32)
+    # Match the data set's typical brightness and contrast; a phone photo's are anything.
+    std = float(small.std())
+    z = (small - float(small.mean())) / std if std > 1e-3 else np.zeros_like(small)
+    matched = preprocess.SIGNS_IMAGE_MEAN + preprocess.SIGNS_IMAGE_STD * z
+    return np.clip(np.round(matched), 0, 255).astype(np.uint8)

@@ -21,6 +21,11 @@ FASHION_STATS = {"kind": "standardize", "mean": 0.2860, "std": 0.3530}
 # Hand-sign photos vary in lighting far more than scanned digits, so each image is scaled to
 # zero mean and unit variance on its own: the model then never sees absolute brightness.
 PER_IMAGE = {"kind": "per_image"}
+# What a Sign Language MNIST image looks like on average: per-image pixel mean and standard
+# deviation (0..255), averaged over the training set. Photos are brought to these so that the
+# 28x28 image the app shows looks like the data set (`tests/test_data.py` checks the figures).
+SIGNS_IMAGE_MEAN = 159.3
+SIGNS_IMAGE_STD = 40.2
 
 _EPS = 1e-3
 

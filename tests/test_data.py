@@ -238,3 +238,11 @@ def test_normalization_constants_match_data(real_data_dir: Path, name: str, stat
     assert abs(float(pixels.mean()) - stats["mean"]) < 5e-4
     assert abs(float(pixels.std()) - stats["std"]) < 5e-4
 
+
+
+@pytest.mark.realdata
+def test_signs_image_constants_match_data(real_data_dir: Path) -> None:
+    x, _ = data.load("signs", "train", real_data_dir)
+    per_image = x.float().reshape(len(x), -1)
+    assert abs(float(per_image.mean(1).mean()) - preprocess.SIGNS_IMAGE_MEAN) < 0.5
+    assert abs(float(per_image.std(1).mean()) - preprocess.SIGNS_IMAGE_STD) < 0.5

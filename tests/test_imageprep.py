@@ -141,10 +141,15 @@ def _encode(img: Image.Image, fmt: str, **kw) -> bytes:
 PHOTO_REF = ip.photo_to_sign(_hand())
 
 
-def test_photo_becomes_28x28_full_contrast() -> None:
-    out = PHOTO_REF
-    assert out.shape == (28, 28) and out.dtype == np.uint8
-    assert out.min() <= 5 and out.max() >= 250
+def test_photo_becomes_28x28_with_the_data_sets_contrast() -> None:
+    from classifier import preprocess
+
+    for photo in (_hand(), Image.eval(_hand(), lambda v: 100 + v // 8)):  # normal, and dim and flat
+        out = ip.photo_to_sign(photo)
+        assert out.shape == (28, 28) and out.dtype == np.uint8
+        assert abs(out.mean() - preprocess.SIGNS_IMAGE_MEAN) < 4
+        assert abs(out.std() - preprocess.SIGNS_IMAGE_STD) < 4
+    assert ip.photo_to_sign(Image.new("RGB", (50, 50), (7, 7, 7))).std() == 0  # flat stays flat
 
 
 @pytest.mark.parametrize("fmt,mode", [("PNG", "RGB"), ("JPEG", "RGB"), ("PNG", "L"), ("PNG", "P"),
