@@ -7,6 +7,7 @@
 (b) this project's default digits recipe: wall time until test accuracy first reaches 97.2%
     (test accuracy checked every --eval-every batches, clock paused while checking), and
     seconds per epoch with the achieved GFLOP/s.
+(b') the same with `--precision bf16` (bfloat16 autocast).
 (c) this project's trainer on the tutorial's own net, batch size and optimizer.
 plus the machine's fp32 matmul GFLOP/s (2048x2048, the better of a measurement before and one after
 the runs). The last line printed is JSON with every figure.
@@ -151,6 +152,9 @@ def main() -> None:
     default = recipe("digits", device=args.device)
     result["default_recipe"] = time_to_target(default, splits, args.eval_every)
     print(f"(b) default recipe: {result['default_recipe']}", flush=True)
+    result["default_recipe_bf16"] = time_to_target(recipe("digits", device=args.device, precision="bf16"),
+                                                   splits, args.eval_every)
+    print(f"(b') default recipe, bf16 autocast: {result['default_recipe_bf16']}", flush=True)
     tutorial_net = TrainConfig(dataset="digits", hidden=[128, 64], activation=["relu", "tanh"], dropout=0.0,
                                batchnorm=False, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.9,
                                weight_decay=0.0, schedule="constant", augment=False, epochs=15,
