@@ -62,7 +62,8 @@ def test_same_seed_same_run_different_seed_different_run() -> None:
     assert a != c
 
 
-def test_stops_cleanly_between_batches() -> None:
+@pytest.mark.parametrize("how", ["event", "method"])
+def test_stops_cleanly_between_batches(how: str) -> None:
     stop = threading.Event()
     trainer = Trainer(_config(epochs=50), splits=_splits(), stop_event=stop)
     batches = []
@@ -70,7 +71,7 @@ def test_stops_cleanly_between_batches() -> None:
     def on_batch(step: int, total: int) -> None:
         batches.append(step)
         if len(batches) == 15:
-            stop.set()
+            stop.set() if how == "event" else trainer.stop()
 
     history = list(trainer.run(on_batch=on_batch))
     assert history[-1].stopped
