@@ -197,13 +197,7 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     mistakes = plots.misclassified_grid(splits.test_x[wrong].numpy(), [classes[i] for i in pred[wrong]],
                                         [classes[i] for i in true[wrong]])
     trainer.model.to("cpu").eval()
-    meta = checkpoint.build_meta(
-        dataset=dataset, classes=classes, model_config=trainer.model_config,
-        normalization=trainer.spec.normalization, test_accuracy=round(test_acc, 4), n_test=len(true),
-        epochs=len(trainer.history), seed=config.seed, train_config=config.to_dict(),
-        command="trained in the app's Train tab",
-    )
-    result = checkpoint.Checkpoint(trainer.model, meta)
+    result = checkpoint.Checkpoint(trainer.model, trainer.metadata(test_acc, command="trained in the app's Train tab"))
     stopped = bool(trainer.history and trainer.history[-1].stopped)
     summary = (f"**Test accuracy: {test_acc:.2%}** on {len(true):,} test images"
                f"{' (stopped early)' if stopped else ''}. {len(np.flatnonzero(pred != true))} misclassified.")

@@ -82,14 +82,7 @@ def run_train(args: argparse.Namespace) -> dict:
           f"{len(trainer.history)} epochs ({train_seconds:.0f} s on {trainer.device})", file=sys.stderr)
     output = args.output or f"weights/{config.dataset}.safetensors"
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
-    meta = checkpoint.build_meta(
-        dataset=config.dataset, classes=list(trainer.spec.classes), model_config=trainer.model_config,
-        normalization=trainer.spec.normalization, test_accuracy=round(test_acc, 4),
-        n_test=len(trainer.splits.test_y), val_accuracy=round(trainer.history[-1].val_acc, 4),
-        epochs=len(trainer.history), seed=config.seed, train_seconds=round(train_seconds, 1),
-        device=str(trainer.device), command=command, train_config=config.to_dict(),
-        augment=trainer.augment_config.to_dict() if trainer.augment_config else None,
-    )
+    meta = trainer.metadata(test_acc, train_seconds=round(train_seconds, 1), command=command)
     if not args.dry_run:
         checkpoint.save(output, trainer.model, meta)
         print(f"wrote {output}", file=sys.stderr)

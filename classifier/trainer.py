@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from . import augment as aug
+from . import checkpoint
 from . import data as datamod
 from .model import MLP, MLPConfig
 from .preprocess import normalize
@@ -225,6 +226,18 @@ class Trainer:
 
     def test(self) -> tuple[float, float, torch.Tensor]:
         return self.evaluate(self.splits.test_x, self.splits.test_y)
+
+    def metadata(self, test_accuracy: float, **extra: Any) -> dict[str, Any]:
+        """Weights-file metadata for the model as trained so far; `extra` adds facts (command...)."""
+        c = self.config
+        return checkpoint.build_meta(
+            dataset=c.dataset, classes=list(self.spec.classes), model_config=self.model_config,
+            normalization=self.spec.normalization, test_accuracy=round(test_accuracy, 4),
+            n_test=len(self.splits.test_y),
+            val_accuracy=round(self.history[-1].val_acc, 4) if self.history else None,
+            epochs=len(self.history), seed=c.seed, device=str(self.device), train_config=c.to_dict(),
+            augment=self.augment_config.to_dict() if self.augment_config else None, **extra,
+        )
 
 
 @torch.inference_mode()
