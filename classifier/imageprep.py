@@ -38,6 +38,11 @@ class ImageInputError(ValueError):
 
 # ------------------------------------------------------------------------------- decoding
 
+def _refuse_oversize(w: int, h: int, what: str) -> None:
+    if w * h > MAX_PIXELS:
+        raise ImageInputError(f"The {what} is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+
+
 def open_image(source: str | os.PathLike[str] | bytes | Image.Image) -> Image.Image:
     """Decode an image fully (first frame of an animation), or raise ImageInputError."""
     if isinstance(source, Image.Image):
@@ -53,8 +58,7 @@ def open_image(source: str | os.PathLike[str] | bytes | Image.Image) -> Image.Im
     w, h = img.size
     if w < 1 or h < 1:
         raise ImageInputError("The image is empty (0 pixels).")
-    if w * h > MAX_PIXELS:
-        raise ImageInputError(f"The image is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+    _refuse_oversize(w, h, "image")
     try:
         if getattr(img, "is_animated", False):
             img.seek(0)
@@ -75,8 +79,10 @@ def to_grey(img: Image.Image) -> np.ndarray:
         arr = np.asarray(img, dtype=np.float32)
         if img.mode.startswith("I;16"):
             return arr / 65535.0
-        hi = 65535.0 if arr.max() > 255 else 255.0
-        return np.clip(arr / hi, 0.0, 1.0) if img.mode != "F" or arr.max() > 1 else np.clip(arr, 0.0, 1.0)
+        peak = float(arr.max(initial=0))
+        if img.mode == "F" and peak <= 1.0:  # already in [0, 1]
+            return np.clip(arr, 0.0, 1.0)
+        return np.clip(arr / (65535.0 if peak > 255 else 255.0), 0.0, 1.0)
     if img.mode in ("RGBA", "LA", "PA", "P", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -147,8 +153,7 @@ def stroke_width(ink: np.ndarray) -> float:
 def _rank_filter(a: np.ndarray, k: int, grow: bool) -> np.ndarray:
     f = ImageFilter.MaxFilter(k) if grow else ImageFilter.MinFilter(k)
     padded = np.pad(a, k)  # room for strokes to grow past the crop
-    out = np.asarray(Image.fromarray(padded.astype(np.float32)).filter(f))
-    return out
+    return np.asarray(Image.fromarray(padded.astype(np.float32)).filter(f))
 
 
 def _even_strokes(work: np.ndarray) -> np.ndarray:
@@ -190,8 +195,7 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
 def _shrink_huge(image: np.ndarray | Image.Image, limit: int = 4_000_000) -> np.ndarray | Image.Image:
     """Box-average a drawing larger than `limit` pixels down below it: same result, bounded memory."""
     h, w = (image.height, image.width) if isinstance(image, Image.Image) else np.asarray(image).shape[:2]
-    if h * w > MAX_PIXELS:
-        raise ImageInputError(f"The drawing is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+    _refuse_oversize(w, h, "drawing")
     if h * w <= limit:
         return image
     factor = int(np.ceil(np.sqrt(h * w / limit)))
