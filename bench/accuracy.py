@@ -24,17 +24,19 @@ from classifier.trainer import evaluate
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def redraw_as_user(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An MNIST digit as a user might draw it: enlarged 6-15x, black on white, somewhere on 800x600."""
+    size = 28 * int(rng.integers(6, 16))
+    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC))
+    canvas = np.full((600, 800), 255, np.uint8)
+    top, left = int(rng.integers(0, 600 - size)), int(rng.integers(0, 800 - size))
+    canvas[top:top + size, left:left + size] = 255 - big
+    return canvas
+
+
 def redrawn_accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
     rng = np.random.default_rng(seed)
-    outs = []
-    for digit in images:
-        scale = int(rng.integers(6, 16))
-        size = 28 * scale
-        big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC))
-        canvas = np.full((600, 800), 255, np.uint8)
-        top, left = int(rng.integers(0, 600 - size)), int(rng.integers(0, 800 - size))
-        canvas[top:top + size, left:left + size] = 255 - big
-        outs.append(imageprep.sketch_to_digit(canvas))
+    outs = [imageprep.sketch_to_digit(redraw_as_user(digit, rng)) for digit in images]
     preds = predictor.probabilities(np.stack(outs)).argmax(1)
     return float((preds == labels).mean())
 

@@ -210,6 +210,7 @@ def test_photo_bad_files(tmp_path: Path) -> None:
 def test_redrawn_mnist_digits_come_back_as_themselves(real_data_dir: Path) -> None:
     """MNIST test digits, redrawn as a user would (big, black on white, off-centre, on a canvas of
     another size), come back out of preprocessing close to the original and still classified right."""
+    from bench.accuracy import redraw_as_user
     from classifier import checkpoint, data
     from classifier.predict import Predictor
 
@@ -219,12 +220,7 @@ def test_redrawn_mnist_digits_come_back_as_themselves(real_data_dir: Path) -> No
     correlations, outs = [], []
     for i in range(300):
         digit = x[i].numpy()
-        scale = int(rng.integers(6, 16))
-        big = np.asarray(Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.Resampling.BICUBIC))
-        canvas = np.full((600, 800), 255, np.uint8)
-        top, left = int(rng.integers(0, 600 - 28 * scale)), int(rng.integers(0, 800 - 28 * scale))
-        canvas[top:top + 28 * scale, left:left + 28 * scale] = 255 - big
-        out = ip.sketch_to_digit(canvas)
+        out = ip.sketch_to_digit(redraw_as_user(digit, rng))
         correlations.append(corr(out, digit))
         outs.append(out)
     probs = predictor.probabilities(np.stack(outs))
