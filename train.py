@@ -1,4 +1,4 @@
-"""Train an MLP on digits, signs or fashion, or evaluate a weights file, from the command line.
+"""Train an MLP on any data set in `classifier.data.DATASETS`, or evaluate a weights file, from the command line.
 
     python train.py digits                      # default recipe -> weights/digits.safetensors
     python train.py signs --epochs 10 --seed 1
@@ -15,37 +15,53 @@ import time
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data
-from classifier.trainer import Trainer, evaluate, recipe
+from classifier import checkpoint, data, trainer
+from classifier.model import ACTIVATIONS
+from classifier.trainer import Trainer, evaluate, recipe, recipe_defaults
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def _hidden(text: str) -> list[int]:
+    try:
+        return trainer.parse_hidden(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = recipe_defaults
     p.add_argument("dataset", nargs="?", choices=sorted(data.DATASETS), help="data set to train on")
     p.add_argument("--evaluate", metavar="WEIGHTS", help="evaluate a weights file on its test split and exit")
     p.add_argument("--data-dir", help=f"data directory (default ${data.DATA_DIR_ENV} or {data.DEFAULT_DATA_DIR}/)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float, help="peak learning rate")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--hidden", type=lambda s: [int(v) for v in s.split(",") if v],
-                   help="hidden layer sizes, comma separated, e.g. 1024,1024")
-    p.add_argument("--activation", choices=["relu", "gelu", "silu", "tanh"])
-    p.add_argument("--dropout", type=float)
-    p.add_argument("--no-batchnorm", dest="batchnorm", action="store_false", default=None)
+    p.add_argument("--epochs", type=int, help=f"1..{trainer.MAX_EPOCHS}; {d('epochs')}")
+    p.add_argument("--batch-size", type=int, help="{}..{}; ".format(*trainer.BATCH_SIZE_RANGE) + d("batch_size"))
+    p.add_argument("--lr", type=float, help=f"peak learning rate, (0, {trainer.MAX_LR:g}]; {d('lr')}")
+    p.add_argument("--weight-decay", type=float, help=d("weight_decay"))
+    p.add_argument("--hidden", type=_hidden, help="hidden layer sizes, comma separated "
+                   f"(1..{trainer.MAX_HIDDEN_LAYERS} layers of 1..{trainer.MAX_HIDDEN_SIZE}); {d('hidden')}")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), help=d("activation"))
+    p.add_argument("--dropout", type=float, help=d("dropout"))
+    p.add_argument("--no-batchnorm", dest="batchnorm", action="store_false", default=None,
+                   help="no BatchNorm after the hidden layers (default: BatchNorm on)")
     p.add_argument("--no-augment", dest="augment", action="store_false", default=None,
-                   help="turn off the data set's augmentation")
-    p.add_argument("--optimizer", choices=["adamw", "sgd"])
-    p.add_argument("--schedule", choices=["onecycle", "cosine", "constant"])
-    p.add_argument("--warmup", type=float, help="onecycle: share of the run with a rising learning rate")
-    p.add_argument("--label-smoothing", type=float)
-    p.add_argument("--precision", choices=["fp32", "bf16"], help="bf16: bfloat16 autocast, faster on "
-                   "CPUs with AVX512-BF16 and recent GPUs (default fp32)")
-    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output", help="weights path (default weights/<dataset>.safetensors)")
+                   help="turn off the data set's augmentation (default: on)")
+    p.add_argument("--optimizer", choices=trainer.OPTIMIZERS, help=d("optimizer"))
+    p.add_argument("--schedule", choices=trainer.SCHEDULES, help=d("schedule"))
+    p.add_argument("--warmup", type=float, help=f"onecycle: share of the run with a rising learning rate; "
+                   f"{d('warmup')}")
+    p.add_argument("--label-smoothing", type=float, help=d("label_smoothing"))
+    p.add_argument("--precision", choices=trainer.PRECISIONS, help="bf16: bfloat16 autocast, faster on "
+                   f"CPUs with AVX512-BF16 and recent GPUs; {d('precision')}")
+    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...; default auto")
+    p.add_argument("--seed", type=int, default=0, help="default 0")
+    p.add_argument("--output", help=f"weights path (default {checkpoint.WEIGHTS_DIR}/<dataset>.safetensors)")
     p.add_argument("--dry-run", action="store_true", help="a few batches of one epoch, to check the setup")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = build_parser()
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the weights' metadata
     if args.evaluate is None and args.dataset is None:
@@ -69,42 +85,42 @@ def run_train(args: argparse.Namespace) -> dict:
                     seed=args.seed)
     if args.dry_run:
         config.epochs, config.max_batches = 1, 5
-    trainer = Trainer(config, data_dir=args.data_dir)
-    print(f"training {config.dataset} on {trainer.device}: {len(trainer.train_x)} train / "
-          f"{len(trainer.val_x)} validation rows, model {trainer.model_config.hidden}, "
+    run = Trainer(config, data_dir=args.data_dir)
+    print(f"training {config.dataset} on {run.device}: {len(run.train_x)} train / "
+          f"{len(run.val_x)} validation rows, model {run.model_config.hidden}, "
           f"{config.epochs} epochs", file=sys.stderr)
     start = time.perf_counter()
-    for m in _with_progress(trainer, args.no_progress):
+    for m in _with_progress(run, args.no_progress):
         tqdm.write(m.summary(), file=sys.stderr)
     train_seconds = time.perf_counter() - start
-    _, test_acc, _ = trainer.test()
-    print(f"test accuracy {test_acc:.2%} on {len(trainer.splits.test_y):,} test images after "
-          f"{len(trainer.history)} epochs ({train_seconds:.0f} s on {trainer.device})", file=sys.stderr)
-    output = args.output or f"weights/{config.dataset}.safetensors"
+    report = run.report()
+    print(f"test accuracy {report.accuracy:.2%} on {report.n:,} test images after "
+          f"{len(run.history)} epochs ({train_seconds:.0f} s on {run.device})", file=sys.stderr)
+    output = args.output or checkpoint.weights_path(config.dataset)
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
-    meta = trainer.metadata(test_acc, train_seconds=round(train_seconds, 1), command=command)
+    result = run.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command)
     if not args.dry_run:
-        checkpoint.save(output, trainer.model, meta)
+        checkpoint.save(output, result.model, result.meta)
         print(f"wrote {output}", file=sys.stderr)
-    return {"dataset": config.dataset, "test_accuracy": round(test_acc, 4), "n": len(trainer.splits.test_y),
-            "epochs": len(trainer.history), "train_seconds": round(train_seconds, 1),
-            "output": None if args.dry_run else output}
+    return {"dataset": config.dataset, "test_accuracy": round(report.accuracy, 4), "n": report.n,
+            "epochs": len(run.history), "train_seconds": round(train_seconds, 1),
+            "output": None if args.dry_run else str(output)}
 
 
-def _with_progress(trainer: Trainer, quiet: bool):
+def _with_progress(run: Trainer, quiet: bool):
     if quiet:
-        yield from trainer.run()
+        yield from run.run()
         return
-    bar = tqdm(total=trainer.steps_per_epoch, unit="batch", leave=False, file=sys.stderr)
+    bar = tqdm(total=run.steps_per_epoch, unit="batch", leave=False, file=sys.stderr)
 
     def on_batch(step: int, total: int) -> None:
         if step == 1:
             bar.reset(total)
-            bar.set_description(f"epoch {len(trainer.history) + 1}/{trainer.config.epochs}")
+            bar.set_description(f"epoch {len(run.history) + 1}/{run.config.epochs}")
         bar.update(1)
 
     try:
-        yield from trainer.run(on_batch=on_batch)
+        yield from run.run(on_batch=on_batch)
     finally:
         bar.close()
 

@@ -2,7 +2,7 @@
 
 One call transforms a whole batch (a single `affine_grid` + `grid_sample`), so augmentation
 costs a small fraction of the matmuls instead of dominating the epoch as per-sample PIL
-transforms do.
+transforms do. Each data set's settings are part of its spec (`data.DATASETS`).
 """
 
 from __future__ import annotations
@@ -29,14 +29,6 @@ class AugmentConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-PRESETS: dict[str, AugmentConfig] = {
-    "digits": AugmentConfig(degrees=10, scale=0.1, shift=2.0, shear=10),
-    "fashion": AugmentConfig(degrees=0, scale=0.05, shift=1.5, hflip=True),
-    "signs": AugmentConfig(degrees=10, scale=0.1, shift=2.0, shear=5, brightness=0.15,
-                           contrast=0.3, gamma=0.3, padding="border"),
-}
 
 
 def _uniform(n: int, half_width: float, g: torch.Generator, device: torch.device) -> torch.Tensor:

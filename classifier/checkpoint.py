@@ -2,7 +2,8 @@
 
 A file carries the architecture, class names, preprocessing constants, data set, test
 accuracy, training command and library versions, so `load()` rebuilds a working model from
-the file alone. Writes are atomic; nothing here ever unpickles.
+the file alone. Writes are atomic; nothing here ever unpickles. `WEIGHTS_DIR` is the one place
+the shipped and saved weights live.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from .data import DatasetSpec
 from .model import MLP, MLPConfig
 
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FORMAT = "classifier-mlp"
 FORMAT_VERSION = 1
 META_KEY = "classifier"
@@ -49,6 +52,11 @@ class Checkpoint:
         return self.meta["dataset"]
 
 
+def weights_path(name: str) -> Path:
+    """`weights/<name>.safetensors`: a shipped model is named after its data set."""
+    return WEIGHTS_DIR / f"{name}.safetensors"
+
+
 def library_versions() -> dict[str, str]:
     import safetensors
 
@@ -56,17 +64,16 @@ def library_versions() -> dict[str, str]:
             "safetensors": safetensors.__version__}
 
 
-def build_meta(*, dataset: str, classes: list[str], model_config: MLPConfig,
-               normalization: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def build_meta(spec: DatasetSpec, model_config: MLPConfig, **extra: Any) -> dict[str, Any]:
     """The metadata every weights file carries; `extra` adds training facts (accuracy, command...)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "dataset": dataset,
-        "classes": list(classes),
+        "dataset": spec.name,
+        "classes": list(spec.classes),
         "model": model_config.to_dict(),
-        "preprocessing": {"image_size": 28, "normalization": dict(normalization),
-                          "ink": "light on dark, like MNIST" if dataset != "signs" else "greyscale photo"},
+        "preprocessing": {"image_size": 28, "normalization": dict(spec.normalization),
+                          "ink": spec.image_style, "user_input": spec.user_input},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
         **extra,

@@ -1,9 +1,14 @@
-"""Data sets: where they live, how they are read, and how they are split.
+"""Data sets: every per-set fact in one spec, and how sets are read and split.
+
+A `DatasetSpec` holds all that differs between data sets: where its files live and how they
+are read (its `source`, which also knows whether the set can be downloaded and says where a
+missing set belongs), class names, normalization, augmentation, which image pipeline turns a
+user's input into its 28x28 style, and its default training recipe. Code elsewhere branches
+on these fields, never on a set's name: a new data set is a new entry in `DATASETS`.
 
 Every set becomes two uint8 tensors per split, images (N, 28, 28) and labels (N,) as int64
 class indices, read once per process with vectorised NumPy (no per-row Python) and then
-served from memory. MNIST-style sets are raw IDX files (gzipped or not); Sign Language
-MNIST is the Kaggle CSV (gzipped or not).
+served from memory.
 """
 
 from __future__ import annotations
@@ -14,65 +19,23 @@ import os
 import struct
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from . import preprocess
+from .augment import AugmentConfig
 
 DEFAULT_DATA_DIR = "data"
 DATA_DIR_ENV = "CLASSIFIER_DATA_DIR"
-
-SIGN_LETTERS = tuple("ABCDEFGHIKLMNOPQRSTUVWXY")  # J and Z need motion, so the set omits them
-SIGNS_KAGGLE = "https://www.kaggle.com/datasets/datamunge/sign-language-mnist"
+SPLITS = ("train", "test")
 
 
 class DataError(RuntimeError):
     """A data set is missing, unreadable or not what it claims to be."""
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    title: str
-    classes: tuple[str, ...]
-    normalization: dict[str, Any]
-    # Default held-out share of the training rows used for validation.
-    val_fraction: float
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "digits": DatasetSpec(
-        "digits", "MNIST handwritten digits", tuple("0123456789"), preprocess.MNIST_STATS, 1 / 12
-    ),
-    "fashion": DatasetSpec(
-        "fashion",
-        "Fashion-MNIST",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        preprocess.FASHION_STATS,
-        1 / 12,
-    ),
-    "signs": DatasetSpec(
-        "signs", "Sign Language MNIST (ASL letters)", SIGN_LETTERS, preprocess.PER_IMAGE, 0.1
-    ),
-}
-
-_IDX_FOLDERS = {"digits": "MNIST", "fashion": "FashionMNIST"}
-_IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-
-
-def get_spec(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -90,6 +53,14 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as e:
         raise DataError(f"{path}: cannot read ({type(e).__name__}: {e}); the file is truncated or corrupt") from e
+
+
+def _find(base: Path) -> Path | None:
+    """`base` gzipped or plain, whichever is there."""
+    for candidate in (base.with_name(base.name + ".gz"), base):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def read_idx(path: Path, expected_ndim: int) -> np.ndarray:
@@ -112,64 +83,8 @@ def read_idx(path: Path, expected_ndim: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape)
 
 
-def _find(base: Path) -> Path | None:
-    for candidate in (base.with_name(base.name + ".gz"), base):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _download_idx(name: str, root: Path) -> None:
-    import torchvision.datasets as tvd
-
-    cls = {"digits": tvd.MNIST, "fashion": tvd.FashionMNIST}[name]
-    try:
-        for train in (True, False):
-            cls(root=str(root), train=train, download=True)
-    except Exception as e:  # noqa: BLE001 - any failure here means "not available"; re-raised with context
-        raise DataError(
-            f"{get_spec(name).title} is not in {root / _IDX_FOLDERS[name] / 'raw'} and downloading it "
-            f"failed ({type(e).__name__}: {e}). Put the four IDX files (.gz or plain) there, "
-            f"or set {DATA_DIR_ENV} / --data-dir to a folder that has them."
-        ) from e
-
-
-def _load_idx_split(name: str, split: str, root: Path, download: bool) -> tuple[np.ndarray, np.ndarray]:
-    raw_dir = root / _IDX_FOLDERS[name] / "raw"
-    img_base, lbl_base = (raw_dir / n for n in _IDX_FILES[split])
-    img_path, lbl_path = _find(img_base), _find(lbl_base)
-    if (img_path is None or lbl_path is None) and download:
-        _download_idx(name, root)
-        img_path, lbl_path = _find(img_base), _find(lbl_base)
-    if img_path is None or lbl_path is None:
-        missing = img_base if img_path is None else lbl_base
-        raise DataError(
-            f"{get_spec(name).title}: {missing}(.gz) not found. Put the IDX files in {raw_dir}, "
-            f"or set {DATA_DIR_ENV} / --data-dir to a folder that has them."
-        )
-    images = read_idx(img_path, 3)
-    labels = read_idx(lbl_path, 1)
-    if images.shape[1:] != (28, 28):
-        raise DataError(f"{img_path}: images are {images.shape[1:]}, expected 28x28")
-    if len(images) != len(labels):
-        raise DataError(f"{img_path} has {len(images)} images but {lbl_path} has {len(labels)} labels")
-    if labels.size and labels.max() > 9:
-        raise DataError(f"{lbl_path}: label {int(labels.max())} out of range 0..9")
-    return images, labels.astype(np.int64)
-
-
-def sign_label_to_index(labels: np.ndarray) -> np.ndarray:
-    """Map Sign Language MNIST's labels 0..24 (9 = J absent) to contiguous indices 0..23."""
-    return np.where(labels > 9, labels - 1, labels)
-
-
-def sign_index_to_label(indices: np.ndarray) -> np.ndarray:
-    """Inverse of `sign_label_to_index`."""
-    return np.where(indices >= 9, indices + 1, indices)
-
-
-def read_sign_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a Sign Language MNIST CSV (header `label,pixel1..pixel784`)."""
+def read_label_csv(path: Path, label_values: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV with header `label,pixel1..pixel784`; labels become indices into `label_values`."""
     text = _read_bytes(path)
     newline = text.find(b"\n")
     header = text[: newline if newline >= 0 else len(text)].decode("ascii", "replace").strip()
@@ -186,28 +101,172 @@ def read_sign_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if table.shape[1] != 785:
         raise DataError(f"{path}: rows have {table.shape[1]} values, expected 785")
     labels, pixels = table[:, 0], table[:, 1:]
-    bad = (labels < 0) | (labels > 24) | (labels == 9)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise DataError(f"{path}: row {row + 1}: label {int(labels[row])} is not a letter (0..24 without 9)")
+    lookup = np.full(max(label_values) + 1, -1, dtype=np.int64)
+    lookup[list(label_values)] = np.arange(len(label_values))
+    in_range = (labels >= 0) & (labels < len(lookup))
+    index = np.where(in_range, lookup[np.clip(labels, 0, len(lookup) - 1)], -1)
+    if (index < 0).any():
+        row = int(np.argmax(index < 0))
+        raise DataError(f"{path}: row {row + 1}: label {int(labels[row])} is not one of the data set's "
+                        f"labels ({_ranges(label_values)})")
     if pixels.min() < 0 or pixels.max() > 255:
         raise DataError(f"{path}: pixel values outside 0..255")
-    images = pixels.astype(np.uint8).reshape(-1, 28, 28)
-    return images, sign_label_to_index(labels).astype(np.int64)
+    return pixels.astype(np.uint8).reshape(-1, 28, 28), index
 
 
-def _load_signs_split(split: str, root: Path) -> tuple[np.ndarray, np.ndarray]:
-    folder = root / "sign_mnist"
-    base = folder / f"sign_mnist_{split}.csv"
-    path = _find(base)
-    if path is None:
-        raise DataError(
-            f"Sign Language MNIST is not downloaded automatically: get it from Kaggle "
-            f"(datamunge/sign-language-mnist, {SIGNS_KAGGLE}) and put "
-            f"sign_mnist_train.csv and sign_mnist_test.csv (or .csv.gz) in {folder.resolve()} "
-            f"(missing: {base.name})."
-        )
-    return read_sign_csv(path)
+def _ranges(values: tuple[int, ...]) -> str:
+    """(0, 1, 2, 4) -> '0..2, 4': how to name a set of labels in a message."""
+    runs: list[list[int]] = []
+    for v in sorted(values):
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
+
+
+# ---------------------------------------------------------------------------------- sources
+
+@dataclass(frozen=True)
+class IdxSource:
+    """Four IDX files (gzipped or plain) under torchvision's names in `<data dir>/<folder>`."""
+
+    folder: str
+    # The torchvision.datasets class that can download the set into the data directory; None: manual only.
+    torchvision: str | None = None
+    FILES: ClassVar[dict[str, tuple[str, str]]] = {
+        "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    }
+
+    @property
+    def downloadable(self) -> bool:
+        return self.torchvision is not None
+
+    def available(self, root: Path) -> bool:
+        return all(_find(root / self.folder / f) for pair in self.FILES.values() for f in pair)
+
+    def where_to_put(self, root: Path, title: str) -> str:
+        return (f"{title} is not in {(root / self.folder).resolve()}: put the four IDX files (.gz or plain) there, "
+                f"or set {DATA_DIR_ENV} / --data-dir to a folder that has them"
+                + (", or train once with internet access to download them." if self.downloadable else "."))
+
+    def _download(self, root: Path, title: str) -> None:
+        import torchvision.datasets as tvd
+
+        try:
+            for train in (True, False):
+                getattr(tvd, str(self.torchvision))(root=str(root), train=train, download=True)
+        except Exception as e:  # noqa: BLE001 - any failure here means "not available"; re-raised with context
+            raise DataError(f"{self.where_to_put(root, title)} Downloading it failed "
+                            f"({type(e).__name__}: {e}).") from e
+
+    def read(self, split: str, root: Path, spec: DatasetSpec, download: bool) -> tuple[np.ndarray, np.ndarray]:
+        img_base, lbl_base = (root / self.folder / n for n in self.FILES[split])
+        img_path, lbl_path = _find(img_base), _find(lbl_base)
+        if (img_path is None or lbl_path is None) and download and self.downloadable:
+            self._download(root, spec.title)
+            img_path, lbl_path = _find(img_base), _find(lbl_base)
+        if img_path is None or lbl_path is None:
+            missing = img_base if img_path is None else lbl_base
+            raise DataError(f"{self.where_to_put(root, spec.title)} (Missing: {missing.name}.)")
+        images = read_idx(img_path, 3)
+        labels = read_idx(lbl_path, 1)
+        if images.shape[1:] != (28, 28):
+            raise DataError(f"{img_path}: images are {images.shape[1:]}, expected 28x28")
+        if len(images) != len(labels):
+            raise DataError(f"{img_path} has {len(images)} images but {lbl_path} has {len(labels)} labels")
+        if labels.size and labels.max() >= len(spec.classes):
+            raise DataError(f"{lbl_path}: label {int(labels.max())} out of range 0..{len(spec.classes) - 1}")
+        return images, labels.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """Two CSV files (gzipped or plain), `label,pixel1..pixel784`, in `<data dir>/<folder>`."""
+
+    folder: str
+    files: tuple[str, str]          # train, test (".gz" after the name is also accepted)
+    label_values: tuple[int, ...]   # the label each class has in the files, in class order
+    manual: str                     # where a person gets the files (CSV sets are never downloaded)
+
+    downloadable: ClassVar[bool] = False
+
+    def _base(self, root: Path, split: str) -> Path:
+        return root / self.folder / self.files[SPLITS.index(split)]
+
+    def available(self, root: Path) -> bool:
+        return all(_find(self._base(root, s)) for s in SPLITS)
+
+    def where_to_put(self, root: Path, title: str) -> str:
+        return (f"{title} is not downloaded automatically: get it from {self.manual} and put "
+                f"{' and '.join(self.files)} (or .gz) in {(root / self.folder).resolve()}.")
+
+    def read(self, split: str, root: Path, spec: DatasetSpec, download: bool) -> tuple[np.ndarray, np.ndarray]:
+        path = _find(self._base(root, split))
+        if path is None:
+            raise DataError(f"{self.where_to_put(root, spec.title)} (Missing: {self._base(root, split).name}.)")
+        return read_label_csv(path, self.label_values)
+
+
+# ------------------------------------------------------------------------------------ specs
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    classes: tuple[str, ...]
+    noun: str                        # what one image shows: "digit", "sign" (for the app's wording)
+    source: IdxSource | CsvSource
+    normalization: dict[str, Any]
+    # How the 28x28 images look, recorded in weights files.
+    image_style: str
+    # The `imageprep.PIPELINES` entry that turns a user's input into this set's style, and so the
+    # kind of live classify tab the app gives it; None: no pipeline fits, no tab.
+    user_input: str | None = None
+    augment: AugmentConfig | None = None
+    # TrainConfig fields that differ from its defaults: what `python train.py NAME` uses.
+    recipe: dict[str, Any] = field(default_factory=dict)
+    # Share of the training rows held out for validation.
+    val_fraction: float = 1 / 12
+    note: str = ""                   # one line a user should know about the set
+
+
+SIGN_LETTERS = tuple("ABCDEFGHIKLMNOPQRSTUVWXY")  # J and Z need motion, so the set omits them
+
+DATASETS: dict[str, DatasetSpec] = {
+    "digits": DatasetSpec(
+        "digits", "MNIST handwritten digits", tuple("0123456789"), "digit",
+        IdxSource("MNIST/raw", torchvision="MNIST"), preprocess.MNIST_STATS,
+        image_style="light on dark, like MNIST", user_input="drawing",
+        augment=AugmentConfig(degrees=10, scale=0.1, shift=2.0, shear=10), recipe={"epochs": 60},
+    ),
+    "fashion": DatasetSpec(
+        "fashion", "Fashion-MNIST",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "garment", IdxSource("FashionMNIST/raw", torchvision="FashionMNIST"), preprocess.FASHION_STATS,
+        image_style="light on dark, like MNIST",
+        augment=AugmentConfig(degrees=0, scale=0.05, shift=1.5, hflip=True), recipe={"epochs": 40},
+    ),
+    "signs": DatasetSpec(
+        "signs", "Sign Language MNIST (ASL letters)", SIGN_LETTERS, "sign",
+        CsvSource("sign_mnist", ("sign_mnist_train.csv", "sign_mnist_test.csv"),
+                  label_values=tuple(v for v in range(25) if v != 9),  # 9 would be J
+                  manual="Kaggle, https://www.kaggle.com/datasets/datamunge/sign-language-mnist"),
+        preprocess.PER_IMAGE, image_style="greyscale photo", user_input="hand_photo",
+        augment=AugmentConfig(degrees=10, scale=0.1, shift=2.0, shear=5, brightness=0.15, contrast=0.3,
+                              gamma=0.3, padding="border"),
+        recipe={"epochs": 30}, val_fraction=0.1,
+        note="J and Z need motion, so the data set has no images of them.",
+    ),
+}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
 
 
 # ------------------------------------------------------------------------------- public API
@@ -222,18 +281,15 @@ def load(name: str, split: str, root: str | os.PathLike[str] | None = None,
 
     Served from memory after the first call for the same folder. Treat the tensors as read-only.
     """
-    get_spec(name)
-    if split not in _IDX_FILES:
+    spec = get_spec(name)
+    if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     folder = data_dir(root)
     key = (name, split, str(folder.resolve()))
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-        if name == "signs":
-            images, labels = _load_signs_split(split, folder)
-        else:
-            images, labels = _load_idx_split(name, split, folder, download)
+        images, labels = spec.source.read(split, folder, spec, download)
         # frombuffer arrays are read-only views of the file bytes; torch wants writable memory.
         result = (torch.from_numpy(np.array(images, copy=True)), torch.from_numpy(np.array(labels, copy=True)))
         _cache[key] = result
@@ -266,18 +322,10 @@ def load_splits(name: str, root: str | os.PathLike[str] | None = None,
 
 def is_available(name: str, root: str | os.PathLike[str] | None = None) -> bool:
     """True if both splits are on disk (no download attempted)."""
-    folder = data_dir(root)
-    if name == "signs":
-        return all(_find(folder / "sign_mnist" / f"sign_mnist_{s}.csv") for s in ("train", "test"))
-    raw = folder / _IDX_FOLDERS[name] / "raw"
-    return all(_find(raw / f) for pair in _IDX_FILES.values() for f in pair)
+    return get_spec(name).source.available(data_dir(root))
 
 
 def where_to_put(name: str, root: str | os.PathLike[str] | None = None) -> str:
-    """A sentence saying where a missing data set belongs."""
-    folder = data_dir(root).resolve()
-    if name == "signs":
-        return (f"Sign Language MNIST: download it from Kaggle (datamunge/sign-language-mnist) and put "
-                f"sign_mnist_train.csv and sign_mnist_test.csv (or .csv.gz) in {folder / 'sign_mnist'}.")
-    return (f"{get_spec(name).title}: put the four IDX files (.gz or plain) in "
-            f"{folder / _IDX_FOLDERS[name] / 'raw'}, or train once with internet access to download them.")
+    """The one message saying where a missing data set belongs (errors carry the same text)."""
+    spec = get_spec(name)
+    return spec.source.where_to_put(data_dir(root), spec.title)

@@ -6,6 +6,7 @@
 - `photo_to_sign`: a photo of any size, mode or orientation becomes a Sign Language
   MNIST-style image: upright, greyscale, centre square, 28x28, the data set's brightness and contrast.
 - `open_image`: decoding with clear errors for files that are not usable images.
+- `PIPELINES`: the above by the name a data set's spec gives (`DatasetSpec.user_input`).
 
 Normalization for the model happens later, in `preprocess.normalize`, for training and app alike.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -278,3 +280,23 @@ def photo_to_sign(image: Image.Image | np.ndarray) -> np.ndarray:
     z = (small - float(small.mean())) / std if std > 1e-3 else np.zeros_like(small)
     matched = preprocess.SIGNS_IMAGE_MEAN + preprocess.SIGNS_IMAGE_STD * z
     return np.clip(np.round(matched), 0, 255).astype(np.uint8)
+
+
+# ------------------------------------------------------------------------------ pipelines
+
+def drawing_pipeline(value: Any) -> np.ndarray | None:
+    """A drawing (a Sketchpad value or any image) -> MNIST-style digit, or None if nothing is drawn."""
+    image = sketch_layers_to_image(value)
+    return None if image is None else sketch_to_digit(image)
+
+
+def hand_photo_pipeline(source: str | os.PathLike[str] | bytes | Image.Image | None) -> np.ndarray | None:
+    """A photo (file, bytes or image) of a hand sign -> Sign Language MNIST-style image; None if no photo."""
+    return None if source is None else photo_to_sign(open_image(source))
+
+
+# What each data set's `user_input` names: the function from a user's input to that set's 28x28 style.
+PIPELINES: dict[str, Callable[[Any], np.ndarray | None]] = {
+    "drawing": drawing_pipeline,
+    "hand_photo": hand_photo_pipeline,
+}

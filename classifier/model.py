@@ -6,6 +6,7 @@ carry so that the app can rebuild the network from the file alone.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -58,10 +59,35 @@ PRESETS: dict[str, MLPConfig] = {
 }
 
 
-class MLP(nn.Module):
-    """Flattened 28x28 image in, class logits out."""
+class Dropout(nn.Module):
+    """Dropout drawing its masks from a generator of the caller's (nn.Dropout can only use torch's
+    process-wide one, which every thread shares)."""
 
-    def __init__(self, config: MLPConfig) -> None:
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        # ATen's CPU dropout, step for step: with an equally seeded generator the result is bit-identical.
+        noise = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        noise.div_(1 - self.p)
+        return x * noise
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class MLP(nn.Module):
+    """Flattened 28x28 image in, class logits out.
+
+    `generator` draws the initial weights (else torch's global generator, as nn.Linear does);
+    the layers are built on the meta device first, so nothing else draws from any generator.
+    """
+
+    def __init__(self, config: MLPConfig, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.config = config
         layers: list[nn.Module] = []
@@ -69,15 +95,33 @@ class MLP(nn.Module):
         for size, act in zip(config.hidden, config.activations(), strict=True):
             if size <= 0:
                 raise ValueError(f"hidden sizes must be positive, got {config.hidden}")
-            layers.append(nn.Linear(width, size, bias=not config.batchnorm))
+            layers.append(nn.Linear(width, size, bias=not config.batchnorm, device="meta"))
             if config.batchnorm:
-                layers.append(nn.BatchNorm1d(size))
+                layers.append(nn.BatchNorm1d(size, device="meta"))
             layers.append(ACTIVATIONS[act]())
             if config.dropout > 0:
-                layers.append(nn.Dropout(config.dropout))
+                layers.append(Dropout(config.dropout))
             width = size
-        layers.append(nn.Linear(width, config.n_classes))
+        layers.append(nn.Linear(width, config.n_classes, device="meta"))
         self.net = nn.Sequential(*layers)
+        self.to_empty(device="cpu")
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """PyTorch's default initialisation, layer by layer, drawn from `generator`."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                if m.bias is not None:
+                    bound = 1 / math.sqrt(m.in_features)
+                    nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            elif isinstance(m, nn.BatchNorm1d):
+                m.reset_parameters()
+
+    def set_dropout_generator(self, generator: torch.Generator | None) -> None:
+        for m in self.modules():
+            if isinstance(m, Dropout):
+                m.generator = generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1))

@@ -16,6 +16,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from .report import Example  # noqa: E402
+
 _ACCENT = "#ea580c"
 _MUTED = "#94a3b8"
 
@@ -95,17 +97,17 @@ def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
     return fig
 
 
-def misclassified_grid(images: np.ndarray, predicted: Sequence[str], true: Sequence[str],
-                       columns: int = 8) -> Figure:
-    """Test images the model got wrong, each titled 'predicted (true)'."""
-    n = len(images)
+def misclassified_grid(examples: Sequence[Example], columns: int = 8) -> Figure:
+    """Test images the model got wrong, each titled 'predicted (true) probability'."""
+    n = len(examples)
     rows = max(1, -(-n // columns))
     fig = Figure(figsize=(columns * 1.1, rows * 1.25 + 0.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.axis("off")
-    for ax, img, p, t in zip(axes, images, predicted, true, strict=False):
-        ax.imshow(img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(f"{p} ({t})", fontsize=7, color="#b91c1c")
-    fig.suptitle("misclassified: predicted (true)" if n else "no misclassified test images", fontsize=9)
+    for ax, e in zip(axes, examples, strict=False):
+        ax.imshow(e.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(f"{e.predicted} ({e.true}) {e.probability:.0%}", fontsize=7, color="#b91c1c")
+    fig.suptitle("misclassified, highest loss first: predicted (true) probability" if n
+                 else "no misclassified test images", fontsize=9)
     return fig

@@ -1,19 +1,36 @@
-"""Serving a trained model: probabilities for one preprocessed image, and hot-swappable slots.
+"""Serving a trained model: logits and probabilities of preprocessed images, and hot-swappable slots.
 
-A `ModelSlot` holds the model one app tab uses. Swapping puts a new `Predictor` in place
-under a lock; a request that already took the old one finishes with it, so no request ever
-sees half of each.
+`logits` is the one batched forward pass that evaluation, test reports and the app share.
+A `ModelSlot` holds the model one app tab uses. A `Predictor` is never changed once built:
+swapping puts a whole new one in place, and a request that already took the old one finishes
+with it, so no request ever sees half of each.
 """
 
 from __future__ import annotations
 
-import threading
+from typing import Any
 
 import numpy as np
 import torch
 
 from .checkpoint import Checkpoint
 from .preprocess import normalize
+
+
+@torch.inference_mode()
+def logits(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
+           batch_size: int = 8192) -> torch.Tensor:
+    """Float logits (N, n_classes) on the CPU of uint8 images (N, 28, 28), in eval mode, batched."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    try:
+        out = [model(normalize(images[i:i + batch_size].to(device), normalization)).float().cpu()
+               for i in range(0, len(images), batch_size)]
+    finally:
+        model.train(was_training)
+    n_classes = model.config.n_classes if hasattr(model, "config") else 0
+    return torch.cat(out) if out else torch.zeros(0, n_classes)
 
 
 class Predictor:
@@ -24,17 +41,14 @@ class Predictor:
         self.meta = ckpt.meta
         self.classes = ckpt.classes
         self.normalization = ckpt.normalization
-        self.device = next(self.model.parameters()).device
         self.name = name or ckpt.meta.get("dataset", "model")
 
-    @torch.inference_mode()
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (N, n_classes), of uint8 images (N, 28, 28) or one (28, 28)."""
-        batch = torch.as_tensor(np.asarray(images, dtype=np.uint8)).to(self.device)
+        batch = torch.as_tensor(np.asarray(images, dtype=np.uint8))
         if batch.ndim == 2:
             batch = batch.unsqueeze(0)
-        logits = self.model(normalize(batch, self.normalization))
-        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+        return torch.softmax(logits(self.model, batch, self.normalization), dim=1).numpy()
 
     def predict(self, image: np.ndarray) -> dict[str, float]:
         """{class name: probability} for one 28x28 uint8 image, every class included."""
@@ -43,17 +57,17 @@ class Predictor:
 
 
 class ModelSlot:
-    """The model currently serving one data set; thread-safe to read and to swap."""
+    """The model currently serving one data set, safe to read and swap from any thread.
+
+    Reading or storing one attribute is atomic in Python, and nothing reads and writes the slot
+    in one step, so there is nothing for a lock to guard.
+    """
 
     def __init__(self, predictor: Predictor | None = None) -> None:
-        self._lock = threading.Lock()
         self._predictor = predictor
 
     def get(self) -> Predictor | None:
-        with self._lock:
-            return self._predictor
+        return self._predictor
 
-    def swap(self, predictor: Predictor) -> Predictor | None:
-        with self._lock:
-            old, self._predictor = self._predictor, predictor
-            return old
+    def swap(self, predictor: Predictor) -> None:
+        self._predictor = predictor

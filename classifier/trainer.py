@@ -1,17 +1,22 @@
-"""The training loop shared by `train.py` and the app's Train tab.
+"""The training loop shared by `train.py` and the app's Train tab, and the options it takes.
 
-Whole data sets live on the training device as uint8; each batch is gathered, augmented and
-normalized there, so no DataLoader, worker process or per-sample Python runs. `Trainer.run()`
-is a generator of per-epoch metrics that stops cleanly between batches when asked.
+`TrainConfig` validates every option once, against the module-level choices and limits that
+`train.py`'s flags and the app's widgets are built from. Whole data sets live on the training
+device as uint8; each batch is gathered, augmented and normalized there, so no DataLoader,
+worker process or per-sample Python runs. `Trainer.run()` is a generator of per-epoch metrics
+that stops cleanly between batches when asked; `Trainer.report()` and `Trainer.checkpoint()`
+give the test report and a servable weights object. Randomness comes only from the trainer's
+own generators, never torch's process-wide one, so runs in other threads cannot disturb it.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -22,7 +27,30 @@ from . import augment as aug
 from . import checkpoint
 from . import data as datamod
 from .model import MLP, MLPConfig
+from .predict import logits as batched_logits
 from .preprocess import normalize
+from .report import Report, build_report
+
+# The choices and limits of every option: TrainConfig checks them, train.py and the app offer them.
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("onecycle", "cosine", "constant")
+PRECISIONS = ("fp32", "bf16")
+MAX_EPOCHS = 200
+BATCH_SIZE_RANGE = (8, 8192)
+MAX_LR = 1.0
+MAX_HIDDEN_LAYERS = 6
+MAX_HIDDEN_SIZE = 4096
+
+
+def parse_hidden(text: str | Sequence[int]) -> list[int]:
+    """'1024, 1024' -> [1024, 1024] (sizes are checked by TrainConfig)."""
+    if not isinstance(text, str):
+        return [int(v) for v in text]
+    try:
+        return [int(v) for v in re.split(r"[,\s]+", text.strip()) if v]
+    except ValueError:
+        raise ValueError(f"Hidden sizes must be whole numbers separated by commas, e.g. 1024,1024 "
+                         f"(got {text!r}).") from None
 
 
 @dataclass
@@ -36,9 +64,9 @@ class TrainConfig:
     batch_size: int = 256
     lr: float = 3e-3
     weight_decay: float = 0.05
-    optimizer: str = "adamw"        # "adamw" or "sgd" (with momentum)
+    optimizer: str = "adamw"        # OPTIMIZERS; sgd is with momentum
     momentum: float = 0.9
-    schedule: str = "onecycle"      # "onecycle", "cosine" or "constant"
+    schedule: str = "onecycle"      # SCHEDULES
     warmup: float = 0.15            # onecycle: share of the run with a rising learning rate
     augment: bool = True
     label_smoothing: float = 0.0
@@ -50,6 +78,38 @@ class TrainConfig:
     val_fraction: float | None = None
     max_batches: int | None = None  # per epoch; for --dry-run
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError, with a message a user can act on, for any option out of range."""
+        spec = datamod.get_spec(self.dataset)
+        if not self.hidden or len(self.hidden) > MAX_HIDDEN_LAYERS or any(
+                not isinstance(s, int) or not 1 <= s <= MAX_HIDDEN_SIZE for s in self.hidden):
+            raise ValueError(f"Hidden sizes: give 1 to {MAX_HIDDEN_LAYERS} layer sizes, each 1..{MAX_HIDDEN_SIZE} "
+                             f"(got {self.hidden}).")
+        self.model_config(len(spec.classes)).activations()  # raises for unknown names or counts
+        checks = [  # (field, valid?, what it must be)
+            ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"Epochs must be 1..{MAX_EPOCHS}"),
+            ("batch_size", BATCH_SIZE_RANGE[0] <= self.batch_size <= BATCH_SIZE_RANGE[1],
+             "Batch size must be {}..{}".format(*BATCH_SIZE_RANGE)),
+            ("lr", 0 < self.lr <= MAX_LR, f"Learning rate must be in (0, {MAX_LR:g}]"),
+            ("weight_decay", self.weight_decay >= 0, "Weight decay must be 0 or more"),
+            ("dropout", 0 <= self.dropout < 1, "Dropout must be in [0, 1)"),
+            ("momentum", 0 <= self.momentum < 1, "Momentum must be in [0, 1)"),
+            ("warmup", 0 < self.warmup < 1, "Warmup must be in (0, 1)"),
+            ("label_smoothing", 0 <= self.label_smoothing < 1, "Label smoothing must be in [0, 1)"),
+            ("optimizer", self.optimizer in OPTIMIZERS, f"Optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            ("schedule", self.schedule in SCHEDULES, f"Schedule must be one of {', '.join(SCHEDULES)}"),
+            ("precision", self.precision in PRECISIONS, f"Precision must be one of {', '.join(PRECISIONS)}"),
+            ("val_fraction", self.val_fraction is None or 0 < self.val_fraction < 1,
+             "Validation fraction must be in (0, 1)"),
+            ("max_batches", self.max_batches is None or self.max_batches >= 1, "max_batches must be 1 or more"),
+        ]
+        for name, ok, message in checks:
+            if not ok:
+                raise ValueError(f"{message} (got {getattr(self, name)!r}).")
+
     def model_config(self, n_classes: int) -> MLPConfig:
         return MLPConfig(hidden=list(self.hidden), activation=self.activation, dropout=self.dropout,
                          batchnorm=self.batchnorm, n_classes=n_classes)
@@ -58,18 +118,21 @@ class TrainConfig:
         return asdict(self)
 
 
-# Default recipe per data set: what `python train.py NAME` uses.
-RECIPES: dict[str, TrainConfig] = {
-    "digits": TrainConfig(dataset="digits", epochs=60),
-    "fashion": TrainConfig(dataset="fashion"),
-    "signs": TrainConfig(dataset="signs", epochs=30),
-}
-
-
 def recipe(dataset: str, **overrides: Any) -> TrainConfig:
-    """The default recipe for a data set with some fields replaced (None values are ignored)."""
-    datamod.get_spec(dataset)
-    return replace(RECIPES[dataset], **{k: v for k, v in overrides.items() if v is not None})
+    """A data set's default recipe (its spec's `recipe`) with some fields replaced (None values are ignored)."""
+    base = TrainConfig(dataset=dataset, **datamod.get_spec(dataset).recipe)
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def recipe_defaults(name: str) -> str:
+    """A field's default in words, per data set where the recipes differ: for --help."""
+    def words(v: Any) -> str:
+        return ",".join(map(str, v)) if isinstance(v, list) else str(v)
+
+    values = {d: words(getattr(recipe(d), name)) for d in datamod.DATASETS}
+    if len(set(values.values())) == 1:
+        return f"default {next(iter(values.values()))}"
+    return "default " + ", ".join(f"{d} {v}" for d, v in values.items())
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -116,11 +179,16 @@ class Trainer:
         dev = self.device
         self.train_x, self.train_y = splits.train_x.to(dev), splits.train_y.to(dev)
         self.val_x, self.val_y = splits.val_x.to(dev), splits.val_y.to(dev)
-        torch.manual_seed(config.seed)
+        # Batch order and augmentation draw from one generator, initial weights and dropout from
+        # another. On a CPU the second is the CPU generator that seeded the weights, continued: the
+        # stream torch's global generator gave before, so earlier runs (the shipped weights) reproduce.
         self.generator = torch.Generator(device=dev).manual_seed(config.seed)
+        init_generator = torch.Generator().manual_seed(config.seed)
         self.model_config = config.model_config(len(self.spec.classes))
-        self.model = MLP(self.model_config).to(dev)
-        self.augment_config = aug.PRESETS[config.dataset] if config.augment else None
+        self.model = MLP(self.model_config, generator=init_generator).to(dev)
+        self.model.set_dropout_generator(
+            init_generator if dev.type == "cpu" else torch.Generator(device=dev).manual_seed(config.seed))
+        self.augment_config = self.spec.augment if config.augment else None
         self.history: list[EpochMetrics] = []
         n = len(self.train_x)
         if n == 0:
@@ -128,8 +196,6 @@ class Trainer:
         self.steps_per_epoch = math.ceil(n / config.batch_size)
         if config.max_batches:
             self.steps_per_epoch = min(self.steps_per_epoch, config.max_batches)
-        if config.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32' or 'bf16', not {config.precision!r}")
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
 
@@ -144,9 +210,7 @@ class Trainer:
         # a CPU, where the optimizer step was 15% of a 1024-1024 training step.
         if c.optimizer == "adamw":
             return torch.optim.AdamW(groups, lr=c.lr, fused=True)
-        if c.optimizer == "sgd":
-            return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, fused=True)
-        raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {c.optimizer!r}")
+        return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, fused=True)
 
     def _make_scheduler(self) -> torch.optim.lr_scheduler.LRScheduler | None:
         c = self.config
@@ -156,9 +220,7 @@ class Trainer:
                                                        pct_start=c.warmup)
         if c.schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
-        if c.schedule == "constant":
-            return None
-        raise ValueError(f"schedule must be 'onecycle', 'cosine' or 'constant', not {c.schedule!r}")
+        return None  # "constant"
 
     def _inputs(self, images: torch.Tensor, train: bool) -> torch.Tensor:
         if train and self.augment_config is not None:
@@ -218,44 +280,38 @@ class Trainer:
             if stopped:
                 return
 
-    @torch.inference_mode()
-    def evaluate(self, images: torch.Tensor, labels: torch.Tensor,
-                 batch_size: int = 8192) -> tuple[float, float, torch.Tensor]:
+    def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float, torch.Tensor]:
         """Mean loss, accuracy and predicted class per row (on the CPU) of a labelled set."""
-        return evaluate(self.model, images, labels, self.spec.normalization, batch_size)
+        return evaluate(self.model, images, labels, self.spec.normalization)
 
-    def test(self) -> tuple[float, float, torch.Tensor]:
-        return self.evaluate(self.splits.test_x, self.splits.test_y)
+    def report(self) -> Report:
+        """The test-set report of the model as trained so far."""
+        return build_report(self.model, self.splits.test_x, self.splits.test_y, list(self.spec.classes),
+                            self.spec.normalization)
 
     def metadata(self, test_accuracy: float, **extra: Any) -> dict[str, Any]:
         """Weights-file metadata for the model as trained so far; `extra` adds facts (command...)."""
         c = self.config
         return checkpoint.build_meta(
-            dataset=c.dataset, classes=list(self.spec.classes), model_config=self.model_config,
-            normalization=self.spec.normalization, test_accuracy=round(test_accuracy, 4),
+            self.spec, self.model_config, test_accuracy=round(test_accuracy, 4),
             n_test=len(self.splits.test_y),
             val_accuracy=round(self.history[-1].val_acc, 4) if self.history else None,
             epochs=len(self.history), seed=c.seed, device=str(self.device), train_config=c.to_dict(),
             augment=self.augment_config.to_dict() if self.augment_config else None, **extra,
         )
 
+    def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
+        """A CPU copy of the model as trained so far, in eval mode, with its metadata: ready to serve or save."""
+        model = MLP(self.model_config)
+        model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+        return checkpoint.Checkpoint(model.eval(), self.metadata(test_accuracy, **extra))
 
-@torch.inference_mode()
+
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-             normalization: dict[str, Any], batch_size: int = 8192) -> tuple[float, float, torch.Tensor]:
+             normalization: dict[str, Any]) -> tuple[float, float, torch.Tensor]:
     """Mean loss, accuracy and predictions (CPU tensor) of `model` on uint8 images."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    loss_sum, correct, preds = 0.0, 0, []
-    for i in range(0, len(images), batch_size):
-        x = normalize(images[i:i + batch_size].to(device), normalization)
-        y = labels[i:i + batch_size].to(device)
-        logits = model(x)
-        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
-        p = logits.argmax(1)
-        correct += int((p == y).sum())
-        preds.append(p.cpu())
-    model.train(was_training)
-    n = max(len(images), 1)
-    return loss_sum / n, correct / n, torch.cat(preds) if preds else torch.zeros(0, dtype=torch.long)
+    out = batched_logits(model, images, normalization)
+    y = labels.cpu()
+    n = max(len(y), 1)
+    preds = out.argmax(1)
+    return float(F.cross_entropy(out, y, reduction="sum")) / n, float((preds == y).sum()) / n, preds

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from classifier.augment import PRESETS, AugmentConfig, augment
+from classifier import data
+from classifier.augment import AugmentConfig, augment
 
 
 def _batch() -> torch.Tensor:
@@ -21,7 +22,7 @@ def test_identity_when_all_strengths_zero() -> None:
 
 def test_shapes_range_and_determinism() -> None:
     x = _batch()
-    for cfg in PRESETS.values():
+    for cfg in [spec.augment for spec in data.DATASETS.values() if spec.augment]:
         a = augment(x, cfg, torch.Generator().manual_seed(1))
         b = augment(x, cfg, torch.Generator().manual_seed(1))
         assert a.shape == x.shape
@@ -31,7 +32,7 @@ def test_shapes_range_and_determinism() -> None:
 
 
 def test_each_image_gets_its_own_transform() -> None:
-    out = augment(_batch(), PRESETS["digits"], torch.Generator().manual_seed(2))
+    out = augment(_batch(), data.DATASETS["digits"].augment, torch.Generator().manual_seed(2))
     assert len({round(float(img.sum()), 3) for img in out}) > 8
 
 

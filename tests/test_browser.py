@@ -40,7 +40,7 @@ def page(app_url: str):
         )
         pg = browser.new_page(viewport={"width": 1400, "height": 1100})
         pg.goto(app_url)
-        pg.wait_for_selector("#sketchpad canvas", timeout=60_000)
+        pg.wait_for_selector("#digit-input canvas", timeout=60_000)
         yield pg
         browser.close()
 
@@ -68,7 +68,7 @@ def _top_label(page, selector: str) -> str:
 def test_draw_a_seven_and_a_one(page) -> None:
     page.get_by_role("tab", name="Draw").click()
     page.wait_for_timeout(1000)
-    box = page.locator("#sketchpad canvas").first.bounding_box()
+    box = page.locator("#digit-input canvas").first.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], cx, cy, 200)
     page.wait_for_function("document.querySelector('#digit-label').innerText.includes('%')", timeout=30_000)
@@ -77,7 +77,7 @@ def test_draw_a_seven_and_a_one(page) -> None:
     assert page.locator("#digit-plot img").count() >= 1
     _shot(page, "draw-7")
 
-    page.locator("#sketchpad button[aria-label='Clear canvas']").click()
+    page.locator("#digit-input button[aria-label='Clear canvas']").click()
     page.wait_for_timeout(1500)
     _stroke(page, [(0.0, -0.5), (0.0, 0.5)], cx, cy, 200)
     page.wait_for_function("document.querySelector('#digit-label').innerText.split('\\n')[1]?.trim() === '1'",
@@ -111,8 +111,14 @@ def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
 
 def test_short_training_updates_the_curves(page) -> None:
     page.get_by_role("tab", name="Train").click()
-    page.get_by_label("Hidden sizes (comma separated)").fill("64")
     epochs = page.locator("input[type=number][aria-label*='Epochs'], input[type=number]").first
+    # The settings follow the chosen data set's recipe.
+    for name, recipe_epochs in (("signs", "30"), ("digits", "60")):
+        page.get_by_role("combobox", name="Data set").click()
+        page.get_by_role("option", name=name, exact=True).click()
+        page.wait_for_function(f"document.querySelector('input[type=number]').value === '{recipe_epochs}'",
+                               timeout=30_000)
+    page.get_by_label("Hidden sizes (comma separated)").fill("64")
     epochs.fill("3")
     epochs.press("Enter")
     page.locator("#train-start").click()

@@ -9,16 +9,15 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from classifier import checkpoint, preprocess
+from classifier import checkpoint, data, preprocess
 from classifier.model import MLP, MLPConfig
 
 
-def _model(hidden=(16, 8), n_classes=10) -> tuple[MLP, dict]:
+def _model(hidden=(16, 8)) -> tuple[MLP, dict]:
     torch.manual_seed(0)
-    cfg = MLPConfig(hidden=list(hidden), n_classes=n_classes)
+    cfg = MLPConfig(hidden=list(hidden), n_classes=10)
     model = MLP(cfg).eval()
-    meta = checkpoint.build_meta(dataset="digits", classes=[str(i) for i in range(n_classes)],
-                                 model_config=cfg, normalization=preprocess.MNIST_STATS, test_accuracy=0.5)
+    meta = checkpoint.build_meta(data.DATASETS["digits"], cfg, test_accuracy=0.5)
     return model, meta
 
 

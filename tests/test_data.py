@@ -12,6 +12,8 @@ import torch
 from classifier import data, preprocess
 from tests.conftest import make_mnist_dir, make_signs_dir, synthetic_images, write_idx, write_sign_csv
 
+SIGN_LABELS = data.DATASETS["signs"].source.label_values
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
@@ -94,7 +96,7 @@ def test_download_failure_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
 
     monkeypatch.setattr(tvd, "MNIST", offline)
-    with pytest.raises(data.DataError, match="downloading it failed.*Put the four IDX files"):
+    with pytest.raises(data.DataError, match="put the four IDX files.*Downloading it failed"):
         data.load("digits", "train", tmp_path, download=True)
 
 
@@ -110,16 +112,16 @@ def test_sign_csv_values(tmp_path: Path) -> None:
     labels = np.array([0, 8, 10, 24])
     images = synthetic_images(np.arange(4), 4)
     path = write_sign_csv(tmp_path / "s.csv", labels, images)
-    x, y = data.read_sign_csv(path)
+    x, y = data.read_label_csv(path, SIGN_LABELS)
     assert np.array_equal(x, images)
     assert y.tolist() == [0, 8, 9, 23]
 
 
-def test_sign_label_mapping_roundtrip() -> None:
+def test_sign_labels_map_to_the_24_letters(tmp_path: Path) -> None:
     source = np.array([v for v in range(25) if v != 9])
-    idx = data.sign_label_to_index(source)
+    path = write_sign_csv(tmp_path / "s.csv", source, synthetic_images(np.arange(24), 24))
+    _, idx = data.read_label_csv(path, SIGN_LABELS)
     assert idx.tolist() == list(range(24))
-    assert np.array_equal(data.sign_index_to_label(idx), source)
     letters = [data.SIGN_LETTERS[i] for i in idx]
     assert letters[0] == "A" and letters[8] == "I" and letters[9] == "K" and letters[-1] == "Y"
     assert "J" not in letters and "Z" not in letters and len(set(letters)) == 24
@@ -128,15 +130,15 @@ def test_sign_label_mapping_roundtrip() -> None:
 @pytest.mark.parametrize("bad_label", [9, 25, -1])
 def test_sign_csv_bad_label(tmp_path: Path, bad_label: int) -> None:
     path = write_sign_csv(tmp_path / "s.csv", np.array([0, bad_label]), synthetic_images(np.zeros(2, int), 2))
-    with pytest.raises(data.DataError, match=f"row 2: label {bad_label}"):
-        data.read_sign_csv(path)
+    with pytest.raises(data.DataError, match=f"row 2: label {bad_label} .*0..8, 10..24"):
+        data.read_label_csv(path, SIGN_LABELS)
 
 
 def test_sign_csv_wrong_header(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("label,a,b\n1,2,3\n")
     with pytest.raises(data.DataError, match="header"):
-        data.read_sign_csv(path)
+        data.read_label_csv(path, SIGN_LABELS)
 
 
 def test_sign_csv_short_row_and_pixel_range(tmp_path: Path) -> None:
@@ -144,10 +146,10 @@ def test_sign_csv_short_row_and_pixel_range(tmp_path: Path) -> None:
     text = path.read_text().rstrip("\n")
     path.write_text(text.rsplit(",", 1)[0] + "\n")
     with pytest.raises(data.DataError, match="s.csv"):
-        data.read_sign_csv(path)
+        data.read_label_csv(path, SIGN_LABELS)
     path.write_text(text.rsplit(",", 1)[0] + ",300\n")
     with pytest.raises(data.DataError, match="outside 0..255"):
-        data.read_sign_csv(path)
+        data.read_label_csv(path, SIGN_LABELS)
 
 
 def test_sign_csv_truncated_gz(tmp_path: Path) -> None:
@@ -155,15 +157,17 @@ def test_sign_csv_truncated_gz(tmp_path: Path) -> None:
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) - 20])
     with pytest.raises(data.DataError, match="s.csv.gz"):
-        data.read_sign_csv(path)
+        data.read_label_csv(path, SIGN_LABELS)
 
 
-def test_missing_signs_names_kaggle_and_path(tmp_path: Path) -> None:
+def test_missing_signs_names_kaggle_and_path_once(tmp_path: Path) -> None:
     with pytest.raises(data.DataError) as e:
         data.load("signs", "train", tmp_path)
     msg = str(e.value)
-    assert "datamunge/sign-language-mnist" in msg
-    assert str((tmp_path / "sign_mnist").resolve()) in msg
+    assert msg.count("datamunge/sign-language-mnist") == 1
+    assert msg.count(str((tmp_path / "sign_mnist").resolve())) == 1
+    assert msg.startswith(data.where_to_put("signs", tmp_path))  # the one message, plus which file is missing
+    assert "sign_mnist_train.csv" in msg
 
 
 def test_second_load_served_from_memory(tmp_path: Path) -> None:

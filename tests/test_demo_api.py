@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 import uuid
@@ -46,6 +47,14 @@ def confidences(label_output: dict) -> dict[str, float]:
     return {c["label"]: c["confidence"] for c in label_output["confidences"]}
 
 
+def accent_pixels(plot_output: dict) -> int:
+    """Pixels of the classify view's highlight colour (the top class's bar) in the returned figure."""
+    assert plot_output["type"] == "matplotlib"
+    encoded = plot_output["plot"].split(",", 1)[1]
+    rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")).astype(int)
+    return int((np.abs(rgb - [0xEA, 0x58, 0x0C]).sum(-1) < 40).sum())
+
+
 def test_api_names(client: Client) -> None:
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {"/classify_digit", "/classify_sign", "/train"} <= set(names)
@@ -56,15 +65,18 @@ def test_classify_digit(client: Client, tmp_path: Path) -> None:
     probs = confidences(full)
     assert sorted(probs) == list("0123456789")
     assert abs(sum(probs.values()) - 1) < 1e-4
-    assert full["label"] == "7"
+    assert full["label"] == "7" and probs["7"] > 0.9
     assert len(top3["confidences"]) == 3 and top3["label"] == "7"
-    assert plot is not None
+    assert [c["label"] for c in top3["confidences"]] == sorted(probs, key=probs.get, reverse=True)[:3]
+    # The classify view draws the top class's bar in the highlight colour; an empty canvas has no bars.
+    assert accent_pixels(plot) > 500
 
 
 def test_empty_canvas_asks_for_a_digit(client: Client, tmp_path: Path) -> None:
     blank = png(Image.new("RGBA", (400, 400), (255, 255, 255, 255)), tmp_path)
-    full, top3, _ = client.predict(sketch_value(blank), api_name="/classify_digit")
+    full, top3, plot = client.predict(sketch_value(blank), api_name="/classify_digit")
     assert full["label"] == "draw a digit" and not full.get("confidences")
+    assert accent_pixels(plot) == 0
     full, _, _ = client.predict({"background": None, "layers": [], "composite": None}, api_name="/classify_digit")
     assert full["label"] == "draw a digit"
 
@@ -133,8 +145,13 @@ def test_bad_inputs_never_break_the_server(client: Client, tmp_path: Path, api_n
             assert type(e.value).__name__ == "AppError", name
         else:
             full, _, _ = client.predict(wrap(path), api_name=api_name)
-            # A sign photo always gets all 24 letters; a drawing may also be "draw a digit".
-            assert len(confidences(full)) == 24 if api_name == "/classify_sign" else "label" in full, name
+            # A sign photo always gets all 24 letters; a drawing gets all 10 digits or "draw a digit".
+            if api_name == "/classify_digit" and not full.get("confidences"):
+                assert full["label"] == "draw a digit", name
+            else:
+                probs = confidences(full)
+                assert len(probs) == (24 if api_name == "/classify_sign" else 10), name
+                assert abs(sum(probs.values()) - 1) < 1e-4 and full["label"] == max(probs, key=probs.get), name
         full, _, _ = client.predict(good, api_name=api_name)
         assert full.get("confidences"), f"server unusable after {name}"
 
@@ -247,8 +264,11 @@ def test_missing_data_set_says_where_to_put_it(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(demo, "DATA_DIR", tmp_path)
     with pytest.raises(gr.Error) as e:
         next(demo.train("signs", "32", 1, 0.003, 256, False, "adamw", request=None))
-    assert str((tmp_path / "sign_mnist").resolve()) in str(e.value)
-    assert "datamunge/sign-language-mnist" in str(e.value)
+    # The one message, once: not wrapped in a second copy of itself.
+    assert str(e.value).count(str((tmp_path / "sign_mnist").resolve())) == 1
+    assert str(e.value).count("datamunge/sign-language-mnist") == 1
+    status = demo.data_status("signs")
+    assert status.count("datamunge/sign-language-mnist") == 1 and "Not available" in status
 
 
 def test_app_works_without_any_data(tmp_path: Path) -> None:
@@ -275,3 +295,15 @@ def test_train_tab_says_whether_data_is_there(tmp_path: Path, monkeypatch: pytes
     assert "download" in demo.data_status("digits")
     make_signs_dir(tmp_path, n_train=5, n_test=5)
     assert demo.data_status("signs").startswith("Ready")
+
+
+def test_train_widgets_follow_the_data_sets_recipe() -> None:
+    import demo
+    from classifier.trainer import recipe
+
+    for name in ("digits", "signs", "fashion"):
+        r = recipe(name)
+        assert demo.recipe_widgets(name) == (",".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size,
+                                             r.augment, r.optimizer)
+    assert demo.recipe_widgets("signs")[1] == 30 and demo.recipe_widgets("digits")[1] == 60
+    assert set(demo.BATCH_SIZE_CHOICES) >= {8, 64, 256, 8192} and min(demo.BATCH_SIZE_CHOICES) == 8

@@ -7,19 +7,18 @@ import threading
 import numpy as np
 import torch
 
-from classifier import checkpoint, preprocess
+from classifier import checkpoint, data
 from classifier.model import MLP, MLPConfig
-from classifier.predict import ModelSlot, Predictor
+from classifier.predict import ModelSlot, Predictor, logits
 
 
-def _predictor(bias_class: int, n_classes: int = 10) -> Predictor:
-    model = MLP(MLPConfig(hidden=[8], n_classes=n_classes, batchnorm=False))
+def _predictor(bias_class: int) -> Predictor:
+    model = MLP(MLPConfig(hidden=[8], n_classes=10, batchnorm=False))
     with torch.no_grad():
         for p in model.parameters():
             p.zero_()
         model.net[-1].bias[bias_class] = 10.0  # always predicts bias_class
-    meta = checkpoint.build_meta(dataset="digits", classes=[str(i) for i in range(n_classes)],
-                                 model_config=model.config, normalization=preprocess.MNIST_STATS)
+    meta = checkpoint.build_meta(data.DATASETS["digits"], model.config)
     return Predictor(checkpoint.Checkpoint(model.eval(), meta))
 
 
@@ -31,9 +30,21 @@ def test_predict_returns_every_class() -> None:
     assert _predictor(3).probabilities(np.zeros((5, 28, 28), np.uint8)).shape == (5, 10)
 
 
-def test_swap_under_concurrent_reads() -> None:
+def test_a_swap_never_changes_a_predictor_a_request_already_holds() -> None:
+    """A request takes the slot's predictor, the slot is swapped mid-request, and the request's
+    answer is still the old model's: swapping replaces predictors, it never edits the served one."""
     slot = ModelSlot(_predictor(1))
-    seen: list[str] = []
+    image = np.zeros((28, 28), np.uint8)
+    held = slot.get()
+    slot.swap(_predictor(7))
+    assert max(held.predict(image).items(), key=lambda kv: kv[1])[0] == "1"
+    assert max(slot.get().predict(image).items(), key=lambda kv: kv[1])[0] == "7"
+    assert held.model is not slot.get().model
+
+
+def test_readers_during_swaps_always_get_a_whole_predictor() -> None:
+    slot = ModelSlot(_predictor(1))
+    seen: set[str] = set()
     errors: list[BaseException] = []
     stop = threading.Event()
     image = np.zeros((28, 28), np.uint8)
@@ -42,7 +53,7 @@ def test_swap_under_concurrent_reads() -> None:
         try:
             while not stop.is_set():
                 probs = slot.get().predict(image)
-                seen.append(max(probs, key=probs.get))
+                seen.add(max(probs, key=probs.get))
         except BaseException as e:  # noqa: BLE001 - collected and asserted below
             errors.append(e)
 
@@ -54,7 +65,13 @@ def test_swap_under_concurrent_reads() -> None:
     stop.set()
     for t in threads:
         t.join()
-    assert not errors
-    assert set(seen) <= {"1", "2"} and len(seen) > 0
-    old = slot.swap(_predictor(7))
-    assert old is not None and max(slot.get().predict(image).items(), key=lambda kv: kv[1])[0] == "7"
+    assert not errors and seen and seen <= {"1", "2"}
+
+
+def test_logits_batches_and_keeps_training_mode() -> None:
+    model = MLP(MLPConfig(hidden=[8], n_classes=10, dropout=0.5)).train()
+    x = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
+    whole = logits(model, x, data.DATASETS["digits"].normalization)
+    parts = logits(model, x, data.DATASETS["digits"].normalization, batch_size=7)
+    assert whole.shape == (50, 10) and torch.allclose(whole, parts, atol=1e-6)  # eval mode: no dropout noise
+    assert model.training

@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import train
-from classifier import checkpoint
-from tests.conftest import ROOT
+from classifier import checkpoint, preprocess
+from tests.conftest import ROOT, synthetic_images, write_sign_csv
 
 # Figures each shipped model must reach (the issue's targets) on the real test sets.
 TARGETS = {"digits": 0.992, "signs": 0.98, "fashion": 0.90}
@@ -59,6 +60,56 @@ def test_signs_on_small_csv(tiny_data: Path, tmp_path: Path) -> None:
     assert len(meta["classes"]) == 24 and meta["preprocessing"]["normalization"] == {"kind": "per_image"}
 
 
+def test_a_new_data_set_is_one_spec_entry(tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture) -> None:
+    """A fourth data set, defined by nothing but a spec over files this test writes, trains through
+    train.py (its recipe, its augmentation, its label values) and evaluates with --evaluate."""
+    from classifier import augment, data
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 300), ("test", 100)):
+        idx = rng.integers(0, 4, size=n)
+        write_sign_csv(tmp_path / "shapes" / f"shapes_{split}.csv", np.array([10, 20, 30, 40])[idx],
+                       synthetic_images(idx, 4))
+    spec = data.DatasetSpec(
+        "shapes", "Four shapes", ("circle", "square", "star", "cross"), "shape",
+        data.CsvSource("shapes", ("shapes_train.csv", "shapes_test.csv"), label_values=(10, 20, 30, 40),
+                       manual="the test that wrote it"),
+        preprocess.PER_IMAGE, image_style="test pattern",
+        augment=augment.AugmentConfig(degrees=0, scale=0.0, shift=1.0), recipe={"epochs": 3, "hidden": [32]},
+    )
+    monkeypatch.setitem(data.DATASETS, "shapes", spec)
+    out = tmp_path / "shapes.safetensors"
+    assert train.main(["shapes", "--data-dir", str(tmp_path), "--output", str(out), "--no-progress"]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    meta = checkpoint.read_meta(out)
+    assert meta["classes"] == list(spec.classes) and meta["epochs"] == 3 and meta["model"]["hidden"] == [32]
+    assert meta["augment"]["shift"] == 1.0 and meta["preprocessing"]["ink"] == "test pattern"
+    assert train.main(["--evaluate", str(out), "--data-dir", str(tmp_path)]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluated == {"dataset": "shapes", "test_accuracy": trained["test_accuracy"], "n": 100}
+    assert evaluated["test_accuracy"] > 0.9
+
+
+def test_help_shows_every_default(capsys: pytest.CaptureFixture) -> None:
+    settings = [a for a in train.build_parser()._actions
+                if a.option_strings and a.dest not in ("help", "evaluate", "dry_run", "no_progress")]
+    assert len(settings) >= 18
+    for action in settings:
+        assert "default" in (action.help or ""), action.option_strings
+    with pytest.raises(SystemExit):
+        train.parse_args(["--help"])
+    assert "default digits 60, fashion 40, signs 30" in " ".join(capsys.readouterr().out.split())
+
+
+def test_bad_settings_exit_with_the_configs_message(tiny_data: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train.main(["digits", "--data-dir", str(tiny_data), "--lr", "5", "--dry-run"]) == 2
+    assert "Learning rate must be in (0, 1] (got 5.0)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["digits", "--hidden", "12,abc"])
+    assert "Hidden sizes must be whole numbers" in capsys.readouterr().err
+
+
 def test_missing_data_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert train.main(["signs", "--data-dir", str(tmp_path), "--dry-run"]) == 2
     err = capsys.readouterr().err
@@ -79,7 +130,7 @@ def test_needs_dataset_or_evaluate() -> None:
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_shipped_weights_describe_themselves(name: str) -> None:
-    meta = checkpoint.read_meta(ROOT / "weights" / f"{name}.safetensors")
+    meta = checkpoint.read_meta(checkpoint.weights_path(name))
     assert meta["dataset"] == name
     assert meta["test_accuracy"] >= TARGETS[name]
     assert meta["command"].startswith(f"python train.py {name}")
@@ -89,7 +140,7 @@ def test_shipped_weights_describe_themselves(name: str) -> None:
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_shipped_weights_reach_recorded_accuracy(real_data_dir: Path, name: str) -> None:
-    path = ROOT / "weights" / f"{name}.safetensors"
+    path = checkpoint.weights_path(name)
     code, stdout, stderr = run_cli("--evaluate", str(path), "--data-dir", str(real_data_dir))
     assert code == 0, stderr
     result = json.loads(stdout.strip().splitlines()[-1])

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from classifier import data
-from classifier.trainer import TrainConfig, Trainer, recipe, resolve_device
+from classifier.trainer import TrainConfig, Trainer, parse_hidden, recipe, recipe_defaults, resolve_device
 from tests.conftest import synthetic_images
 
 
@@ -35,8 +35,8 @@ def test_learns_a_separable_set() -> None:
     assert len(history) == 4
     assert history[-1].val_acc > 0.95
     assert history[-1].train_loss < history[0].train_loss
-    _, acc, preds = trainer.test()
-    assert acc > 0.95 and preds.shape == (200,)
+    report = trainer.report()
+    assert report.accuracy > 0.95 and report.n == 200 and report.confusion.sum() == 200
     assert history[-1].samples_per_sec > 0
 
 
@@ -55,11 +55,47 @@ def test_other_optimizers_and_schedules_learn(optimizer: str, schedule: str) -> 
 
 def test_same_seed_same_run_different_seed_different_run() -> None:
     splits = _splits()
-    a = [m.train_loss for m in Trainer(_config(epochs=2), splits=splits).run()]
-    b = [m.train_loss for m in Trainer(_config(epochs=2), splits=splits).run()]
-    c = [m.train_loss for m in Trainer(_config(epochs=2, seed=1), splits=splits).run()]
+    a = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3), splits=splits).run()]
+    b = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3), splits=splits).run()]
+    c = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3, seed=1), splits=splits).run()]
     assert a == b
     assert a != c
+
+
+def test_runs_use_their_own_generators_only() -> None:
+    """Training neither reads nor changes torch's process-wide random state (which other threads share)."""
+    splits = _splits()
+
+    def run(global_seed: int) -> tuple[list[float], torch.Tensor]:
+        torch.manual_seed(global_seed)
+        before = torch.get_rng_state()
+        t = Trainer(_config(epochs=2, dropout=0.3), splits=splits)
+        losses = [m.train_loss for m in t.run()]
+        assert torch.equal(torch.get_rng_state(), before)
+        return losses, next(t.model.parameters()).detach().clone()
+
+    (a, wa), (b, wb) = run(1), run(2)
+    assert a == b and torch.equal(wa, wb)
+
+
+def test_report_and_checkpoint() -> None:
+    trainer = Trainer(_config(epochs=1, hidden=[4], lr=1e-3), splits=_splits())
+    list(trainer.run())
+    report = trainer.report()
+    assert report.n_wrong == report.n - int(report.confusion.trace()) > 0
+    losses = [-np.log(e.probability) for e in report.mistakes]  # the loss of a wrong answer is at least this
+    assert all(e.predicted != e.true for e in report.mistakes) and len(report.mistakes) == min(32, report.n_wrong)
+    assert losses and all(0 < e.probability <= 1 for e in report.mistakes)
+    assert set(report.per_class_accuracy) == set(data.DATASETS["digits"].classes)
+    pairs = report.most_confused(3)
+    assert pairs and pairs[0][2] == max(report.confusion[i, j] for i in range(10) for j in range(10) if i != j)
+    ckpt = trainer.checkpoint(report.accuracy, command="test")
+    assert ckpt.meta["test_accuracy"] == round(report.accuracy, 4) and ckpt.meta["command"] == "test"
+    assert ckpt.meta["preprocessing"]["user_input"] == "drawing"
+    assert not ckpt.model.training and ckpt.model is not trainer.model
+    x = trainer.splits.test_x[:5]
+    from classifier.predict import logits
+    assert torch.equal(logits(ckpt.model, x, ckpt.normalization), logits(trainer.model, x, ckpt.normalization))
 
 
 @pytest.mark.parametrize("how", ["event", "method"])
@@ -90,13 +126,40 @@ def test_max_batches_and_recipes() -> None:
         recipe("cats")
 
 
-def test_bad_settings_are_refused() -> None:
-    with pytest.raises(ValueError, match="optimizer"):
-        Trainer(_config(optimizer="adam2"), splits=_splits())
-    with pytest.raises(ValueError, match="schedule"):
-        Trainer(_config(schedule="warp"), splits=_splits())
-    with pytest.raises(ValueError, match="precision"):
-        Trainer(_config(precision="fp8"), splits=_splits())
+@pytest.mark.parametrize("field,value,message", [
+    ("optimizer", "adam2", "Optimizer must be one of adamw, sgd"),
+    ("schedule", "warp", "Schedule must be one of"),
+    ("precision", "fp8", "Precision must be one of fp32, bf16"),
+    ("lr", 5.0, r"Learning rate must be in \(0, 1\] \(got 5.0\)"),
+    ("lr", 0.0, "Learning rate"),
+    ("epochs", 0, "Epochs must be 1..200"),
+    ("batch_size", 4, "Batch size must be 8..8192"),
+    ("hidden", [], "Hidden sizes"),
+    ("hidden", [8] * 7, "Hidden sizes"),
+    ("hidden", [5000], "Hidden sizes"),
+    ("activation", "swish", "unknown activation"),
+    ("dropout", 1.0, "Dropout"),
+    ("dataset", "cats", "unknown data set 'cats'"),
+])
+def test_bad_settings_are_refused_by_the_config(field: str, value, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _config(**{field: value})
+    with pytest.raises(ValueError, match=message):  # replace() builds a new config, checked the same way
+        recipe(value, hidden=None) if field == "dataset" else recipe("digits", **{field: value})
+
+
+def test_parse_hidden() -> None:
+    assert parse_hidden("1024, 512 ,256") == [1024, 512, 256] and parse_hidden([3, 4]) == [3, 4]
+    with pytest.raises(ValueError, match="Hidden sizes must be whole numbers"):
+        parse_hidden("12,abc")
+
+
+def test_recipes_come_from_the_specs() -> None:
+    for name, spec in data.DATASETS.items():
+        r = recipe(name)
+        assert all(getattr(r, k) == v for k, v in spec.recipe.items())
+    assert recipe_defaults("epochs") == "default digits 60, fashion 40, signs 30"
+    assert recipe_defaults("hidden") == "default 1024,1024"
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             resolve_device("cuda")

@@ -1,0 +1,73 @@
+"""What a trained model gets right and wrong on a test set: the report the app and CLI show.
+
+Accuracy and loss, the confusion matrix, per-class accuracy, the most-confused pairs, and the
+misclassified test images (highest loss first) with predicted class, true class and the
+probability given to the prediction. Built from one batched forward pass; formatting is the
+caller's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .predict import logits as batched_logits
+
+
+@dataclass(frozen=True)
+class Example:
+    index: int              # row in the test set
+    image: np.ndarray       # 28x28 uint8
+    predicted: str
+    true: str
+    probability: float      # the model's probability for `predicted`
+
+
+@dataclass(frozen=True)
+class Report:
+    classes: list[str]
+    n: int
+    accuracy: float
+    loss: float
+    confusion: np.ndarray           # (classes, classes) counts; rows true, columns predicted
+    mistakes: list[Example]         # misclassified, highest loss first (at most `max_examples`)
+    n_wrong: int
+
+    @property
+    def per_class_accuracy(self) -> dict[str, float]:
+        totals = self.confusion.sum(1)
+        return {c: float(self.confusion[i, i] / totals[i]) if totals[i] else float("nan")
+                for i, c in enumerate(self.classes)}
+
+    def most_confused(self, k: int = 5) -> list[tuple[str, str, int]]:
+        """The k most frequent (true, predicted, count) mistakes."""
+        off = self.confusion.copy()
+        np.fill_diagonal(off, 0)
+        order = np.argsort(off, axis=None)[::-1][:k]
+        pairs = [np.unravel_index(i, off.shape) for i in order]
+        return [(self.classes[t], self.classes[p], int(off[t, p])) for t, p in pairs if off[t, p] > 0]
+
+
+def build_report(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, classes: list[str],
+                normalization: dict[str, Any], max_examples: int = 32) -> Report:
+    """Evaluate `model` on uint8 images (N, 28, 28) with labels (N,) and collect the report."""
+    out = batched_logits(model, images, normalization)
+    y = labels.cpu()
+    losses = F.cross_entropy(out, y, reduction="none")
+    probs = torch.softmax(out, dim=1)
+    pred = out.argmax(1)
+    true_np, pred_np = y.numpy(), pred.numpy()
+    n = len(classes)
+    confusion = np.bincount(true_np * n + pred_np, minlength=n * n).reshape(n, n)
+    wrong = torch.nonzero(pred != y).flatten()
+    wrong = wrong[torch.argsort(losses[wrong], descending=True, stable=True)][:max_examples]
+    mistakes = [Example(int(i), images[i].cpu().numpy(), classes[int(pred[i])], classes[int(y[i])],
+                        float(probs[i, pred[i]])) for i in wrong]
+    total = max(len(y), 1)
+    return Report(classes=list(classes), n=len(y), accuracy=float((pred == y).sum()) / total,
+                      loss=float(losses.sum()) / total, confusion=confusion, mistakes=mistakes,
+                      n_wrong=int((pred != y).sum()))
