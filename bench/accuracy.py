@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -20,8 +19,6 @@ from PIL import Image
 from classifier import checkpoint, data, imageprep
 from classifier.predict import Predictor
 from classifier.trainer import evaluate
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def redraw_as_user(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -46,17 +43,17 @@ def main() -> None:
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
     result = {}
-    for name in data.DATASETS:
-        ckpt = checkpoint.load(ROOT / "weights" / f"{name}.safetensors")
+    for name, spec in data.DATASETS.items():
+        ckpt = checkpoint.load(checkpoint.weights_path(name))
         x, y = data.load(name, "test", args.data_dir)
         _, acc, _ = evaluate(ckpt.model, x, y, ckpt.normalization)
         result[name] = {"test_accuracy": round(acc, 4), "n": len(y), "hidden": ckpt.meta["model"]["hidden"],
                         "command": ckpt.meta.get("command")}
         print(name, result[name], flush=True)
-        if name == "digits":
+        if spec.user_input == "drawing":
             acc_redrawn = redrawn_accuracy(Predictor(ckpt), x.numpy(), y.numpy())
             result[name]["redrawn_test_accuracy"] = round(acc_redrawn, 4)
-            print(f"digits redrawn through the Draw preprocessing: {acc_redrawn:.4f}", flush=True)
+            print(f"{name} redrawn through the Draw preprocessing: {acc_redrawn:.4f}", flush=True)
     print(json.dumps(result))
 
 

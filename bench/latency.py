@@ -64,7 +64,7 @@ def in_process_ms(image: np.ndarray, reps: int = 200) -> float:
     from classifier import checkpoint, imageprep
     from classifier.predict import Predictor
 
-    predictor = Predictor(checkpoint.load(ROOT / "weights" / "digits.safetensors"))
+    predictor = Predictor(checkpoint.load(checkpoint.weights_path("digits")))
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
