@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 from PIL import Image, ImageDraw
 
-from tests.conftest import ROOT
+from classifier import checkpoint
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -200,12 +200,10 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
     assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
 
     name = f"pytest-{uuid.uuid4().hex[:8]}"
-    saved = ROOT / "weights" / f"{name}.safetensors"
+    saved = checkpoint.weights_path(name)
     try:
         message, file_out = client.predict(name, api_name="/save_model")
         assert saved.is_file() and "Saved" in message
-        from classifier import checkpoint
-
         assert checkpoint.load(saved).meta["model"]["hidden"] == [32]
         download = client.predict(api_name="/download_model")
         assert checkpoint.read_meta(download)["dataset"] == "digits"
