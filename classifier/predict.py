@@ -1,9 +1,8 @@
-"""Serving a trained model: logits and probabilities of preprocessed images, and hot-swappable slots.
+"""Serving a trained model: logits and probabilities of preprocessed images.
 
 `logits` is the one batched forward pass that evaluation, test reports and the app share.
-A `ModelSlot` holds the model one app tab uses. A `Predictor` is never changed once built:
-swapping puts a whole new one in place, and a request that already took the old one finishes
-with it, so no request ever sees half of each.
+A `Predictor` is never changed once built, so one object can serve many requests at once and a
+request that took it keeps getting the same model's answers whatever else changes.
 """
 
 from __future__ import annotations
@@ -54,20 +53,3 @@ class Predictor:
         """{class name: probability} for one 28x28 uint8 image, every class included."""
         probs = self.probabilities(image)[0]
         return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
-
-
-class ModelSlot:
-    """The model currently serving one data set, safe to read and swap from any thread.
-
-    Reading or storing one attribute is atomic in Python, and nothing reads and writes the slot
-    in one step, so there is nothing for a lock to guard.
-    """
-
-    def __init__(self, predictor: Predictor | None = None) -> None:
-        self._predictor = predictor
-
-    def get(self) -> Predictor | None:
-        return self._predictor
-
-    def swap(self, predictor: Predictor) -> None:
-        self._predictor = predictor

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def page(app_url: str):
+def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -33,16 +34,27 @@ def page(app_url: str):
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(
+        b = p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
                   "--disable-component-update", "--disable-sync"],
         )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
-        pg.goto(app_url)
-        pg.wait_for_selector("#digit-input canvas", timeout=60_000)
-        yield pg
-        browser.close()
+        yield b
+        b.close()
+
+
+def _open(browser, url: str):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1100})
+    pg.goto(url)
+    pg.wait_for_selector("#digit-input canvas", timeout=60_000)
+    return pg
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url: str):
+    pg = _open(browser, app_url)
+    yield pg
+    pg.close()
 
 
 def _shot(page, name: str) -> None:
@@ -137,7 +149,7 @@ def test_short_training_updates_the_curves(page) -> None:
     page.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
                            timeout=30_000)
     page.get_by_role("tab", name="Draw").click()
-    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('trained in the app')",
+    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('trained in this session')",
                            timeout=30_000)
     page.get_by_role("tab", name="Train").click()
     page.get_by_role("button", name="Restore shipped model").click()
@@ -146,3 +158,41 @@ def test_short_training_updates_the_curves(page) -> None:
     page.get_by_role("tab", name="Draw").click()
     page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('digits.safetensors')",
                            timeout=30_000)
+
+
+def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path, monkeypatch) -> None:
+    """The app runs in this process here, so the test can see its session store: a page trains a
+    model and uses it; once the page closes, the session and its models are gone."""
+    import gc
+    import weakref
+
+    import demo as app
+    from studio import models
+    from tests.conftest import free_port
+
+    monkeypatch.setattr(models, "DATA_DIR", real_data_dir)
+    _, url, _ = app.demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        pg = _open(browser, url)
+        pg.get_by_role("tab", name="Train").click()
+        pg.get_by_label("Hidden sizes (comma separated)").fill("16")
+        epochs = pg.locator("input[type=number]").first
+        epochs.fill("1")
+        epochs.press("Enter")
+        pg.locator("#train-start").click()
+        pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+        pg.locator("#train-use").click()
+        pg.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
+                             timeout=30_000)
+        (session,) = [models.SESSIONS.get(sid) for sid in list(models.SESSIONS._by_id)]
+        used = weakref.ref(session.used["digits"].model)
+        result = weakref.ref(session.result.model)
+        del session
+        pg.close()
+        deadline = time.monotonic() + 60
+        while len(models.SESSIONS) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        gc.collect()
+        assert len(models.SESSIONS) == 0 and used() is None and result() is None
+    finally:
+        app.demo.close()

@@ -192,12 +192,15 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
     assert any("Epoch 1/2" in o[1] for o in outputs) and any("Epoch 2/2" in o[1] for o in outputs)
 
     drawing = sketch_value(png(seven(), tmp_path))
+    other = Client(client.src, verbose=False)  # a second user, in a session of their own
     before = confidences(client.predict(drawing, api_name="/classify_digit")[0])
     assert "now uses" in client.predict(api_name="/use_model")
     after = confidences(client.predict(drawing, api_name="/classify_digit")[0])
     assert before != after
-    assert "shipped model again" in client.predict("digits", api_name="/restore_shipped")
-    assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
+    # The other session still gets the shipped model's answers, and cannot use this session's run.
+    assert confidences(other.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
+    with pytest.raises(Exception, match="Train a model first"):
+        other.predict(api_name="/use_model")
 
     name = f"pytest-{uuid.uuid4().hex[:8]}"
     saved = checkpoint.weights_path(name)
@@ -207,8 +210,17 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
         assert checkpoint.load(saved).meta["model"]["hidden"] == [32]
         download = client.predict(api_name="/download_model")
         assert checkpoint.read_meta(download)["dataset"] == "digits"
+        # Anyone may name a saved file explicitly, per request or as their session's choice.
+        assert confidences(other.predict(drawing, name, api_name="/classify_digit")[0]) == pytest.approx(after)
+        assert confidences(other.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
+        assert name in other.predict(name, api_name="/choose_digit_model")
+        assert confidences(other.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(after)
+        with pytest.raises(Exception, match="no weights file"):
+            other.predict(drawing, "no-such-model", api_name="/classify_digit")
     finally:
         saved.unlink(missing_ok=True)
+    assert "shipped model again" in client.predict("digits", api_name="/restore_shipped")
+    assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
     with pytest.raises(Exception, match="shipped model"):
         client.predict("digits", api_name="/save_model")
     with pytest.raises(Exception, match="letters, digits"):
@@ -257,15 +269,15 @@ def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run
 def test_missing_data_set_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gradio as gr
 
-    import demo
+    from studio import models, train_tab
 
-    monkeypatch.setattr(demo, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
     with pytest.raises(gr.Error) as e:
-        next(demo.train("signs", "32", 1, 0.003, 256, False, "adamw", request=None))
+        next(train_tab.train("signs", "32", 1, 0.003, 256, False, "adamw", request=None))
     # The one message, once: not wrapped in a second copy of itself.
     assert str(e.value).count(str((tmp_path / "sign_mnist").resolve())) == 1
     assert str(e.value).count("datamunge/sign-language-mnist") == 1
-    status = demo.data_status("signs")
+    status = train_tab.data_status("signs")
     assert status.count("datamunge/sign-language-mnist") == 1 and "Not available" in status
 
 
@@ -285,23 +297,23 @@ def test_app_works_without_any_data(tmp_path: Path) -> None:
 
 
 def test_train_tab_says_whether_data_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import demo
+    from studio import models, train_tab
     from tests.conftest import make_signs_dir
 
-    monkeypatch.setattr(demo, "DATA_DIR", tmp_path)
-    assert "datamunge/sign-language-mnist" in demo.data_status("signs")
-    assert "download" in demo.data_status("digits")
+    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
+    assert "datamunge/sign-language-mnist" in train_tab.data_status("signs")
+    assert "download" in train_tab.data_status("digits")
     make_signs_dir(tmp_path, n_train=5, n_test=5)
-    assert demo.data_status("signs").startswith("Ready")
+    assert train_tab.data_status("signs").startswith("Ready")
 
 
 def test_train_widgets_follow_the_data_sets_recipe() -> None:
-    import demo
     from classifier.trainer import recipe
+    from studio import train_tab
 
     for name in ("digits", "signs", "fashion"):
         r = recipe(name)
-        assert demo.recipe_widgets(name) == (",".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size,
-                                             r.augment, r.optimizer)
-    assert demo.recipe_widgets("signs")[1] == 30 and demo.recipe_widgets("digits")[1] == 60
-    assert set(demo.BATCH_SIZE_CHOICES) >= {8, 64, 256, 8192} and min(demo.BATCH_SIZE_CHOICES) == 8
+        assert train_tab.recipe_widgets(name) == (",".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size,
+                                                  r.augment, r.optimizer)
+    assert train_tab.recipe_widgets("signs")[1] == 30 and train_tab.recipe_widgets("digits")[1] == 60
+    assert set(train_tab.BATCH_SIZE_CHOICES) >= {8, 64, 256, 8192} and min(train_tab.BATCH_SIZE_CHOICES) == 8

@@ -1,0 +1,194 @@
+"""A live classify tab, built once for every data set whose spec names a user-input pipeline.
+
+The user's input goes through that pipeline (`imageprep.PIPELINES`) to the 28x28 image the
+model sees, then through the model this browser session has chosen (the shipped one unless it
+picked its own trained run or a saved file). API: /classify_<noun> (e.g. /classify_digit), with
+an optional model name; /choose_<noun>_model sets the session's choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import gradio as gr
+from PIL import Image, UnidentifiedImageError
+
+from classifier import imageprep, plots
+from classifier.data import DatasetSpec
+
+from . import models
+
+C = TypeVar("C", bound=gr.components.Component)
+
+# The sketchpad starts, and restarts after a clear, with no tool selected: pick the brush so
+# the first stroke draws instead of showing "select the draw tool".
+PICK_BRUSH_JS = """() => {
+    let tries = 0;
+    const pick = () => {
+        const brushes = document.querySelectorAll('.drawing-input button[aria-label="Brush"]');
+        if (brushes.length) { brushes.forEach(b => b.click()); } else if (tries++ < 50) { setTimeout(pick, 200); }
+    };
+    setTimeout(pick, 300);
+}"""
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """How a classify tab takes one kind of user input (the `user_input` a data set's spec names)."""
+
+    tab: str                                 # tab title
+    how: str                                 # the tab's instructions; {noun} and {span} (e.g. "0-9") are the spec's
+    empty: str                               # what to say when there is nothing to classify
+    component: Callable[[DatasetSpec], gr.components.Component]
+    js_after_clear: str | None = None        # run in the browser on load and after a clear
+
+
+INPUT_KINDS: dict[str, InputKind] = {
+    "drawing": InputKind(
+        "Draw", "Draw a {noun} ({span}) with the brush (left of the canvas); it is classified after every stroke.",
+        "draw a {noun}",
+        lambda spec: gr.Sketchpad(
+            label=f"Draw a {spec.noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400), height=520,
+            brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"), layers=False,
+            elem_id=f"{spec.noun}-input", elem_classes=["drawing-input"]),
+        js_after_clear=PICK_BRUSH_JS,
+    ),
+    "hand_photo": InputKind(
+        "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo: the hand should fill the "
+                      "centre square.", "take a snapshot or upload a photo of a hand {noun}",
+        # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode
+        # every photo and clip 16-bit ones); imageprep does modes, EXIF and size limits.
+        lambda spec: gr.Image(label=f"Hand {spec.noun}", sources=["webcam", "upload"], type="filepath",
+                              image_mode=None, elem_id=f"{spec.noun}-input"),
+    ),
+}
+
+
+def session_id(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous") -> tuple[Any, Any, Any]:
+    """A classify tab's input -> (every class's probability, top 3, classify view)."""
+    try:
+        image = imageprep.PIPELINES[str(spec.user_input)](value)
+    except imageprep.ImageInputError as e:
+        raise gr.Error(str(e)) from None
+    if image is None:
+        msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
+        return msg, msg, plots.classify_view(None, None, msg)
+    try:
+        predictor = models.predictor_for(spec.name, session, model or "")
+    except models.ModelChoiceError as e:
+        raise gr.Error(str(e)) from None
+    probs = predictor.predict(image)
+    return probs, probs, plots.classify_view(image, probs)
+
+
+def explain_undecodable(component: C) -> C:
+    """Make an image input answer undecodable uploads with a clear message, not a bare error.
+
+    Gradio decodes an upload before our function runs. Wrapping this one component's
+    `preprocess` (rather than subclassing, which makes Gradio write a .pyi stub next to this
+    file at import) turns decoder errors into a gr.Error the user reads.
+    """
+    original = component.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        try:
+            return original(payload)
+        except Image.DecompressionBombError:
+            raise gr.Error(f"The image has too many pixels to decode safely (limit "
+                           f"{imageprep.MAX_PIXELS // 1_000_000} megapixels).") from None
+        except (UnidentifiedImageError, OSError, ValueError) as e:
+            # The exception text names the server's temporary file: say what happened, not where.
+            raise gr.Error(f"This upload is not an image that can be read ({type(e).__name__}).") from None
+
+    component.preprocess = preprocess  # type: ignore[method-assign]
+    return component
+
+
+def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
+    """A tab's instructions and the model this session classifies with."""
+    kind = INPUT_KINDS[str(spec.user_input)]
+    span = f"{spec.classes[0]}-{spec.classes[-1]}"
+    intro = kind.how.format(noun=spec.noun, span=span) + (f" {spec.note}" if spec.note else "")
+    try:
+        predictor = models.predictor_for(spec.name, session)
+    except models.ModelChoiceError as e:
+        return f"{intro} ⚠️ {e}"
+    acc = predictor.meta.get("test_accuracy")
+    acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
+    return f"{intro} Model: MLP {predictor.meta['model']['hidden']}{acc_text} ({predictor.name})."
+
+
+def choose(spec: DatasetSpec, name: str, session: str) -> str:
+    """Make `name` the model this session classifies `spec`'s inputs with; returns the new caption."""
+    try:
+        models.predictor_for(spec.name, session, name or spec.name)  # refuse a bad name before keeping it
+    except models.ModelChoiceError as e:
+        raise gr.Error(str(e)) from None
+    chosen = models.SESSIONS.edit(session).chosen
+    if not name or name == spec.name:
+        chosen.pop(spec.name, None)
+    else:
+        chosen[spec.name] = name
+    return caption(spec, session)
+
+
+def refresh(spec: DatasetSpec, session: str) -> tuple[Any, str]:
+    """The model menu (this session's options and choice) and caption, as the tab opens."""
+    state = models.SESSIONS.get(session)
+    value = state.chosen.get(spec.name, spec.name) if state else spec.name
+    return gr.Dropdown(choices=models.choices(spec.name, session), value=value), caption(spec, session)
+
+
+def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
+    """One live classify tab: input, Clear, the model menu, the top 3 and the classify view."""
+    kind = INPUT_KINDS[str(spec.user_input)]
+    noun = spec.noun
+    with gr.Tab(kind.tab) as tab:
+        intro = gr.Markdown(caption(spec), elem_id=f"{noun}-caption")
+        with gr.Row():
+            with gr.Column(scale=1):
+                source = explain_undecodable(kind.component(spec))
+                with gr.Row():
+                    button = gr.Button("Classify", variant="primary")
+                    clear = gr.ClearButton(value="Clear")
+            with gr.Column(scale=1):
+                # Each session has its own options; `choose` checks any name, so Gradio need not.
+                menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
+                                   allow_custom_value=True, elem_id=f"{noun}-model")
+                top = gr.Label(label="Prediction (top 3)", num_top_classes=3, elem_id=f"{noun}-label")
+                view = gr.Plot(label="What the model sees, and every probability", elem_id=f"{noun}-plot")
+        # The API's first output: every class's probability. The page shows them in the plot,
+        # so this Label stays hidden; the visible one shows the top 3.
+        every_class = gr.Label(visible=False, label=f"every {noun}")
+        # The API's optional model name (a weights file's name); the page leaves it empty, so the
+        # session's own choice applies.
+        override = gr.Textbox("", visible=False, label="model")
+        outputs = [every_class, top, view]
+        clear.add([source, *outputs])
+        if kind.js_after_clear:
+            clear.click(None, js=kind.js_after_clear)
+            source.clear(None, js=kind.js_after_clear)
+
+        def run(value: Any, model: str, request: gr.Request) -> tuple[Any, Any, Any]:
+            return classify(spec, value, model, session_id(request))
+
+        def pick(name: str, request: gr.Request) -> str:
+            return choose(spec, name, session_id(request))
+
+        def opened(request: gr.Request) -> tuple[Any, str]:
+            return refresh(spec, session_id(request))
+
+        button.click(run, [source, override], outputs, api_name=f"classify_{noun}", concurrency_id="classify",
+                     concurrency_limit=8)
+        source.change(run, [source, override], outputs, api_visibility="private", concurrency_id="classify",
+                      show_progress="hidden", trigger_mode="always_last")
+        menu.input(pick, menu, intro, api_name=f"choose_{noun}_model").success(
+            run, [source, override], outputs, api_visibility="private", concurrency_id="classify")
+        tab.select(opened, None, [menu, intro], api_visibility="private")
+        demo.load(opened, None, [menu, intro], api_visibility="private")

@@ -1,0 +1,174 @@
+"""The models the app serves, and each browser session's own choice among them.
+
+Shipped models are loaded once, at import; a saved weights file once, on first use (a small
+cache keyed by path and modification time). What a session classifies with is that session's
+business: it starts with the shipped model, and only it can switch to its own trained run or a
+saved file. A session's models and runs are freed when its browser page closes, or after an
+idle hour for API clients that never close anything. Predictors are immutable, so one object
+can serve any number of sessions at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifier import checkpoint, data
+from classifier.predict import Predictor
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = data.data_dir()
+# Data sets that get a live classify tab: those with a pipeline from a user's input to their style.
+TAB_SPECS = [spec for spec in data.DATASETS.values() if spec.user_input]
+SESSION_RUN = "this session's trained model"  # not a file name: those are [A-Za-z0-9_-]
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+IDLE_SECONDS = 3600
+FILE_CACHE_SIZE = 16
+
+
+class ModelChoiceError(ValueError):
+    """A model name that cannot be served for a data set; the message says why."""
+
+
+def _load_shipped(name: str) -> tuple[Predictor | None, str]:
+    path = checkpoint.weights_path(name)
+    try:
+        return Predictor(checkpoint.load(path, expect_dataset=name), name=path.name), ""
+    except checkpoint.CheckpointError as e:
+        log.error("cannot load shipped weights: %s", e)
+        return None, f"No usable model for {name}: {e}. Train one with `python train.py {name}`."
+
+
+SHIPPED: dict[str, Predictor | None] = {}
+LOAD_ERRORS: dict[str, str] = {}
+for _spec in TAB_SPECS:
+    SHIPPED[_spec.name], LOAD_ERRORS[_spec.name] = _load_shipped(_spec.name)
+
+
+# ---------------------------------------------------------------------------- saved files
+
+_files: OrderedDict[tuple[str, int], Predictor] = OrderedDict()
+_files_lock = threading.Lock()
+
+
+def saved_names(dataset: str) -> list[str]:
+    """Names of the weights files in weights/ for `dataset`, other than the shipped ones."""
+    names = []
+    for path in sorted(checkpoint.WEIGHTS_DIR.glob("*.safetensors")):
+        if path.stem in data.DATASETS:
+            continue
+        try:
+            if checkpoint.read_meta(path)["dataset"] == dataset:
+                names.append(path.stem)
+        except checkpoint.CheckpointError:
+            continue  # not ours to serve; `load_saved` explains if someone asks for it by name
+    return names
+
+
+def load_saved(dataset: str, name: str) -> Predictor:
+    """The predictor of weights/<name>.safetensors, which must be a `dataset` model."""
+    if not SAFE_NAME.match(name):
+        raise ModelChoiceError(f"{name!r} is not a weights name (letters, digits, - and _).")
+    path: Path = checkpoint.weights_path(name)
+    if not path.is_file():
+        raise ModelChoiceError(f"There is no weights file {path.name}.")
+    key = (str(path), path.stat().st_mtime_ns)
+    with _files_lock:
+        if key in _files:
+            _files.move_to_end(key)
+            return _files[key]
+    try:
+        predictor = Predictor(checkpoint.load(path, expect_dataset=dataset), name=path.name)
+    except checkpoint.CheckpointError as e:
+        raise ModelChoiceError(str(e)) from None
+    with _files_lock:
+        _files[key] = predictor
+        while len(_files) > FILE_CACHE_SIZE:
+            _files.popitem(last=False)
+    return predictor
+
+
+# ------------------------------------------------------------------------------- sessions
+
+@dataclass
+class Session:
+    """What one browser session (or API client) has: its runs, its choices, its stop switch."""
+
+    result: checkpoint.Checkpoint | None = None        # the last finished training run
+    used: dict[str, Predictor] = field(default_factory=dict)   # data set -> its run, after "Use"
+    chosen: dict[str, str] = field(default_factory=dict)       # data set -> model name (absent: shipped)
+    stop: threading.Event | None = None                # set to stop the session's training run
+    last_seen: float = field(default_factory=time.monotonic)
+
+
+class Sessions:
+    """Every session's own state, created on first write, dropped at the end or when idle."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._by_id: dict[str, Session] = {}
+
+    def get(self, session_id: str) -> Session | None:
+        with self._lock:
+            s = self._by_id.get(session_id)
+            if s is not None:
+                s.last_seen = time.monotonic()
+            return s
+
+    def edit(self, session_id: str) -> Session:
+        """The session's state, created if new; also drops sessions idle for too long."""
+        now = time.monotonic()
+        with self._lock:
+            for sid in [k for k, v in self._by_id.items() if now - v.last_seen > self.idle_seconds]:
+                if sid != session_id and (self._by_id[sid].stop is None):  # never drop a running session
+                    del self._by_id[sid]
+            s = self._by_id.setdefault(session_id, Session())
+            s.last_seen = now
+            return s
+
+    def end(self, session_id: str) -> None:
+        """The session is over (its page closed): stop its run and free its models."""
+        with self._lock:
+            s = self._by_id.pop(session_id, None)
+        if s is not None and s.stop is not None:
+            s.stop.set()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._by_id)
+
+
+SESSIONS = Sessions()
+
+
+def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
+    """The model that classifies `dataset` for this session: `name` if given, else the session's choice."""
+    session = SESSIONS.get(session_id)
+    name = name or (session.chosen.get(dataset, dataset) if session else dataset)
+    if name == SESSION_RUN:
+        if session is None or dataset not in session.used:
+            raise ModelChoiceError(f"This session has no trained {dataset} model in use: train one and press "
+                                   "'Use this model'.")
+        return session.used[dataset]
+    if name == dataset:
+        predictor = SHIPPED.get(dataset)
+        if predictor is None:
+            raise ModelChoiceError(LOAD_ERRORS.get(dataset) or f"No shipped model for {dataset}.")
+        return predictor
+    return load_saved(dataset, name)
+
+
+def choices(dataset: str, session_id: str) -> list[tuple[str, str]]:
+    """(label, name) of every model this session may pick for `dataset`."""
+    options = [(f"{dataset}.safetensors (shipped)", dataset)] + [(f"{n}.safetensors", n) for n in saved_names(dataset)]
+    session = SESSIONS.get(session_id)
+    if session is not None and dataset in session.used:
+        options.append((SESSION_RUN, SESSION_RUN))
+    return options

@@ -1,0 +1,195 @@
+"""The Train tab: train an MLP, watch its curves, read its test report, then use, save or download it.
+
+Every value is checked by `TrainConfig`; the report and the servable checkpoint come from the
+trainer; this module only formats. A run and its result belong to the browser session that
+started it: "Use this model" changes that session's classify tab, no one else's. API: /train,
+/stop_training, /use_model, /restore_shipped, /save_model, /download_model.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from classifier import checkpoint, data, plots, trainer
+from classifier.predict import Predictor
+from classifier.trainer import Trainer, recipe
+
+from . import models
+from .classify_tab import session_id
+
+BATCH_SIZE_CHOICES = [2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]]
+
+
+def train_config(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
+                 optimizer: str) -> trainer.TrainConfig:
+    """The tab's widgets as a TrainConfig; TrainConfig itself judges every value."""
+    try:
+        numbers = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr)}
+    except (TypeError, ValueError):
+        raise gr.Error("Epochs, batch size and learning rate must be numbers.") from None
+    try:
+        return recipe(dataset, hidden=trainer.parse_hidden(hidden), augment=bool(augment), optimizer=optimizer,
+                      **numbers)
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+
+
+def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
+          optimizer: str, request: gr.Request):
+    """Train a model, streaming (curves, status, test summary, confusion, mistakes) per epoch."""
+    config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer)
+    try:
+        splits = data.load_splits(dataset, models.DATA_DIR)
+    except data.DataError as e:
+        raise gr.Error(str(e), duration=None) from None
+    sid = session_id(request)
+    stop = threading.Event()
+    models.SESSIONS.edit(sid).stop = stop
+    try:
+        run = Trainer(config, splits=splits, stop_event=stop)
+        yield (plots.training_curves([]), f"Starting: {dataset} on {run.device}, "
+               f"{len(splits.train_x):,} training rows, model {config.hidden}...", "", None, None)
+        for m in run.run():
+            status = (f"Epoch {m.epoch}/{m.epochs} · {m.seconds:.1f}s · {m.samples_per_sec:,.0f} samples/s · "
+                      f"device {run.device} · val acc {m.val_acc:.2%}" + (" · stopped" if m.stopped else ""))
+            yield plots.training_curves([vars(h) for h in run.history]), status, "", None, None
+        report = run.report()
+    finally:
+        session = models.SESSIONS.get(sid)
+        if session is not None and session.stop is stop:
+            session.stop = None
+    session = models.SESSIONS.get(sid)
+    if session is not None:  # None: the page closed during the run, so nobody can use the result
+        session.result = run.checkpoint(report.accuracy, command="trained in the app's Train tab")
+    stopped = bool(run.history and run.history[-1].stopped)
+    confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
+    summary = (f"**Test accuracy: {report.accuracy:.2%}** on {report.n:,} test images"
+               f"{' (stopped early)' if stopped else ''}. {report.n_wrong} misclassified"
+               + (f"; most confused: {confused}." if confused else "."))
+    last = run.history[-1] if run.history else None
+    status = "Done." if last is None else f"Done: {last.epoch} epochs, device {run.device}."
+    yield (plots.training_curves([vars(h) for h in run.history]), status, summary,
+           plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
+
+
+def data_status(dataset: str) -> str:
+    """What the tab says about a data set before a run: ready, or where to put it."""
+    if dataset not in data.DATASETS:
+        return f"Unknown data set {dataset!r}."
+    spec = data.DATASETS[dataset]
+    if data.is_available(dataset, models.DATA_DIR):
+        return f"Ready: {spec.title} found in `{models.DATA_DIR.resolve()}`."
+    if spec.source.downloadable:
+        return f"Not on disk yet: Start will try to download it. {data.where_to_put(dataset, models.DATA_DIR)}"
+    return f"⚠️ Not available. {data.where_to_put(dataset, models.DATA_DIR)}"
+
+
+def recipe_widgets(dataset: str) -> tuple[Any, ...]:
+    """The tab's widget values for a data set's default recipe."""
+    r = recipe(dataset)
+    return ",".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size, r.augment, r.optimizer
+
+
+def stop_training(request: gr.Request) -> str:
+    session = models.SESSIONS.get(session_id(request))
+    if session is None or session.stop is None:
+        return "No training run of yours is in progress."
+    session.stop.set()
+    return "Stopping after the current batch..."
+
+
+def _result(request: gr.Request | None) -> checkpoint.Checkpoint:
+    session = models.SESSIONS.get(session_id(request))
+    if session is None or session.result is None:
+        raise gr.Error("Train a model first.")
+    return session.result
+
+
+def use_model(request: gr.Request) -> str:
+    result = _result(request)
+    name = result.dataset
+    if name not in models.SHIPPED:
+        return f"No tab classifies {name}; save or download the model instead."
+    session = models.SESSIONS.edit(session_id(request))
+    session.used[name] = Predictor(result, name="trained in this session")
+    session.chosen[name] = models.SESSION_RUN
+    return (f"Your {name} tab now uses this model (test accuracy {result.meta['test_accuracy']:.2%}); "
+            "everyone else keeps their own.")
+
+
+def restore_shipped(dataset: str, request: gr.Request) -> str:
+    if dataset not in models.SHIPPED:
+        return f"No tab classifies {dataset}."
+    session = models.SESSIONS.get(session_id(request))
+    if session is not None:
+        session.chosen.pop(dataset, None)
+    return f"Your {dataset} tab uses the shipped model again."
+
+
+def save_model(name: str, request: gr.Request) -> tuple[str, str]:
+    result = _result(request)
+    name = (name or "").strip().removesuffix(".safetensors")
+    if not models.SAFE_NAME.match(name):
+        raise gr.Error("Name the file with letters, digits, - and _ only (up to 64 characters).")
+    if name in data.DATASETS:
+        raise gr.Error(f"'{name}' is a shipped model; choose another name (train.py can replace it).")
+    path = checkpoint.save(checkpoint.weights_path(name), result.model, result.meta)
+    return f"Saved {path.relative_to(checkpoint.WEIGHTS_DIR.parent)}.", str(path)
+
+
+def download_model(request: gr.Request) -> str:
+    result = _result(request)
+    folder = Path(tempfile.mkdtemp(prefix="classifier-"))
+    return str(checkpoint.save(folder / f"{result.dataset}-trained.safetensors", result.model, result.meta))
+
+
+def build(demo: gr.Blocks) -> None:
+    """The Train tab."""
+    with gr.Tab("Train"):
+        gr.Markdown("Train an MLP here and watch it learn. One run at a time: a second run waits in the queue. "
+                    f"Data directory: `{models.DATA_DIR.resolve()}` (set `{data.DATA_DIR_ENV}`).")
+        hidden, epochs, lr, batch, augment, optimizer = recipe_widgets("digits")
+        with gr.Row():
+            with gr.Column(scale=1):
+                t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set")
+                t_hidden = gr.Textbox(value=hidden, label="Hidden sizes (comma separated)")
+                t_epochs = gr.Slider(1, trainer.MAX_EPOCHS, value=epochs, step=1, label="Epochs")
+                t_lr = gr.Number(value=lr, label=f"Peak learning rate (0, {trainer.MAX_LR:g}]")
+                t_batch = gr.Dropdown(BATCH_SIZE_CHOICES, value=batch, label="Batch size")
+                t_augment = gr.Checkbox(value=augment, label="Augmentation (the data set's own)")
+                t_optimizer = gr.Radio(list(trainer.OPTIMIZERS), value=optimizer, label="Optimizer")
+                with gr.Row():
+                    start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
+            with gr.Column(scale=2):
+                t_status = gr.Markdown(elem_id="train-status")
+                t_curves = gr.Plot(label="Loss and accuracy per epoch", elem_id="train-curves")
+                t_summary = gr.Markdown(elem_id="train-summary")
+                with gr.Row():
+                    use_btn = gr.Button("Use this model", elem_id="train-use")
+                    restore_btn = gr.Button("Restore shipped model")
+                    t_name = gr.Textbox(value="my-model", label="Save as weights/<name>.safetensors", scale=2)
+                    save_btn = gr.Button("Save")
+                    download_btn = gr.Button("Prepare download")
+                t_message = gr.Markdown(elem_id="train-message")
+                t_file = gr.File(label="Weights file", interactive=False, height=80)
+                t_confusion = gr.Plot(label="Confusion matrix")
+                t_mistakes = gr.Plot(label="Misclassified test images")
+        settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer]
+        start_btn.click(
+            train, [t_dataset, *settings], [t_curves, t_status, t_summary, t_confusion, t_mistakes],
+            api_name="train", concurrency_id="train", concurrency_limit=1,
+        )
+        stop_btn.click(stop_training, None, t_status, api_name="stop_training", concurrency_limit=None)
+        t_dataset.change(data_status, t_dataset, t_status, api_visibility="private")
+        t_dataset.change(recipe_widgets, t_dataset, settings, api_visibility="private")
+        use_btn.click(use_model, None, t_message, api_name="use_model")
+        restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
+        save_btn.click(save_model, t_name, [t_message, t_file], api_name="save_model")
+        download_btn.click(download_model, None, t_file, api_name="download_model")
+    demo.load(data_status, t_dataset, t_status, api_visibility="private")

@@ -1,0 +1,116 @@
+"""studio.models: each session's own model choice, freeing sessions, and saved weights files."""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from classifier import checkpoint, data
+from classifier.model import MLP, MLPConfig
+from classifier.predict import Predictor
+from studio import models
+
+
+def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoint:
+    spec = data.DATASETS[dataset]
+    model = MLP(MLPConfig(hidden=[8], n_classes=len(spec.classes), batchnorm=False))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        model.net[-1].bias[bias_class] = 10.0  # always predicts bias_class
+    return checkpoint.Checkpoint(model.eval(), checkpoint.build_meta(spec, model.config))
+
+
+def _top(predictor: Predictor) -> str:
+    probs = predictor.predict(np.zeros((28, 28), np.uint8))
+    return max(probs, key=probs.get)
+
+
+@pytest.fixture
+def sessions(monkeypatch: pytest.MonkeyPatch) -> models.Sessions:
+    fresh = models.Sessions()
+    monkeypatch.setattr(models, "SESSIONS", fresh)
+    return fresh
+
+
+@pytest.fixture
+def weights_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(checkpoint, "WEIGHTS_DIR", tmp_path)
+    return tmp_path
+
+
+def test_one_sessions_choice_leaves_the_others_alone(sessions: models.Sessions) -> None:
+    shipped = models.SHIPPED["digits"]
+    a = sessions.edit("a")
+    a.used["digits"] = Predictor(_checkpoint(3))
+    a.chosen["digits"] = models.SESSION_RUN
+    assert _top(models.predictor_for("digits", "a")) == "3"
+    assert models.predictor_for("digits", "b") is shipped  # never touched anything: the shipped model
+    assert models.predictor_for("digits", "a", "digits") is shipped  # a name passed explicitly wins
+    with pytest.raises(models.ModelChoiceError, match="no trained digits model in use"):
+        models.predictor_for("digits", "b", models.SESSION_RUN)
+    assert [n for _, n in models.choices("digits", "a")][-1] == models.SESSION_RUN
+    assert models.SESSION_RUN not in [n for _, n in models.choices("digits", "b")]
+
+
+def test_a_held_predictor_keeps_its_answers_when_the_session_switches(sessions: models.Sessions) -> None:
+    s = sessions.edit("a")
+    s.used["digits"] = Predictor(_checkpoint(1))
+    s.chosen["digits"] = models.SESSION_RUN
+    held = models.predictor_for("digits", "a")  # a request in flight took this one
+    s.used["digits"] = Predictor(_checkpoint(7))
+    assert _top(held) == "1" and _top(models.predictor_for("digits", "a")) == "7"
+
+
+def test_ending_a_session_frees_its_models_and_stops_its_run(sessions: models.Sessions) -> None:
+    s = sessions.edit("a")
+    s.result = _checkpoint(2)
+    s.used["digits"] = Predictor(s.result)
+    s.stop = threading.Event()
+    stop = s.stop
+    alive = weakref.ref(s.result.model)
+    del s
+    sessions.end("a")
+    gc.collect()
+    assert alive() is None and len(sessions) == 0 and stop.is_set()
+    assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
+
+
+def test_idle_sessions_are_dropped_but_not_while_training() -> None:
+    sessions = models.Sessions(idle_seconds=0.05)
+    sessions.edit("idle").result = _checkpoint(2)
+    sessions.edit("training").stop = threading.Event()
+    time.sleep(0.1)
+    sessions.edit("active")
+    assert sessions.get("idle") is None and sessions.get("training") is not None and len(sessions) == 2
+
+
+def test_saved_files_are_listed_loaded_once_and_checked(weights_dir: Path) -> None:
+    mine = _checkpoint(4)
+    path = checkpoint.save(weights_dir / "mine.safetensors", mine.model, mine.meta)
+    sign = _checkpoint(5, "signs")
+    checkpoint.save(weights_dir / "a-sign.safetensors", sign.model, sign.meta)
+    (weights_dir / "junk.safetensors").write_bytes(b"not weights")
+    assert models.saved_names("digits") == ["mine"] and models.saved_names("signs") == ["a-sign"]
+    first = models.load_saved("digits", "mine")
+    assert _top(first) == "4" and models.load_saved("digits", "mine") is first  # cached
+    other = _checkpoint(6)
+    checkpoint.save(path, other.model, other.meta)
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # a rewritten file is a new model
+    assert _top(models.load_saved("digits", "mine")) == "6"
+    with pytest.raises(models.ModelChoiceError, match="for 'signs', not 'digits'"):
+        models.load_saved("digits", "a-sign")
+    with pytest.raises(models.ModelChoiceError, match="no weights file nope.safetensors"):
+        models.load_saved("digits", "nope")
+    with pytest.raises(models.ModelChoiceError, match="not a weights name"):
+        models.load_saved("digits", "../etc/passwd")
+    with pytest.raises(models.ModelChoiceError, match="junk.safetensors"):
+        models.load_saved("digits", "junk")
