@@ -1,12 +1,19 @@
-"""Round-trip latency of /classify_digit through gradio_client, with 1 and with 8 concurrent
-clients, and the share of it spent in preprocessing + model.
+"""How fast a stroke is classified, measured beside Gradio's own floor in the same run.
 
-Starts `python demo.py` on a free local port, sends a 400x400 RGBA drawing of a "7" (the
-sketchpad's own format) and times each call end to end (upload, queue, preprocessing, model,
-plot, download). Preprocessing + model time is measured in this process on the same input.
-The last line printed is JSON.
+Starts the app (`demo.py`) and a bare Gradio app with the same /classify_digit signature that
+does no work (`bench/bare_app.py`), one at a time on free local ports, and measures each:
 
-    python -m bench.latency --requests 200
+- round trip through gradio_client (upload, queue, preprocessing, model, response) of a 400x400
+  RGBA drawing of a "7" (the sketchpad's own format), with 1 and with 8 concurrent clients;
+- `--browser`: in Chromium (Playwright), the time from the end of a stroke to its answer on the
+  page, over 30 strokes (each after a Clear);
+- `--capacity`: how many simulated drawing students one process holds: N users each send one
+  request a second for `--capacity-seconds`; the largest N with p95 <= 1 s and no errors.
+
+Preprocessing + model time is also measured in this process on the same drawing. Everything
+runs on this machine's loopback interface; the last line printed is JSON.
+
+    python -m bench.latency --requests 200 --browser --capacity
 """
 
 from __future__ import annotations
@@ -19,37 +26,49 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
+APPS = {"app": [sys.executable, "demo.py", "--port"], "bare": [sys.executable, "-m", "bench.bare_app", "--port"]}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def start_app() -> tuple[subprocess.Popen, str]:
+@contextmanager
+def running(name: str) -> Iterator[str]:
+    """Start one of APPS on a free port; yield its URL; stop it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([*APPS[name], str(port)], cwd=ROOT,
                             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                time.sleep(1.0)
-                return proc, f"http://127.0.0.1:{port}/"
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("demo.py did not start")
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"{name} did not start") from None
+                time.sleep(0.5)
+        time.sleep(1.0)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def drawing(path: Path) -> np.ndarray:
@@ -73,23 +92,31 @@ def in_process_ms(image: np.ndarray, reps: int = 200) -> float:
     return statistics.median(times) * 1000
 
 
-def run_clients(url: str, path: str, clients: int, requests: int) -> dict:
-    from gradio_client import Client, handle_file
+def _value(path: str) -> dict:
+    from gradio_client import handle_file
 
-    value = {"background": None, "layers": [], "composite": handle_file(path)}
+    return {"background": None, "layers": [], "composite": handle_file(path)}
+
+
+def run_clients(url: str, path: str, clients: int, requests: int) -> dict:
+    from gradio_client import Client
+
     per_client = max(1, requests // clients)
 
     def worker(_: int) -> tuple[list[float], int]:
         client = Client(url, verbose=False)
-        client.predict(value, api_name="/classify_digit")  # warm-up, not timed
+        client.predict(_value(path), "", api_name="/classify_digit")  # warm-up, not timed
         times, errors = [], 0
         for _ in range(per_client):
             t0 = time.perf_counter()
             try:
-                label = client.predict(value, api_name="/classify_digit")[0]["label"]
-                errors += label != "7"
-            except Exception:  # noqa: BLE001 - counted and reported, never hidden
+                label = client.predict(_value(path), "", api_name="/classify_digit")[0]["label"]
+                if label != "7":
+                    errors += 1
+                    print(f"  wrong answer: {label!r}", flush=True)
+            except Exception as e:  # noqa: BLE001 - counted and reported, never hidden
                 errors += 1
+                print(f"  error: {type(e).__name__}: {e}", flush=True)
             times.append(time.perf_counter() - t0)
         return times, errors
 
@@ -100,28 +127,139 @@ def run_clients(url: str, path: str, clients: int, requests: int) -> dict:
     times = [t for r in results for t in r[0]]
     return {"clients": clients, "requests": len(times), "errors": sum(r[1] for r in results),
             "p50_ms": round(percentile(times, 50) * 1000, 1), "p95_ms": round(percentile(times, 95) * 1000, 1),
-            "throughput_rps": round(len(times) / wall, 1)}
+            "throughput_rps": round(len(times) / wall, 2)}
+
+
+def paced_users(url: str, path: str, users: int, seconds: float) -> dict:
+    """`users` clients each sending one request a second (the next after the answer, at the
+    earliest one second after the last was sent) for `seconds`."""
+    from gradio_client import Client
+
+    stop_at = time.monotonic() + 5 + seconds  # 5 s to connect everyone
+    lock = threading.Lock()
+    times: list[float] = []
+    errors = [0]
+
+    def user(k: int) -> None:
+        client = Client(url, verbose=False)
+        client.predict(_value(path), "", api_name="/classify_digit")
+        time.sleep(k / users)  # spread the users over the second
+        while time.monotonic() < stop_at:
+            t0 = time.monotonic()
+            try:
+                ok = client.predict(_value(path), "", api_name="/classify_digit")[0]["label"] == "7"
+            except Exception as e:  # noqa: BLE001 - counted and reported, never hidden
+                ok = False
+                print(f"  error: {type(e).__name__}: {e}", flush=True)
+            elapsed = time.monotonic() - t0
+            with lock:
+                times.append(elapsed)
+                errors[0] += not ok
+            time.sleep(max(0.0, 1.0 - elapsed))
+
+    with ThreadPoolExecutor(users) as pool:
+        list(pool.map(user, range(users)))
+    return {"users": users, "requests": len(times), "errors": errors[0],
+            "p50_ms": round(percentile(times, 50) * 1000, 1), "p95_ms": round(percentile(times, 95) * 1000, 1)}
+
+
+def capacity(url: str, path: str, seconds: float, steps: list[int]) -> dict:
+    """The largest N in `steps` (tried in order, stopping at the first failure) with p95 <= 1 s and no errors."""
+    tried, best = [], 0
+    for n in steps:
+        r = paced_users(url, path, n, seconds)
+        tried.append(r)
+        print(f"  {n} users: {r}", flush=True)
+        if r["errors"] or r["p95_ms"] > 1000:
+            break
+        best = n
+    return {"max_users": best, "runs": tried}
+
+
+def browser_strokes(url: str, strokes: int = 30) -> dict:
+    """Milliseconds from the end of a stroke to its answer on the page (each stroke after a Clear)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        canvas = page.locator("#digit-input canvas").first
+        canvas.wait_for(timeout=60_000)
+        box = canvas.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        label = "document.querySelector('#digit-label').innerText"
+        brush = "document.querySelector('#digit-input button[aria-label=\"Brush\"]')"
+
+        def pick_brush() -> None:
+            # The sketchpad starts, and restarts after a clear, with no tool; the app picks the brush
+            # itself shortly after, the bare app never does.
+            try:
+                page.wait_for_function(f"{brush}?.classList.contains('highlight')", timeout=1000)
+            except PlaywrightTimeout:
+                page.locator("#digit-input button[aria-label='Brush']").first.click()
+                page.wait_for_function(f"{brush}?.classList.contains('highlight')", timeout=5000)
+
+        times = []
+        for _ in range(strokes + 1):  # the first stroke warms up, not timed
+            pick_brush()
+            page.mouse.move(cx - 80, cy - 90)
+            page.mouse.down()
+            page.mouse.move(cx + 80, cy - 90, steps=10)
+            page.mouse.move(cx - 20, cy + 100, steps=10)
+            t0 = page.evaluate("performance.now()")
+            page.mouse.up()
+            page.wait_for_function(f"!{label}.includes('draw a digit') && {label}.includes('7')", timeout=30_000,
+                                   polling="raf")
+            times.append(page.evaluate("performance.now()") - t0)
+            page.locator("#digit-input button[aria-label='Clear canvas']").click()
+            page.wait_for_function(f"{label}.includes('draw a digit')", timeout=30_000)
+        browser.close()
+    times = times[1:]
+    return {"strokes": len(times), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(percentile(times, 95), 1)}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--requests", type=int, default=200, help="timed requests per scenario")
+    p.add_argument("--requests", type=int, default=200, help="timed requests per client scenario")
+    p.add_argument("--browser", action="store_true", help="also time strokes to answers in Chromium")
+    p.add_argument("--capacity", action="store_true", help="also find how many paced users one process holds")
+    p.add_argument("--capacity-seconds", type=float, default=60)
+    p.add_argument("--capacity-steps", default="4,8,16,24,32,48,64,96",
+                   help="user counts to try, in order, up to the first that fails")
     args = p.parse_args()
+    result: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "seven.png"
-        image = drawing(path)
-        model_ms = in_process_ms(image)
-        proc, url = start_app()
-        try:
-            one = run_clients(url, str(path), 1, args.requests)
-            print(f"1 client: {one}", flush=True)
-            eight = run_clients(url, str(path), 8, args.requests)
-            print(f"8 clients: {eight}", flush=True)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    result = {"preprocess_plus_model_ms": round(model_ms, 2), "one_client": one, "eight_clients": eight,
-              "preprocess_plus_model_share_1_client": round(model_ms / one["p50_ms"], 3)}
+        result["preprocess_plus_model_ms"] = round(in_process_ms(drawing(path)), 2)
+        for name in ("bare", "app"):
+            r = result[name] = {}
+            with running(name) as url:
+                r["one_client"] = run_clients(url, str(path), 1, args.requests)
+                print(f"{name}, 1 client: {r['one_client']}", flush=True)
+                r["eight_clients"] = run_clients(url, str(path), 8, args.requests)
+                print(f"{name}, 8 clients: {r['eight_clients']}", flush=True)
+                if args.browser:
+                    r["browser"] = browser_strokes(url)
+                    print(f"{name}, browser: {r['browser']}", flush=True)
+                if args.capacity:
+                    print(f"{name}, capacity:", flush=True)
+                    steps = [int(v) for v in args.capacity_steps.split(",")]
+                    r["capacity"] = capacity(url, str(path), args.capacity_seconds, steps)
+    app, bare = result["app"], result["bare"]
+    result["ratios"] = {
+        "throughput_8_clients_app_over_bare": round(app["eight_clients"]["throughput_rps"]
+                                                    / bare["eight_clients"]["throughput_rps"], 3),
+        "p50_1_client_app_over_bare": round(app["one_client"]["p50_ms"] / bare["one_client"]["p50_ms"], 3),
+    }
+    if args.browser:
+        result["ratios"]["browser_p50_app_over_bare"] = round(app["browser"]["p50_ms"] / bare["browser"]["p50_ms"], 3)
+    result["preprocess_plus_model_share_1_client"] = round(result["preprocess_plus_model_ms"]
+                                                           / app["one_client"]["p50_ms"], 3)
     print(json.dumps(result))
 
 

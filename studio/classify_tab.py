@@ -8,14 +8,17 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import gradio as gr
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from classifier import imageprep, plots
+from classifier import imageprep
 from classifier.data import DatasetSpec
 
 from . import models
@@ -71,20 +74,38 @@ def session_id(request: gr.Request | None) -> str:
 
 
 def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous") -> tuple[Any, Any, Any]:
-    """A classify tab's input -> (every class's probability, top 3, classify view)."""
+    """A classify tab's input -> (every class's probability, the same for the top 3, the 28x28 the model saw).
+
+    The page draws the classify view itself from these (bars from the Label, the 28x28 scaled
+    up pixel for pixel), so a stroke costs the server no figure rendering.
+    """
     try:
         image = imageprep.PIPELINES[str(spec.user_input)](value)
     except imageprep.ImageInputError as e:
         raise gr.Error(str(e)) from None
     if image is None:
         msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
-        return msg, msg, plots.classify_view(None, None, msg)
+        return msg, msg, ""
     try:
         predictor = models.predictor_for(spec.name, session, model or "")
     except models.ModelChoiceError as e:
         raise gr.Error(str(e)) from None
     probs = predictor.predict(image)
-    return probs, probs, plots.classify_view(image, probs)
+    return probs, probs, seen_html(image)
+
+
+def seen_html(image: np.ndarray) -> str:
+    """The 28x28 as an inline PNG, drawn 8x with square pixels.
+
+    Inline, because Gradio writes an image output to a file named after its content and rewrites
+    it on every request: identical answers under load raced (truncated downloads, measured), and
+    every answer cost API clients a second download.
+    """
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
+    data = base64.b64encode(buf.getvalue()).decode()
+    return (f'<img alt="the 28x28 image the model sees" width="224" height="224" '
+            f'style="image-rendering: pixelated" src="data:image/png;base64,{data}">')
 
 
 def explain_undecodable(component: C) -> C:
@@ -146,7 +167,8 @@ def refresh(spec: DatasetSpec, session: str) -> tuple[Any, str]:
 
 
 def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
-    """One live classify tab: input, Clear, the model menu, the top 3 and the classify view."""
+    """One live classify tab: input, Clear, the model menu, and the classify view (the 28x28 the
+    model saw beside every class's probability)."""
     kind = INPUT_KINDS[str(spec.user_input)]
     noun = spec.noun
     with gr.Tab(kind.tab) as tab:
@@ -154,22 +176,21 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 source = explain_undecodable(kind.component(spec))
-                with gr.Row():
-                    button = gr.Button("Classify", variant="primary")
-                    clear = gr.ClearButton(value="Clear")
+                clear = gr.ClearButton(value="Clear")
             with gr.Column(scale=1):
                 # Each session has its own options; `choose` checks any name, so Gradio need not.
                 menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
                                    allow_custom_value=True, elem_id=f"{noun}-model")
-                top = gr.Label(label="Prediction (top 3)", num_top_classes=3, elem_id=f"{noun}-label")
-                view = gr.Plot(label="What the model sees, and every probability", elem_id=f"{noun}-plot")
-        # The API's first output: every class's probability. The page shows them in the plot,
-        # so this Label stays hidden; the visible one shows the top 3.
-        every_class = gr.Label(visible=False, label=f"every {noun}")
+                with gr.Row():
+                    with gr.Column(scale=0, min_width=240):
+                        seen = gr.HTML(label="What the model sees (28x28)", show_label=True, elem_id=f"{noun}-seen")
+                    every_class = gr.Label(label=f"Every {noun}'s probability", elem_id=f"{noun}-label", scale=1)
+        # The API's second output, the top 3 (the page shows every class above).
+        top = gr.Label(num_top_classes=3, visible=False, label="top 3")
         # The API's optional model name (a weights file's name); the page leaves it empty, so the
         # session's own choice applies.
         override = gr.Textbox("", visible=False, label="model")
-        outputs = [every_class, top, view]
+        outputs = [every_class, top, seen]
         clear.add([source, *outputs])
         if kind.js_after_clear:
             clear.click(None, js=kind.js_after_clear)
@@ -184,10 +205,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         def opened(request: gr.Request) -> tuple[Any, str]:
             return refresh(spec, session_id(request))
 
-        button.click(run, [source, override], outputs, api_name=f"classify_{noun}", concurrency_id="classify",
-                     concurrency_limit=8)
-        source.change(run, [source, override], outputs, api_visibility="private", concurrency_id="classify",
-                      show_progress="hidden", trigger_mode="always_last")
+        source.change(run, [source, override], outputs, api_name=f"classify_{noun}", concurrency_id="classify",
+                      concurrency_limit=8, show_progress="hidden", trigger_mode="always_last")
         menu.input(pick, menu, intro, api_name=f"choose_{noun}_model").success(
             run, [source, override], outputs, api_visibility="private", concurrency_id="classify")
         tab.select(opened, None, [menu, intro], api_visibility="private")
