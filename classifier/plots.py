@@ -1,5 +1,5 @@
-"""Matplotlib figures the app shows: the classify view, training curves, confusion matrix and
-misclassified examples.
+"""Matplotlib figures the Train tab shows: training curves, confusion matrix and misclassified
+examples. (The classify tabs' view is drawn by the page itself, from a Label and the 28x28.)
 
 Figures are built with the object-oriented API (`Figure`, never `pyplot`), which keeps no
 global state and so is safe to use from many request threads at once.
@@ -20,40 +20,6 @@ from .report import Example  # noqa: E402
 
 _ACCENT = "#ea580c"
 _MUTED = "#94a3b8"
-
-
-def classify_view(image: np.ndarray | None, probabilities: dict[str, float] | None,
-                  title: str = "") -> Figure:
-    """The 28x28 image the model saw, beside a horizontal bar chart of every class probability."""
-    n = len(probabilities) if probabilities else 10
-    height = max(3.0, 0.22 * n + 1.0)
-    fig = Figure(figsize=(7.5, height))
-    # A fixed layout: this figure is drawn on every stroke, and constrained layout costs ~40% of it.
-    fig.subplots_adjust(left=0.02, right=0.97, top=1 - 0.35 / height, bottom=0.5 / height, wspace=0.12)
-    ax_img, ax_bar = fig.subplots(1, 2, width_ratios=[1, 1.4])
-    ax_img.set_title("what the model sees (28x28)", fontsize=9)
-    ax_img.imshow(np.zeros((28, 28)) if image is None else image, cmap="gray", vmin=0, vmax=255,
-                  interpolation="nearest")
-    ax_img.set_xticks([])
-    ax_img.set_yticks([])
-    if probabilities:
-        labels = list(probabilities)
-        values = np.array([probabilities[k] for k in labels])
-        top = int(values.argmax())
-        colors = [_ACCENT if i == top else _MUTED for i in range(len(labels))]
-        y = np.arange(len(labels))
-        ax_bar.barh(y, values, color=colors)
-        ax_bar.set_yticks(y, labels, fontsize=8 if len(labels) > 12 else 10)
-        ax_bar.invert_yaxis()
-        ax_bar.set_xlim(0, 1)
-        ax_bar.set_xlabel("probability")
-        ax_bar.set_title(title or f"prediction: {labels[top]} ({values[top]:.0%})", fontsize=10)
-        for spine in ("top", "right"):
-            ax_bar.spines[spine].set_visible(False)
-    else:
-        ax_bar.axis("off")
-        ax_bar.text(0.5, 0.5, title or "nothing to classify yet", ha="center", va="center", fontsize=12)
-    return fig
 
 
 def training_curves(history: Sequence[dict[str, float]], title: str = "") -> Figure:

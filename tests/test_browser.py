@@ -86,7 +86,7 @@ def test_draw_a_seven_and_a_one(page) -> None:
     page.wait_for_function("document.querySelector('#digit-label').innerText.includes('%')", timeout=30_000)
     page.wait_for_timeout(1500)
     assert _top_label(page, "#digit-label") == "7"
-    assert page.locator("#digit-plot img").count() >= 1
+    assert page.locator("#digit-seen img").count() == 1
     _shot(page, "draw-7")
 
     page.locator("#digit-input button[aria-label='Clear canvas']").click()
@@ -117,7 +117,7 @@ def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
     page.wait_for_function("document.querySelector('#sign-label').innerText.includes('%')", timeout=60_000)
     page.wait_for_timeout(1000)
     assert _top_label(page, "#sign-label") == "L"
-    assert page.locator("#sign-plot img").count() >= 1
+    assert page.locator("#sign-seen img").count() == 1
     _shot(page, "sign-L")
 
 

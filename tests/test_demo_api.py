@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -47,12 +48,11 @@ def confidences(label_output: dict) -> dict[str, float]:
     return {c["label"]: c["confidence"] for c in label_output["confidences"]}
 
 
-def accent_pixels(plot_output: dict) -> int:
-    """Pixels of the classify view's highlight colour (the top class's bar) in the returned figure."""
-    assert plot_output["type"] == "matplotlib"
-    encoded = plot_output["plot"].split(",", 1)[1]
-    rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")).astype(int)
-    return int((np.abs(rgb - [0xEA, 0x58, 0x0C]).sum(-1) < 40).sum())
+def seen_image(html: str) -> np.ndarray:
+    """The 28x28 the model saw, from the third output (an <img> with a PNG data URL)."""
+    match = re.search(r'src="data:image/png;base64,([^"]+)"', html)
+    assert match, html[:200]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(match.group(1)))))
 
 
 def test_api_names(client: Client) -> None:
@@ -68,15 +68,18 @@ def test_classify_digit(client: Client, tmp_path: Path) -> None:
     assert full["label"] == "7" and probs["7"] > 0.9
     assert len(top3["confidences"]) == 3 and top3["label"] == "7"
     assert [c["label"] for c in top3["confidences"]] == sorted(probs, key=probs.get, reverse=True)[:3]
-    # The classify view draws the top class's bar in the highlight colour; an empty canvas has no bars.
-    assert accent_pixels(plot) > 500
+    # The third output is exactly the 28x28 the model saw: the Draw pipeline's image of this drawing.
+    from classifier import imageprep
+
+    expected = imageprep.drawing_pipeline(np.asarray(seven()))
+    assert np.array_equal(seen_image(plot), expected)
 
 
 def test_empty_canvas_asks_for_a_digit(client: Client, tmp_path: Path) -> None:
     blank = png(Image.new("RGBA", (400, 400), (255, 255, 255, 255)), tmp_path)
     full, top3, plot = client.predict(sketch_value(blank), api_name="/classify_digit")
     assert full["label"] == "draw a digit" and not full.get("confidences")
-    assert accent_pixels(plot) == 0
+    assert "<img" not in plot
     full, _, _ = client.predict({"background": None, "layers": [], "composite": None}, api_name="/classify_digit")
     assert full["label"] == "draw a digit"
 
