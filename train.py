@@ -15,7 +15,7 @@ import time
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data, trainer
+from classifier import checkpoint, data, ood, trainer
 from classifier.model import ACTIVATIONS
 from classifier.trainer import Trainer, evaluate, recipe, recipe_defaults
 
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = recipe_defaults
     p.add_argument("dataset", nargs="?", choices=sorted(data.DATASETS), help="data set to train on")
     p.add_argument("--evaluate", metavar="WEIGHTS", help="evaluate a weights file on its test split and exit")
+    p.add_argument("--calibrate", metavar="WEIGHTS", help="fit the 'not sure' detector of a weights file "
+                   "(training rows, half the test set) and store it in the file; the weights stay as they are")
     p.add_argument("--data-dir", help=f"data directory (default ${data.DATA_DIR_ENV} or {data.DEFAULT_DATA_DIR}/)")
     p.add_argument("--epochs", type=int, help=f"1..{trainer.MAX_EPOCHS}; {d('epochs')}")
     p.add_argument("--batch-size", type=int, help="{}..{}; ".format(*trainer.BATCH_SIZE_RANGE) + d("batch_size"))
@@ -64,9 +66,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the weights' metadata
-    if args.evaluate is None and args.dataset is None:
-        p.error("give a data set to train on, or --evaluate WEIGHTS")
+    if args.evaluate is None and args.calibrate is None and args.dataset is None:
+        p.error("give a data set to train on, or --evaluate WEIGHTS, or --calibrate WEIGHTS")
     return args
+
+
+def run_calibrate(args: argparse.Namespace) -> dict:
+    """Fit and store the out-of-distribution detector of an existing weights file (weights unchanged)."""
+    ckpt = checkpoint.load(args.calibrate)
+    splits = data.load_splits(ckpt.dataset, args.data_dir)
+    detector = ood.fit(ckpt.model, splits.train_x, splits.train_y, splits.test_x, ckpt.normalization,
+                       len(ckpt.classes))
+    checkpoint.Checkpoint(ckpt.model, {**ckpt.meta, "ood": detector.meta()}, detector).save(args.calibrate)
+    print(f"wrote the detector into {args.calibrate}: threshold {detector.threshold:.1f}", file=sys.stderr)
+    return {"dataset": ckpt.dataset, "ood": detector.meta()}
 
 
 def run_evaluate(args: argparse.Namespace) -> dict:
@@ -100,7 +113,7 @@ def run_train(args: argparse.Namespace) -> dict:
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
     result = run.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command)
     if not args.dry_run:
-        checkpoint.save(output, result.model, result.meta)
+        result.save(output)
         print(f"wrote {output}", file=sys.stderr)
     return {"dataset": config.dataset, "test_accuracy": round(report.accuracy, 4), "n": report.n,
             "epochs": len(run.history), "train_seconds": round(train_seconds, 1),
@@ -128,7 +141,12 @@ def _with_progress(run: Trainer, quiet: bool):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        result = run_evaluate(args) if args.evaluate else run_train(args)
+        if args.evaluate:
+            result = run_evaluate(args)
+        elif args.calibrate:
+            result = run_calibrate(args)
+        else:
+            result = run_train(args)
     except (data.DataError, checkpoint.CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,10 +1,12 @@
 """How fast a stroke is classified, measured beside Gradio's own floor in the same run.
 
 Starts the app (`demo.py`) and a bare Gradio app with the same /classify_digit signature that
-does no work (`bench/bare_app.py`), one at a time on free local ports, and measures each:
+does no work (`bench/bare_app.py`) on free local ports, and measures each (only one is loaded at
+a time; the client scenarios alternate between the two for `--rounds` rounds, medians kept):
 
 - round trip through gradio_client (upload, queue, preprocessing, model, response) of a 400x400
-  RGBA drawing of a "7" (the sketchpad's own format), with 1 and with 8 concurrent clients;
+  RGBA drawing of a "7" (the sketchpad's own format), with 1 and with 8 concurrent clients
+  (connected and warmed up before the clock starts);
 - `--browser`: in Chromium (Playwright), the time from the end of a stroke to its answer on the
   page, over 30 strokes (each after a Clear);
 - `--capacity`: how many simulated drawing students one process holds: N users each send one
@@ -30,7 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -99,13 +101,20 @@ def _value(path: str) -> dict:
 
 
 def run_clients(url: str, path: str, clients: int, requests: int) -> dict:
+    """`clients` concurrent clients sending `requests` in all, back to back. Clients connect and
+    warm up first; the clock runs from a common start to the last answer."""
     from gradio_client import Client
 
     per_client = max(1, requests // clients)
+    ready = threading.Barrier(clients + 1)
 
     def worker(_: int) -> tuple[list[float], int]:
-        client = Client(url, verbose=False)
-        client.predict(_value(path), "", api_name="/classify_digit")  # warm-up, not timed
+        with closing(Client(url, verbose=False)) as client:  # close() ends the client's heartbeat thread
+            client.predict(_value(path), "", api_name="/classify_digit")  # warm-up, not timed
+            ready.wait()
+            return requests_from(client)
+
+    def requests_from(client) -> tuple[list[float], int]:
         times, errors = [], 0
         for _ in range(per_client):
             t0 = time.perf_counter()
@@ -120,9 +129,11 @@ def run_clients(url: str, path: str, clients: int, requests: int) -> dict:
             times.append(time.perf_counter() - t0)
         return times, errors
 
-    start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(worker, range(clients)))
+        futures = [pool.submit(worker, k) for k in range(clients)]
+        ready.wait()
+        start = time.perf_counter()
+        results = [f.result() for f in futures]
     wall = time.perf_counter() - start
     times = [t for r in results for t in r[0]]
     return {"clients": clients, "requests": len(times), "errors": sum(r[1] for r in results),
@@ -141,7 +152,10 @@ def paced_users(url: str, path: str, users: int, seconds: float) -> dict:
     errors = [0]
 
     def user(k: int) -> None:
-        client = Client(url, verbose=False)
+        with closing(Client(url, verbose=False)) as client:
+            requests_from(client, k)
+
+    def requests_from(client, k: int) -> None:
         client.predict(_value(path), "", api_name="/classify_digit")
         time.sleep(k / users)  # spread the users over the second
         while time.monotonic() < stop_at:
@@ -191,7 +205,7 @@ def browser_strokes(url: str, strokes: int = 30) -> dict:
         canvas.wait_for(timeout=60_000)
         box = canvas.bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        label = "document.querySelector('#digit-label').innerText"
+        label = "document.querySelector('#digit-view').innerText"
         brush = "document.querySelector('#digit-input button[aria-label=\"Brush\"]')"
 
         def pick_brush() -> None:
@@ -223,33 +237,47 @@ def browser_strokes(url: str, strokes: int = 30) -> dict:
             "p95_ms": round(percentile(times, 95), 1)}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The median of each figure over rounds (errors: the total)."""
+    keys = ("p50_ms", "p95_ms", "throughput_rps")
+    return {**{k: round(statistics.median(r[k] for r in runs), 2) for k in keys},
+            "errors": sum(r["errors"] for r in runs), "requests": sum(r["requests"] for r in runs),
+            "clients": runs[0]["clients"]}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--requests", type=int, default=200, help="timed requests per client scenario")
+    p.add_argument("--requests", type=int, default=200, help="timed requests per client scenario and round")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of the client scenarios, apps alternating")
     p.add_argument("--browser", action="store_true", help="also time strokes to answers in Chromium")
     p.add_argument("--capacity", action="store_true", help="also find how many paced users one process holds")
     p.add_argument("--capacity-seconds", type=float, default=60)
-    p.add_argument("--capacity-steps", default="4,8,16,24,32,48,64,96",
+    p.add_argument("--capacity-steps", default="4,8,12,16,20,24,32,48,64",
                    help="user counts to try, in order, up to the first that fails")
     args = p.parse_args()
     result: dict = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, running("bare") as bare_url, running("app") as app_url:
         path = Path(tmp) / "seven.png"
         result["preprocess_plus_model_ms"] = round(in_process_ms(drawing(path)), 2)
-        for name in ("bare", "app"):
-            r = result[name] = {}
-            with running(name) as url:
-                r["one_client"] = run_clients(url, str(path), 1, args.requests)
-                print(f"{name}, 1 client: {r['one_client']}", flush=True)
-                r["eight_clients"] = run_clients(url, str(path), 8, args.requests)
-                print(f"{name}, 8 clients: {r['eight_clients']}", flush=True)
-                if args.browser:
-                    r["browser"] = browser_strokes(url)
-                    print(f"{name}, browser: {r['browser']}", flush=True)
-                if args.capacity:
-                    print(f"{name}, capacity:", flush=True)
-                    steps = [int(v) for v in args.capacity_steps.split(",")]
-                    r["capacity"] = capacity(url, str(path), args.capacity_seconds, steps)
+        urls = {"bare": bare_url, "app": app_url}
+        rounds: dict = {name: {"one_client": [], "eight_clients": []} for name in urls}
+        # The machine is shared and noisy: alternate the two apps, several rounds, and keep medians.
+        for k in range(args.rounds):
+            for name, url in urls.items():
+                for key, clients in (("one_client", 1), ("eight_clients", 8)):
+                    r = run_clients(url, str(path), clients, args.requests)
+                    rounds[name][key].append(r)
+                    print(f"round {k + 1}, {name}, {clients} client(s): {r}", flush=True)
+        for name, url in urls.items():
+            r = result[name] = {key: median_run(runs) for key, runs in rounds[name].items()}
+            r["rounds"] = rounds[name]
+            if args.browser:
+                r["browser"] = browser_strokes(url)
+                print(f"{name}, browser: {r['browser']}", flush=True)
+            if args.capacity:
+                print(f"{name}, capacity:", flush=True)
+                steps = [int(v) for v in args.capacity_steps.split(",")]
+                r["capacity"] = capacity(url, str(path), args.capacity_seconds, steps)
     app, bare = result["app"], result["bare"]
     result["ratios"] = {
         "throughput_8_clients_app_over_bare": round(app["eight_clients"]["throughput_rps"]

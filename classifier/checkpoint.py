@@ -23,6 +23,7 @@ from safetensors.torch import save_file
 
 from .data import DatasetSpec
 from .model import MLP, MLPConfig
+from .ood import Detector
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FORMAT = "classifier-mlp"
@@ -38,6 +39,8 @@ class CheckpointError(RuntimeError):
 class Checkpoint:
     model: MLP
     meta: dict[str, Any]
+    # Says when an input is unlike the training data; None for files made before it existed.
+    ood: Detector | None = None
 
     @property
     def classes(self) -> list[str]:
@@ -50,6 +53,10 @@ class Checkpoint:
     @property
     def dataset(self) -> str:
         return self.meta["dataset"]
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model, its detector and its metadata to `path` (see `save`)."""
+        return save(path, self.model, self.meta, self.ood)
 
 
 def weights_path(name: str) -> Path:
@@ -80,17 +87,25 @@ def build_meta(spec: DatasetSpec, model_config: MLPConfig, **extra: Any) -> dict
     }
 
 
-def save(path: str | os.PathLike[str], model: torch.nn.Module, meta: dict[str, Any]) -> Path:
-    """Write weights + metadata atomically: a crash leaves either the old file or the new one."""
+def save(path: str | os.PathLike[str], model: torch.nn.Module, meta: dict[str, Any],
+         ood: Detector | None = None) -> Path:
+    """Write weights (and the out-of-distribution detector, if any) + metadata atomically: a crash
+    leaves either the old file or the new one."""
+    if ood is not None:
+        meta = {**meta, "ood": ood.meta()}
     _check_meta(meta, source="metadata to save")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    if ood is not None:
+        tensors.update(ood.tensors())
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a weights file is an ordinary shareable file
     try:
         save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta, sort_keys=True)})
+        # After writing: mkstemp makes the file private, and save_file may replace it with its own.
+        # A weights file is an ordinary shareable file.
+        os.chmod(tmp, 0o644)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -153,6 +168,8 @@ def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: tensors unreadable ({e})") from e
+    ood = _detector(path, tensors, meta, model)
+    tensors = {k: v for k, v in tensors.items() if not k.startswith("ood.")}
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
@@ -167,4 +184,26 @@ def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
             raise CheckpointError(f"{path}: tensor {name!r} holds NaN or infinite values")
     model.load_state_dict(tensors, strict=True)
     model.eval()
-    return Checkpoint(model.to(device), meta)
+    return Checkpoint(model.to(device), meta, ood)
+
+
+def _detector(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], model: MLP) -> Detector | None:
+    """The file's out-of-distribution detector, checked against the model it belongs to."""
+    if "ood" not in meta:
+        return None
+    width = model.config.hidden[-1] if model.config.hidden else model.config.in_features
+    pixels = model.config.in_features
+    shapes = {"ood.means": (model.config.n_classes, width), "ood.precision": (width, width),
+              "ood.pca_mean": (pixels,), "ood.components": (None, pixels), "ood.quantiles": (3, None)}
+    for name, shape in shapes.items():
+        t = tensors.get(name)
+        fits = t is not None and t.ndim == len(shape) and all(want in (None, got) for want, got in zip(
+            shape, t.shape, strict=True))
+        if not fits or not torch.isfinite(t).all():
+            need = tuple("any" if d is None else d for d in shape)
+            raise CheckpointError(f"{path}: metadata names an out-of-distribution detector, but {name!r} is "
+                                  f"{'missing' if t is None else tuple(t.shape)}; the model needs {need}, finite")
+    try:
+        return Detector.from_file(tensors, meta["ood"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: out-of-distribution metadata is invalid ({e})") from None

@@ -7,6 +7,7 @@ request that took it keeps getting the same model's answers whatever else change
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,15 +33,35 @@ def logits(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str
     return torch.cat(out) if out else torch.zeros(0, n_classes)
 
 
+@dataclass(frozen=True)
+class Answer:
+    probabilities: dict[str, float]   # every class
+    unsure: bool                      # the input is unlike the training data (see `ood`)
+    ood_score: float | None           # 0..1, "not sure" above the detector's threshold; None: no detector
+
+
 class Predictor:
-    """An immutable (model, metadata) pair that classifies 28x28 uint8 images."""
+    """An immutable (model, metadata, detector) triple that classifies 28x28 uint8 images."""
 
     def __init__(self, ckpt: Checkpoint, name: str = "") -> None:
         self.model = ckpt.model.eval()
         self.meta = ckpt.meta
         self.classes = ckpt.classes
         self.normalization = ckpt.normalization
+        self.ood = ckpt.ood
         self.name = name or ckpt.meta.get("dataset", "model")
+
+    @torch.inference_mode()
+    def answer(self, image: np.ndarray) -> Answer:
+        """Every class's probability for one 28x28 uint8 image, and whether the input is unlike the
+        training data; one forward pass gives the last hidden layer for both."""
+        x = normalize(torch.as_tensor(np.asarray(image, dtype=np.uint8)).reshape(1, 28, 28), self.normalization)
+        feats = self.model.net[:-1](x.to(next(self.model.parameters()).device))
+        logits = self.model.net[-1](feats).float().cpu()
+        probs = torch.softmax(logits, dim=1)[0]
+        score = None if self.ood is None else float(self.ood.score(x.cpu(), feats.float().cpu(), logits)[0])
+        return Answer({c: float(p) for c, p in zip(self.classes, probs, strict=True)},
+                      score is not None and score > self.ood.threshold, score)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (N, n_classes), of uint8 images (N, 28, 28) or one (28, 28)."""

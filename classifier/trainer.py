@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from . import augment as aug
-from . import checkpoint
+from . import checkpoint, ood
 from . import data as datamod
 from .model import MLP, MLPConfig
 from .predict import logits as batched_logits
@@ -144,6 +144,13 @@ def resolve_device(name: str = "auto") -> torch.device:
     return dev
 
 
+def epochs_text(n: float) -> str:
+    """'1 epoch', '3 epochs', '2.4 epochs'."""
+    if float(n).is_integer():
+        return f"{int(n)} epoch" + ("" if int(n) == 1 else "s")
+    return f"{n:.2f}".rstrip("0") + " epochs"
+
+
 @dataclass
 class EpochMetrics:
     epoch: int
@@ -156,11 +163,18 @@ class EpochMetrics:
     samples_per_sec: float
     lr: float
     stopped: bool = False
+    # Epochs done so far, counting the part of a stopped epoch (2.4 = stopped 40% into epoch 3).
+    progress: float = 0.0
+    # The test set's figures, tracked where the data set's validation split flatters (its spec says so).
+    test_loss: float | None = None
+    test_acc: float | None = None
 
     def summary(self) -> str:
+        test = "" if self.test_acc is None else f"test loss {self.test_loss:.4f} acc {self.test_acc:.4f}  "
         return (f"epoch {self.epoch}/{self.epochs}  train loss {self.train_loss:.4f} acc {self.train_acc:.4f}  "
-                f"val loss {self.val_loss:.4f} acc {self.val_acc:.4f}  {self.seconds:.1f}s  "
-                f"{self.samples_per_sec:,.0f} samples/s" + ("  (stopped)" if self.stopped else ""))
+                f"val loss {self.val_loss:.4f} acc {self.val_acc:.4f}  {test}{self.seconds:.1f}s  "
+                f"{self.samples_per_sec:,.0f} samples/s" + (f"  (stopped after {epochs_text(self.progress)})"
+                                                            if self.stopped else ""))
 
 
 class Trainer:
@@ -245,6 +259,7 @@ class Trainer:
             correct = torch.zeros((), device=self.device, dtype=torch.long)
             seen = 0
             stopped = False
+            step_count = 0
             for step in range(self.steps_per_epoch):
                 if self.stop_event.is_set():
                     stopped = True
@@ -263,10 +278,14 @@ class Trainer:
                 loss_sum += loss.detach() * len(y)
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(y)
+                step_count += 1
                 if on_batch is not None:
                     on_batch(step + 1, self.steps_per_epoch)
             train_seconds = time.perf_counter() - start
             val_loss, val_acc, _ = self.evaluate(self.val_x, self.val_y)
+            test_loss = test_acc = None
+            if self.spec.validation_note:
+                test_loss, test_acc, _ = self.evaluate(self.splits.test_x, self.splits.test_y)
             m = EpochMetrics(
                 epoch=epoch, epochs=c.epochs,
                 train_loss=float(loss_sum) / max(seen, 1), train_acc=float(correct) / max(seen, 1),
@@ -274,6 +293,7 @@ class Trainer:
                 seconds=time.perf_counter() - start,
                 samples_per_sec=seen / train_seconds if train_seconds > 0 else 0.0,
                 lr=self.optimizer.param_groups[0]["lr"], stopped=stopped,
+                progress=epoch - 1 + step_count / self.steps_per_epoch, test_loss=test_loss, test_acc=test_acc,
             )
             self.history.append(m)
             yield m
@@ -289,6 +309,14 @@ class Trainer:
         return build_report(self.model, self.splits.test_x, self.splits.test_y, list(self.spec.classes),
                             self.spec.normalization)
 
+    @property
+    def epochs_done(self) -> float:
+        """Epochs trained, counting the part of a stopped epoch: 3 for a whole run of 3, 2.4 if stopped."""
+        if not self.history:
+            return 0
+        p = round(self.history[-1].progress, 3)
+        return int(p) if p.is_integer() else p
+
     def metadata(self, test_accuracy: float, **extra: Any) -> dict[str, Any]:
         """Weights-file metadata for the model as trained so far; `extra` adds facts (command...)."""
         c = self.config
@@ -296,15 +324,23 @@ class Trainer:
             self.spec, self.model_config, test_accuracy=round(test_accuracy, 4),
             n_test=len(self.splits.test_y),
             val_accuracy=round(self.history[-1].val_acc, 4) if self.history else None,
-            epochs=len(self.history), seed=c.seed, device=str(self.device), train_config=c.to_dict(),
+            epochs=self.epochs_done, seed=c.seed, device=str(self.device), train_config=c.to_dict(),
             augment=self.augment_config.to_dict() if self.augment_config else None, **extra,
         )
 
+    def detector(self) -> ood.Detector:
+        """The model's out-of-distribution detector: fitted on training rows, calibrated on test rows."""
+        return ood.fit(self.model, self.train_x, self.train_y, self.splits.test_x, self.spec.normalization,
+                       len(self.spec.classes))
+
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
-        """A CPU copy of the model as trained so far, in eval mode, with its metadata: ready to serve or save."""
+        """A CPU copy of the model as trained so far, in eval mode, with its detector and metadata:
+        ready to serve or save."""
+        detector = self.detector()
         model = MLP(self.model_config)
         model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-        return checkpoint.Checkpoint(model.eval(), self.metadata(test_accuracy, **extra))
+        meta = {**self.metadata(test_accuracy, **extra), "ood": detector.meta()}
+        return checkpoint.Checkpoint(model.eval(), meta, detector)
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,

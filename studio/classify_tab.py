@@ -9,6 +9,7 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 from __future__ import annotations
 
 import base64
+import html
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from classifier import imageprep
+from classifier import data, imageprep, ood
 from classifier.data import DatasetSpec
 
 from . import models
@@ -46,6 +47,9 @@ class InputKind:
     empty: str                               # what to say when there is nothing to classify
     component: Callable[[DatasetSpec], gr.components.Component]
     js_after_clear: str | None = None        # run in the browser on load and after a clear
+    # How the tab's Clear button clears the input in the browser (given the input's elem_id);
+    # None: Gradio's ClearButton, which resets the input's value.
+    clear_js: Callable[[str], str] | None = None
 
 
 INPUT_KINDS: dict[str, InputKind] = {
@@ -57,6 +61,12 @@ INPUT_KINDS: dict[str, InputKind] = {
             brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"), layers=False,
             elem_id=f"{spec.noun}-input", elem_classes=["drawing-input"]),
         js_after_clear=PICK_BRUSH_JS,
+        # Resetting a Sketchpad's value to empty when it is already empty changes nothing, so from the
+        # second Clear on the strokes stayed on the canvas: press the sketchpad's own clear instead
+        # (the canvas change then asks for a new drawing, and the clear event picks the brush).
+        clear_js=lambda elem_id: f"""() => {{
+            document.querySelector('#{elem_id} button[aria-label="Clear canvas"]')?.click();
+        }}""",
     ),
     "hand_photo": InputKind(
         "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo: the hand should fill the "
@@ -74,10 +84,11 @@ def session_id(request: gr.Request | None) -> str:
 
 
 def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous") -> tuple[Any, Any, Any]:
-    """A classify tab's input -> (every class's probability, the same for the top 3, the 28x28 the model saw).
+    """A classify tab's input -> (every class's probability, the same for the top 3, the classify view).
 
-    The page draws the classify view itself from these (bars from the Label, the 28x28 scaled
-    up pixel for pixel), so a stroke costs the server no figure rendering.
+    The view is a few kB of HTML the browser draws (the 28x28 scaled up pixel for pixel, a bar per
+    class), so a stroke costs the server no figure rendering. An input unlike the training data
+    gets the label "not sure" (`ood.NOT_SURE`) over the same probabilities.
     """
     try:
         image = imageprep.PIPELINES[str(spec.user_input)](value)
@@ -85,17 +96,41 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
         raise gr.Error(str(e)) from None
     if image is None:
         msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
-        return msg, msg, ""
+        return msg, msg, view_html(None, None, message=msg)
     try:
         predictor = models.predictor_for(spec.name, session, model or "")
     except models.ModelChoiceError as e:
         raise gr.Error(str(e)) from None
-    probs = predictor.predict(image)
-    return probs, probs, seen_html(image)
+    answer = predictor.answer(image)
+    probs = NotSure(answer.probabilities) if answer.unsure else answer.probabilities
+    return probs, probs, view_html(image, answer.probabilities, answer.unsure)
 
 
-def seen_html(image: np.ndarray) -> str:
-    """The 28x28 as an inline PNG, drawn 8x with square pixels.
+class NotSure(dict):
+    """Every class's probability for an input unlike the training data: shown as bars under the
+    label "not sure" (`ood.NOT_SURE`) instead of the most probable class's name."""
+
+
+def says_not_sure(component: gr.Label) -> gr.Label:
+    """Let a Label show a `NotSure` answer: its bars, topped by "not sure".
+
+    Gradio's Label always names the most probable class; wrapping this one component's
+    `postprocess` (subclassing makes Gradio write a .pyi stub at import) changes only the title.
+    """
+    original = component.postprocess
+
+    def postprocess(value: Any) -> Any:
+        shown = original(dict(value) if isinstance(value, NotSure) else value)
+        if isinstance(value, NotSure) and shown:
+            shown.label = ood.NOT_SURE
+        return shown
+
+    component.postprocess = postprocess  # type: ignore[method-assign]
+    return component
+
+
+def img_tag(image: np.ndarray, size: int, alt: str) -> str:
+    """A 28x28 uint8 image as an inline PNG <img>, drawn `size` px wide with square pixels.
 
     Inline, because Gradio writes an image output to a file named after its content and rewrites
     it on every request: identical answers under load raced (truncated downloads, measured), and
@@ -103,9 +138,69 @@ def seen_html(image: np.ndarray) -> str:
     """
     buf = io.BytesIO()
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
-    data = base64.b64encode(buf.getvalue()).decode()
-    return (f'<img alt="the 28x28 image the model sees" width="224" height="224" '
-            f'style="image-rendering: pixelated" src="data:image/png;base64,{data}">')
+    png = base64.b64encode(buf.getvalue()).decode()
+    return (f'<img alt="{alt}" width="{size}" height="{size}" style="image-rendering: pixelated" '
+            f'src="data:image/png;base64,{png}">')
+
+
+def seen_html(image: np.ndarray) -> str:
+    """The 28x28 the model saw, 8x."""
+    return img_tag(image, 224, "the 28x28 image the model sees")
+
+
+_ACCENT, _MUTED = "#ea580c", "#cbd5e1"
+
+
+def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
+              message: str = "") -> str:
+    """The classify view: the 28x28 the model saw beside a bar for every class, in class order, and
+    the answer once above them ("not sure", with its best guess, for inputs unlike the training data).
+    Compact (a 24-class chart is under 450 px tall) and drawn by the browser from a few kB of HTML."""
+    if image is None or not probabilities:
+        return f'<div class="classify-view" style="padding:1em 0;font-size:1.2em">{html.escape(message)}</div>'
+    top = max(probabilities, key=probabilities.get)
+    if unsure:
+        heading = (f'<span style="font-size:1.6em;font-weight:700">{ood.NOT_SURE}</span> <span>this is unlike '
+                   f"what the model was trained on; its best guess: {html.escape(top)} "
+                   f"({probabilities[top]:.0%})</span>")
+    else:
+        heading = (f'<span style="font-size:1.6em;font-weight:700">{html.escape(top)}</span> '
+                   f"<span>{probabilities[top]:.0%}</span>")
+    rows = "".join(
+        f'<tr><td style="padding:0 .5em 0 0;white-space:nowrap">{html.escape(name)}</td>'
+        f'<td style="width:100%"><div style="height:9px;border-radius:2px;width:{max(p, 0.004):.1%};'
+        f'background:{_ACCENT if name == top else _MUTED}"></div></td>'
+        f'<td style="padding-left:.5em;text-align:right;font-variant-numeric:tabular-nums">{p:.0%}</td></tr>'
+        for name, p in probabilities.items())
+    return ('<div class="classify-view" style="display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap">'
+            f'<figure style="margin:0">{seen_html(image)}<figcaption style="font-size:.85em">what the model '
+            'sees (28x28)</figcaption></figure>'
+            f'<div style="flex:1;min-width:220px"><div class="answer">{heading}</div>'
+            f'<table style="width:100%;border-collapse:collapse;font-size:12px;line-height:16px;margin-top:.4em">'
+            f"{rows}</table></div></div>")
+
+
+_charts: dict[str, str] = {}
+
+
+def class_chart(spec: DatasetSpec) -> str:
+    """One test image of each class with its name, built from the data set on first use (never
+    stored anywhere but memory), or where the data set belongs if it is not here."""
+    if spec.name in _charts:
+        return _charts[spec.name]
+    try:
+        images, labels = data.load(spec.name, "test", models.DATA_DIR, download=False)
+    except data.DataError:
+        return f"The chart is built from the data set's own images. {data.where_to_put(spec.name, models.DATA_DIR)}"
+    cells = []
+    for k, name in enumerate(spec.classes):
+        rows = (labels == k).nonzero()
+        if len(rows):
+            cells.append(f'<figure style="margin:0;text-align:center">{img_tag(images[rows[0, 0]].numpy(), 56, name)}'
+                         f'<figcaption style="font-weight:600">{name}</figcaption></figure>')
+    chart = '<div style="display:flex;flex-wrap:wrap;gap:8px">' + "".join(cells) + "</div>"
+    _charts[spec.name] = chart  # built twice at worst, by two first requests at once: harmless
+    return chart
 
 
 def explain_undecodable(component: C) -> C:
@@ -176,24 +271,28 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 source = explain_undecodable(kind.component(spec))
-                clear = gr.ClearButton(value="Clear")
+                clear = gr.Button("Clear", elem_id=f"{noun}-clear") if kind.clear_js else gr.ClearButton(
+                    value="Clear", elem_id=f"{noun}-clear")
+                with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as examples:
+                    chart = gr.HTML(elem_id=f"{noun}-chart")
             with gr.Column(scale=1):
                 # Each session has its own options; `choose` checks any name, so Gradio need not.
                 menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
                                    allow_custom_value=True, elem_id=f"{noun}-model")
-                with gr.Row():
-                    with gr.Column(scale=0, min_width=240):
-                        seen = gr.HTML(label="What the model sees (28x28)", show_label=True, elem_id=f"{noun}-seen")
-                    every_class = gr.Label(label=f"Every {noun}'s probability", elem_id=f"{noun}-label", scale=1)
-        # The API's second output, the top 3 (the page shows every class above).
-        top = gr.Label(num_top_classes=3, visible=False, label="top 3")
+                view = gr.HTML(elem_id=f"{noun}-view")
+        # The API's first two outputs: every class's probability, and the top 3. The page shows
+        # both in the view (the answer once, a bar for every class), so these stay hidden.
+        every_class = says_not_sure(gr.Label(visible=False, label=f"every {noun}"))
+        top = says_not_sure(gr.Label(num_top_classes=3, visible=False, label="top 3"))
         # The API's optional model name (a weights file's name); the page leaves it empty, so the
         # session's own choice applies.
         override = gr.Textbox("", visible=False, label="model")
-        outputs = [every_class, top, seen]
-        clear.add([source, *outputs])
+        outputs = [every_class, top, view]
+        if kind.clear_js:
+            clear.click(None, js=kind.clear_js(f"{noun}-input"))
+        else:
+            clear.add([source, *outputs])
         if kind.js_after_clear:
-            clear.click(None, js=kind.js_after_clear)
             source.clear(None, js=kind.js_after_clear)
 
         def run(value: Any, model: str, request: gr.Request) -> tuple[Any, Any, Any]:
@@ -210,4 +309,5 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         menu.input(pick, menu, intro, api_name=f"choose_{noun}_model").success(
             run, [source, override], outputs, api_visibility="private", concurrency_id="classify")
         tab.select(opened, None, [menu, intro], api_visibility="private")
+        examples.expand(lambda: class_chart(spec), None, chart, api_visibility="private")
         demo.load(opened, None, [menu, intro], api_visibility="private")

@@ -39,6 +39,14 @@ def train_config(dataset: str, hidden: str, epochs: float, lr: float, batch_size
         raise gr.Error(str(e)) from None
 
 
+def check_settings(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
+                   optimizer: str) -> None:
+    """Refuse bad settings, or a data set that cannot be had, before the page clears anything."""
+    train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer)
+    if not data.is_available(dataset, models.DATA_DIR) and not data.DATASETS[dataset].source.downloadable:
+        raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
+
+
 def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
           optimizer: str, request: gr.Request):
     """Train a model, streaming (curves, status, test summary, confusion, mistakes) per epoch."""
@@ -52,12 +60,17 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     models.SESSIONS.edit(sid).stop = stop
     try:
         run = Trainer(config, splits=splits, stop_event=stop)
-        yield (plots.training_curves([]), f"Starting: {dataset} on {run.device}, "
+        note = run.spec.validation_note
+        yield (plots.training_curves([], validation_note=note), f"Starting: {dataset} on {run.device}, "
                f"{len(splits.train_x):,} training rows, model {config.hidden}...", "", None, None)
         for m in run.run():
+            accuracy = f"val acc {m.val_acc:.2%}" + ("" if m.test_acc is None else
+                                                     f" (optimistic) · test acc {m.test_acc:.2%}")
             status = (f"Epoch {m.epoch}/{m.epochs} · {m.seconds:.1f}s · {m.samples_per_sec:,.0f} samples/s · "
-                      f"device {run.device} · val acc {m.val_acc:.2%}" + (" · stopped" if m.stopped else ""))
-            yield plots.training_curves([vars(h) for h in run.history]), status, "", None, None
+                      f"device {run.device} · {accuracy}"
+                      + (f" · stopped after {trainer.epochs_text(m.progress)}" if m.stopped else ""))
+            yield (plots.training_curves([vars(h) for h in run.history], validation_note=note), status, "",
+                   None, None)
         report = run.report()
     finally:
         session = models.SESSIONS.get(sid)
@@ -71,9 +84,8 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     summary = (f"**Test accuracy: {report.accuracy:.2%}** on {report.n:,} test images"
                f"{' (stopped early)' if stopped else ''}. {report.n_wrong} misclassified"
                + (f"; most confused: {confused}." if confused else "."))
-    last = run.history[-1] if run.history else None
-    status = "Done." if last is None else f"Done: {last.epoch} epochs, device {run.device}."
-    yield (plots.training_curves([vars(h) for h in run.history]), status, summary,
+    status = f"Done: {trainer.epochs_text(run.epochs_done)}, device {run.device}."
+    yield (plots.training_curves([vars(h) for h in run.history], validation_note=note), status, summary,
            plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
 
 
@@ -131,21 +143,35 @@ def restore_shipped(dataset: str, request: gr.Request) -> str:
     return f"Your {dataset} tab uses the shipped model again."
 
 
+def free_name(name: str) -> str:
+    """`name` if no weights file has it yet, else the first free `name-2`, `name-3`..."""
+    candidate, n = name, 1
+    while checkpoint.weights_path(candidate).exists():
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
 def save_model(name: str, request: gr.Request) -> tuple[str, str]:
     result = _result(request)
     name = (name or "").strip().removesuffix(".safetensors")
-    if not models.SAFE_NAME.match(name):
-        raise gr.Error("Name the file with letters, digits, - and _ only (up to 64 characters).")
+    if not models.SAFE_NAME.match(name) or len(name) > 60:
+        raise gr.Error("Name the file with letters, digits, - and _ only (up to 60 characters).")
     if name in data.DATASETS:
         raise gr.Error(f"'{name}' is a shipped model; choose another name (train.py can replace it).")
-    path = checkpoint.save(checkpoint.weights_path(name), result.model, result.meta)
-    return f"Saved {path.relative_to(checkpoint.WEIGHTS_DIR.parent)}.", str(path)
+    # Never over another file: someone else's saved model may have this name.
+    saved_as = free_name(name)
+    path = result.save(checkpoint.weights_path(saved_as))
+    where = path.relative_to(checkpoint.WEIGHTS_DIR.parent)
+    message = (f"{name}.safetensors exists already, so this run was saved as {where}." if saved_as != name
+               else f"Saved {where}.")
+    return message, str(path)
 
 
 def download_model(request: gr.Request) -> str:
     result = _result(request)
     folder = Path(tempfile.mkdtemp(prefix="classifier-"))
-    return str(checkpoint.save(folder / f"{result.dataset}-trained.safetensors", result.model, result.meta))
+    return str(result.save(folder / f"{result.dataset}-trained.safetensors"))
 
 
 def build(demo: gr.Blocks) -> None:
@@ -166,22 +192,31 @@ def build(demo: gr.Blocks) -> None:
                 with gr.Row():
                     start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
-            with gr.Column(scale=2):
+            with gr.Column(scale=3):
                 t_status = gr.Markdown(elem_id="train-status")
-                t_curves = gr.Plot(label="Loss and accuracy per epoch", elem_id="train-curves")
+                # The figures carry their own titles: Gradio's label badges would cover their tops.
+                t_curves = gr.Plot(show_label=False, elem_id="train-curves")
                 t_summary = gr.Markdown(elem_id="train-summary")
-                with gr.Row():
-                    use_btn = gr.Button("Use this model", elem_id="train-use")
-                    restore_btn = gr.Button("Restore shipped model")
-                    t_name = gr.Textbox(value="my-model", label="Save as weights/<name>.safetensors", scale=2)
-                    save_btn = gr.Button("Save")
-                    download_btn = gr.Button("Prepare download")
+                with gr.Row(equal_height=True):
+                    use_btn = gr.Button("Use this model", elem_id="train-use", min_width=120)
+                    restore_btn = gr.Button("Restore shipped model", min_width=120)
+                    t_name = gr.Textbox(value="my-model", label="Save as weights/<name>.safetensors", scale=2,
+                                        min_width=160)
+                    save_btn = gr.Button("Save", min_width=80)
+                    download_btn = gr.Button("Prepare download", min_width=120)
                 t_message = gr.Markdown(elem_id="train-message")
-                t_file = gr.File(label="Weights file", interactive=False, height=80)
-                t_confusion = gr.Plot(label="Confusion matrix")
-                t_mistakes = gr.Plot(label="Misclassified test images")
+                t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
+                                 elem_id="train-file")
+                with gr.Row():
+                    t_confusion = gr.Plot(show_label=False, elem_id="train-confusion")
+                    t_mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
         settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer]
-        start_btn.click(
+        # Settings are checked first, so a typo leaves the last run's results on the page; once a run
+        # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
+        started = start_btn.click(check_settings, [t_dataset, *settings], None, api_visibility="private")
+        started.success(lambda: ("", gr.File(None, visible=False)), None, [t_message, t_file],
+                        api_visibility="private")
+        started.success(
             train, [t_dataset, *settings], [t_curves, t_status, t_summary, t_confusion, t_mistakes],
             api_name="train", concurrency_id="train", concurrency_limit=1,
         )
@@ -190,6 +225,9 @@ def build(demo: gr.Blocks) -> None:
         t_dataset.change(recipe_widgets, t_dataset, settings, api_visibility="private")
         use_btn.click(use_model, None, t_message, api_name="use_model")
         restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
-        save_btn.click(save_model, t_name, [t_message, t_file], api_name="save_model")
-        download_btn.click(download_model, None, t_file, api_name="download_model")
+        # The file box shows only once there is a file in it (empty, it pushed the results down).
+        show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": t_file,
+                     "api_visibility": "private"}
+        save_btn.click(save_model, t_name, [t_message, t_file], api_name="save_model").success(**show_file)
+        download_btn.click(download_model, None, t_file, api_name="download_model").success(**show_file)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")

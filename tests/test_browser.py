@@ -71,10 +71,27 @@ def _stroke(page, points: list[tuple[float, float]], cx: float, cy: float, size:
     page.mouse.up()
 
 
+def _ink_pixels(page, cx: float, cy: float) -> int:
+    """Dark pixels in the middle of the canvas, as the page shows it (the pointer moved away first)."""
+    import io
+
+    import numpy as np
+
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(200)
+    png = page.screenshot(clip={"x": cx - 130, "y": cy - 130, "width": 260, "height": 260})
+    grey = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    return int((grey < 80).sum())
+
+
+# The first word of the Draw tab's answer, in the page.
+ANSWER_JS = "(document.querySelector('#digit-view .answer')?.innerText || '').trim().split(/\\s+/)[0]"
+
+
 def _top_label(page, selector: str) -> str:
-    text = page.locator(f"{selector}").inner_text()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[1] if len(lines) > 1 else ""
+    """The answer the classify view shows: its first word ("7", "L", or "not" for "not sure")."""
+    answer = page.locator(f"{selector} .answer")
+    return answer.inner_text().split()[0] if answer.count() else ""
 
 
 def test_draw_a_seven_and_a_one(page) -> None:
@@ -83,26 +100,32 @@ def test_draw_a_seven_and_a_one(page) -> None:
     box = page.locator("#digit-input canvas").first.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], cx, cy, 200)
-    page.wait_for_function("document.querySelector('#digit-label').innerText.includes('%')", timeout=30_000)
+    page.wait_for_function("document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
     page.wait_for_timeout(1500)
-    assert _top_label(page, "#digit-label") == "7"
-    assert page.locator("#digit-seen img").count() == 1
+    assert _top_label(page, "#digit-view") == "7"
+    assert page.locator("#digit-view img").count() == 1
     _shot(page, "draw-7")
 
     page.locator("#digit-input button[aria-label='Clear canvas']").click()
     page.wait_for_timeout(1500)
     _stroke(page, [(0.0, -0.5), (0.0, 0.5)], cx, cy, 200)
-    page.wait_for_function("document.querySelector('#digit-label').innerText.split('\\n')[1]?.trim() === '1'",
+    page.wait_for_function(f"{ANSWER_JS} === '1'",
                            timeout=30_000)
     _shot(page, "draw-1")
 
-    # The app's own Clear button empties the canvas and the outputs; drawing works again after it.
-    page.get_by_role("button", name="Clear", exact=True).click()
-    page.wait_for_function("!document.querySelector('#digit-label').innerText.includes('%')", timeout=30_000)
-    page.wait_for_timeout(1000)
-    _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], cx, cy, 200)
-    page.wait_for_function("document.querySelector('#digit-label').innerText.split('\\n')[1]?.trim() === '7'",
-                           timeout=30_000)
+    # The app's own Clear button empties the canvas and the outputs every time, not only the first
+    # (it used to leave the strokes from the second press on); drawing works again after each.
+    seven, one = [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], [(0.0, -0.5), (0.0, 0.5)]
+    for press, (points, digit) in enumerate([(seven, "7"), (one, "1"), (seven, "7"), (one, "1")], start=1):
+        page.get_by_role("button", name="Clear", exact=True).click()
+        page.wait_for_function("!document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert _ink_pixels(page, cx, cy) == 0, f"strokes left on the canvas after Clear press {press}"
+        _stroke(page, points, cx, cy, 200)
+        page.wait_for_function(
+            f"{ANSWER_JS} === '{digit}'",
+            timeout=30_000)
+        assert _ink_pixels(page, cx, cy) > 100
 
 
 def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
@@ -114,10 +137,10 @@ def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
     Image.fromarray(x[i].numpy()).resize((360, 360), Image.Resampling.BICUBIC).convert("RGB").save(photo)
     page.get_by_role("tab", name="Hand signs").click()
     page.locator("#sign-input input[type=file]").set_input_files(str(photo))
-    page.wait_for_function("document.querySelector('#sign-label').innerText.includes('%')", timeout=60_000)
+    page.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
     page.wait_for_timeout(1000)
-    assert _top_label(page, "#sign-label") == "L"
-    assert page.locator("#sign-seen img").count() == 1
+    assert _top_label(page, "#sign-view") == "L"
+    assert page.locator("#sign-view img").count() == 1
     _shot(page, "sign-L")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def test_roundtrip_rebuilds_identical_model(tmp_path: Path) -> None:
     assert ckpt.meta["versions"]["torch"] == torch.__version__
     assert checkpoint.read_meta(path)["test_accuracy"] == 0.5
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]  # no temporary left behind
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # an ordinary file others may read
 
 
 def test_failed_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,140 @@
+"""How often each classify tab answers "not sure": on real test images (should be rare) and on
+inputs unlike its training data (should be nearly always).
+
+For each data set with a live tab (digits: Draw, signs: Hand signs), everything goes through the
+tab's own pipeline (`imageprep.PIPELINES`) and `Predictor.answer`, as the app does:
+
+- real: the half of the test set the threshold was *not* calibrated on, as the raw 28x28 and as a
+  user would give it (digits redrawn big and off-centre on a canvas; signs as enlarged photos);
+- out of distribution: the other data sets' test images given the same way, regions of the
+  photos matplotlib ships, noise, random scribbles, and (signs) coloured test patterns like a
+  webcam's when no hand is shown.
+
+Weights must carry a detector (`python train.py --calibrate weights/NAME.safetensors`). The
+last line printed is JSON.
+
+    python -m bench.ood --data-dir ../shared/datasets
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw
+
+from bench.accuracy import redraw_as_user
+from classifier import checkpoint, data, imageprep, ood
+from classifier.predict import Predictor
+
+N = 1000  # inputs per set (fewer where a set is smaller)
+PHOTOS = [Path(matplotlib.get_data_path()) / "sample_data" / name
+          for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png")]
+
+
+def as_drawing(img28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return redraw_as_user(img28, rng)
+
+
+def as_photo(img28: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """A 28x28 greyscale image as a phone might deliver it: enlarged, RGB, JPEG."""
+    size = int(rng.integers(200, 640))
+    big = Image.fromarray(img28).resize((size, size), Image.Resampling.BICUBIC).convert("RGB")
+    buf = io.BytesIO()
+    big.save(buf, "JPEG", quality=int(rng.integers(70, 95)))
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def photo_regions(rng: np.random.Generator, n: int) -> Iterator[Image.Image]:
+    photos = [Image.open(p).convert("RGB") for p in PHOTOS]
+    for _ in range(n):
+        img = photos[int(rng.integers(len(photos)))]
+        side = int(rng.integers(48, min(img.size)))
+        x, y = int(rng.integers(0, img.width - side + 1)), int(rng.integers(0, img.height - side + 1))
+        yield img.crop((x, y, x + side, y + side)).resize((400, 400))
+
+
+def noise(rng: np.random.Generator, n: int) -> Iterator[Image.Image]:
+    for k in range(n):
+        if k % 2:
+            yield Image.fromarray(rng.integers(0, 256, (400, 400, 3), dtype=np.uint8))
+        else:  # sparse specks on white, like a dirty scan
+            a = np.full((400, 400), 255, np.uint8)
+            a[rng.random((400, 400)) < 0.02] = 0
+            yield Image.fromarray(a)
+
+
+def scribbles(rng: np.random.Generator, n: int) -> Iterator[Image.Image]:
+    for _ in range(n):
+        img = Image.new("RGB", (400, 400), "white")
+        points = [tuple(rng.integers(20, 380, 2).tolist()) for _ in range(int(rng.integers(4, 12)))]
+        ImageDraw.Draw(img).line(points, fill="black", width=int(rng.integers(8, 20)), joint="curve")
+        yield img
+
+
+def test_patterns(rng: np.random.Generator, n: int) -> Iterator[Image.Image]:
+    for _ in range(n):
+        img = Image.new("RGB", (640, 480), tuple(rng.integers(0, 256, 3).tolist()))
+        draw = ImageDraw.Draw(img)
+        for _ in range(int(rng.integers(1, 4))):
+            x, y, r = int(rng.integers(0, 640)), int(rng.integers(0, 480)), int(rng.integers(40, 200))
+            shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+            shape((x - r, y - r, x + r, y + r), fill=tuple(rng.integers(0, 256, 3).tolist()))
+        yield img
+
+
+def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
+    flagged = total = 0
+    for item in inputs:
+        image = pipeline(item)
+        if image is None:  # nothing to classify: the app asks for an input instead of answering
+            continue
+        flagged += predictor.answer(image).unsure
+        total += 1
+    return {"n": total, "not_sure": round(flagged / max(total, 1), 4)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    result: dict = {}
+    for spec in [s for s in data.DATASETS.values() if s.user_input]:
+        ckpt = checkpoint.load(checkpoint.weights_path(spec.name))
+        if ckpt.ood is None:
+            raise SystemExit(f"{spec.name}: no detector; run python train.py --calibrate "
+                             f"{checkpoint.weights_path(spec.name)}")
+        predictor = Predictor(ckpt)
+        pipeline = imageprep.PIPELINES[spec.user_input]
+        give = as_drawing if spec.user_input == "drawing" else as_photo
+        x, _ = data.load(spec.name, "test", args.data_dir)
+        _, measure = ood.calibration_rows(len(x))
+        rng = np.random.default_rng(0)
+        real = x[measure].numpy()[:N]
+        r: dict = {"threshold": ckpt.ood.threshold}
+        r["real_28x28"] = rate(predictor, lambda a: a, iter(real))
+        r["real_as_given"] = rate(predictor, pipeline, (give(a, rng) for a in real))
+        out: dict = {}
+        for other in [o for o in data.DATASETS if o != spec.name]:
+            ox, _ = data.load(other, "test", args.data_dir)
+            out[other] = rate(predictor, pipeline, (give(a, rng) for a in ox.numpy()[:N]))
+        out["photo_regions"] = rate(predictor, pipeline, photo_regions(rng, N // 2))
+        out["noise"] = rate(predictor, pipeline, noise(rng, N // 5))
+        out["scribbles"] = rate(predictor, pipeline, scribbles(rng, N // 2))
+        if spec.user_input == "hand_photo":
+            out["test_patterns"] = rate(predictor, pipeline, test_patterns(rng, N // 5))
+        r["out_of_distribution"] = out
+        total = sum(v["n"] for v in out.values())
+        r["out_of_distribution_not_sure"] = round(sum(v["n"] * v["not_sure"] for v in out.values()) / total, 4)
+        result[spec.name] = r
+        print(spec.name, json.dumps(r), flush=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Is an input like the data a model was trained on? Scores, and the threshold above which the app
+answers "not sure" instead of naming a class.
+
+The highest softmax probability alone cannot tell (a webcam test pattern got "X, 91%"). Three
+scores each catch what the others miss (measured in `bench/ood.py`):
+- energy, -logsumexp(logits) (Liu et al., NeurIPS 2020): low for inputs the model knows;
+- Mahalanobis distance (Lee et al., NeurIPS 2018) of the last hidden layer to the nearest class
+  mean, under one covariance shared by all classes: catches other data sets' images;
+- reconstruction error of the input (as the model sees it) from its top principal components of
+  the training images: catches noise and textures, whose features can look ordinary.
+Each score becomes its percentile among held-out real test images (one fixed half of the test
+set; the other half is for measuring); an input is "not sure" when its highest percentile is above
+the threshold that flags FLAG_RATE of those images. Everything travels inside the weights file
+(`checkpoint`), beside the model it belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .preprocess import normalize
+
+NOT_SURE = "not sure"        # the API's top label for inputs unlike the training data
+FLAG_RATE = 0.01             # share of held-out real test images flagged
+MAX_FIT_ROWS = 20_000        # training rows used to fit the means, covariance and components
+N_COMPONENTS = 50
+N_QUANTILES = 1001
+SCORE_NAME = "max-percentile(energy, mahalanobis-last-hidden, pca-reconstruction)"
+
+
+@dataclass(frozen=True)
+class Detector:
+    means: torch.Tensor        # (classes, features) class means of the last hidden layer
+    precision: torch.Tensor    # (features, features) inverse of their shared covariance
+    pca_mean: torch.Tensor     # (784,) mean of the normalized training images
+    components: torch.Tensor   # (N_COMPONENTS, 784) their top principal components
+    quantiles: torch.Tensor    # (3, N_QUANTILES) each score's quantiles on held-out real images
+    threshold: float           # a highest percentile above it is "not sure"
+    calibrated_on: str = "the calibration half of the test set"
+
+    def raw_scores(self, x: torch.Tensor, feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """(N, 3): energy, Mahalanobis distance to the nearest class mean, reconstruction error; for
+        normalized inputs `x` (N, 784), their last hidden layer `feats` and their `logits`."""
+        energy = -torch.logsumexp(logits.double(), dim=1)
+        f, m, p = feats.double(), self.means.double(), self.precision.double()
+        fp = f @ p
+        maha = ((fp * f).sum(1, keepdim=True) - 2 * fp @ m.T + ((m @ p) * m).sum(1)).min(1).values
+        centred = x.reshape(len(x), -1).double() - self.pca_mean.double()
+        c = self.components.double()
+        recon = ((centred - (centred @ c.T) @ c) ** 2).sum(1)
+        return torch.stack([energy, maha, recon], dim=1)
+
+    def score(self, x: torch.Tensor, feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """(N,) the highest of the three scores' percentiles among held-out real images, 0..1."""
+        raw = self.raw_scores(x, feats, logits).float()
+        q = self.quantiles.float()
+        pct = torch.stack([torch.searchsorted(q[k].contiguous(), raw[:, k].contiguous()) for k in range(3)], 1)
+        return pct.max(1).values.clamp(max=q.shape[1] - 1).float() / (q.shape[1] - 1)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {f"ood.{k}": getattr(self, k).float().contiguous()
+                for k in ("means", "precision", "pca_mean", "components", "quantiles")}
+
+    def meta(self) -> dict[str, Any]:
+        return {"score": SCORE_NAME, "threshold": self.threshold, "flag_rate": FLAG_RATE,
+                "calibrated_on": self.calibrated_on}
+
+    @classmethod
+    def from_file(cls, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Detector:
+        return cls(*(tensors[f"ood.{k}"] for k in ("means", "precision", "pca_mean", "components", "quantiles")),
+                   float(meta["threshold"]), str(meta.get("calibrated_on", "")))
+
+
+@torch.inference_mode()
+def forward(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
+            batch_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(normalized inputs, last hidden layer, logits) of uint8 images, on the CPU, in eval mode.
+
+    The model's `net` ends with its output Linear; everything before it makes the features.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    xs, fs, ls = [], [], []
+    try:
+        for i in range(0, len(images), batch_size):
+            x = normalize(images[i:i + batch_size].to(device), normalization)
+            f = model.net[:-1](x)
+            xs.append(x.float().cpu())
+            fs.append(f.float().cpu())
+            ls.append(model.net[-1](f).float().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(xs), torch.cat(fs), torch.cat(ls)
+
+
+def calibration_rows(n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed halves of a test set: (rows the threshold is set on, rows it is measured on)."""
+    perm = torch.randperm(n_test, generator=torch.Generator().manual_seed(0))
+    return perm[: n_test // 2], perm[n_test // 2:]
+
+
+def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+        normalization: dict[str, Any], n_classes: int) -> Detector:
+    """Fit on (up to MAX_FIT_ROWS) training rows; calibrate on the calibration half of the test set."""
+    rows = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))[:MAX_FIT_ROWS]
+    x, f, _ = forward(model, train_x[rows.to(train_x.device)], normalization)
+    f, y = f.double(), train_y[rows.to(train_y.device)].cpu()
+    means = torch.zeros(n_classes, f.shape[1], dtype=torch.float64)
+    centred = torch.empty_like(f)
+    for c in range(n_classes):
+        mask = y == c
+        if mask.any():
+            means[c] = f[mask].mean(0)
+            centred[mask] = f[mask] - means[c]
+    cov = centred.T @ centred / max(len(f) - n_classes, 1)
+    # Dead ReLUs and correlated units make the covariance singular: shrink towards a scaled identity.
+    ridge = 1e-3 * float(torch.diagonal(cov).mean()) + 1e-8
+    precision = torch.linalg.inv(cov + ridge * torch.eye(cov.shape[0], dtype=torch.float64))
+    flat = x.reshape(len(x), -1).double()
+    pca_mean = flat.mean(0)
+    _, _, vh = torch.linalg.svd(flat - pca_mean, full_matrices=False)
+    components = vh[:N_COMPONENTS]
+    calib, _ = calibration_rows(len(test_x))
+    cx, cf, cl = forward(model, test_x[calib], normalization)
+    partial = Detector(means.float(), precision.float(), pca_mean.float(), components.float(),
+                       torch.zeros(3, N_QUANTILES), 1.0)
+    raw = partial.raw_scores(cx, cf, cl)
+    quantiles = torch.quantile(raw, torch.linspace(0, 1, N_QUANTILES, dtype=torch.float64), dim=0).T.float()
+    scored = Detector(partial.means, partial.precision, partial.pca_mean, partial.components, quantiles, 1.0)
+    threshold = float(torch.quantile(scored.score(cx, cf, cl).double(), 1 - FLAG_RATE))
+    return Detector(scored.means, scored.precision, scored.pca_mean, scored.components, quantiles, threshold,
+                    f"{len(calib)} test images (the half chosen by seed 0), {FLAG_RATE:.0%} of them flagged")
