@@ -167,6 +167,17 @@ def test_short_training_updates_the_curves(page) -> None:
     assert "Test accuracy" in page.locator("#train-summary").inner_text()
     _shot(page, "train-done")
 
+    # A typo is refused before anything is cleared: the last run's curves and results stay.
+    summary = page.locator("#train-summary").inner_text()
+    curve = page.locator("#train-curves img").first.get_attribute("src")
+    page.get_by_label("Hidden sizes (comma separated)").fill("abc")
+    page.locator("#train-start").click()
+    page.get_by_text("Hidden sizes must be whole numbers").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.locator("#train-curves img").first.get_attribute("src") == curve
+    assert page.locator("#train-summary").inner_text() == summary
+    page.get_by_label("Hidden sizes (comma separated)").fill("64")
+
     # "Use this model" swaps it into the Draw tab, whose caption says so; "Restore" swaps back.
     page.locator("#train-use").click()
     page.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",

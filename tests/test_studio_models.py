@@ -114,3 +114,18 @@ def test_saved_files_are_listed_loaded_once_and_checked(weights_dir: Path) -> No
         models.load_saved("digits", "../etc/passwd")
     with pytest.raises(models.ModelChoiceError, match="junk.safetensors"):
         models.load_saved("digits", "junk")
+
+
+def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -> None:
+    from studio import train_tab
+
+    class Request:
+        session_hash = "a"
+
+    sessions.edit("a").result = _checkpoint(3)
+    first, path1 = train_tab.save_model("mine", Request())
+    second, path2 = train_tab.save_model("mine.safetensors", Request())
+    assert first.startswith("Saved ") and "exists" not in first
+    assert Path(path1).name == "mine.safetensors" and Path(path2).name == "mine-2.safetensors"
+    assert "exists already" in second and "mine-2.safetensors" in second
+    assert _top(models.load_saved("digits", "mine")) == _top(models.load_saved("digits", "mine-2")) == "3"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import train
 from classifier import checkpoint, preprocess
@@ -52,6 +53,21 @@ def test_train_then_evaluate(tiny_data: Path, tmp_path: Path) -> None:
     assert result["test_accuracy"] > 0.9
 
 
+def test_calibrate_adds_a_detector_and_leaves_the_weights(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "d.safetensors"
+    assert train.main(["digits", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
+                       "--output", str(out), "--no-progress"]) == 0
+    trained = checkpoint.load(out)
+    assert trained.ood is not None  # new runs carry one already
+    checkpoint.save(out, trained.model, {k: v for k, v in trained.meta.items() if k != "ood"})
+    assert checkpoint.load(out).ood is None
+    assert train.main(["--calibrate", str(out), "--data-dir", str(tiny_data)]) == 0
+    calibrated = checkpoint.load(out)
+    assert calibrated.ood is not None and calibrated.meta["ood"]["flag_rate"] == 0.01
+    assert all(torch.equal(a, b) for a, b in zip(trained.model.state_dict().values(),
+                                                  calibrated.model.state_dict().values(), strict=True))
+
+
 def test_signs_on_small_csv(tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.safetensors"
     assert train.main(["signs", "--data-dir", str(tiny_data), "--epochs", "2", "--hidden", "16",
@@ -93,7 +109,7 @@ def test_a_new_data_set_is_one_spec_entry(tiny_data: Path, tmp_path: Path, monke
 
 def test_help_shows_every_default(capsys: pytest.CaptureFixture) -> None:
     settings = [a for a in train.build_parser()._actions
-                if a.option_strings and a.dest not in ("help", "evaluate", "dry_run", "no_progress")]
+                if a.option_strings and a.dest not in ("help", "evaluate", "calibrate", "dry_run", "no_progress")]
     assert len(settings) >= 18
     for action in settings:
         assert "default" in (action.help or ""), action.option_strings

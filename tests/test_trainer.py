@@ -9,7 +9,15 @@ import pytest
 import torch
 
 from classifier import data
-from classifier.trainer import TrainConfig, Trainer, parse_hidden, recipe, recipe_defaults, resolve_device
+from classifier.trainer import (
+    TrainConfig,
+    Trainer,
+    epochs_text,
+    parse_hidden,
+    recipe,
+    recipe_defaults,
+    resolve_device,
+)
 from tests.conftest import synthetic_images
 
 
@@ -114,6 +122,32 @@ def test_stops_cleanly_between_batches(how: str) -> None:
     assert len(batches) == 15  # not one batch more
     assert len(history) == 2  # 13 batches per epoch: stopped during the second
     assert 0.0 <= history[-1].val_acc <= 1.0
+
+
+def test_a_stopped_run_counts_the_fraction_of_its_last_epoch() -> None:
+    stop = threading.Event()
+    trainer = Trainer(_config(epochs=5), splits=_splits(), stop_event=stop)  # 13 batches an epoch
+    seen = []
+
+    def on_batch(step: int, total: int) -> None:
+        seen.append(step)
+        if len(seen) == 13 + 5:
+            stop.set()
+
+    history = list(trainer.run(on_batch=on_batch))
+    assert [round(m.progress, 3) for m in history] == [1.0, round(1 + 5 / 13, 3)]
+    assert trainer.epochs_done == round(1 + 5 / 13, 3) and "stopped after 1.38 epochs" in history[-1].summary()
+    assert trainer.metadata(0.5)["epochs"] == trainer.epochs_done
+    assert [epochs_text(n) for n in (1, 1.0, 3, 2.4, 0.25)] == ["1 epoch", "1 epoch", "3 epochs", "2.4 epochs",
+                                                             "0.25 epochs"]
+
+
+def test_test_curve_only_where_validation_flatters() -> None:
+    digits = list(Trainer(_config(epochs=1), splits=_splits()).run())
+    assert digits[-1].test_acc is None
+    signs = list(Trainer(_config(dataset="signs", epochs=1), splits=_splits()).run())
+    assert signs[-1].test_acc is not None and 0 <= signs[-1].test_acc <= 1
+    assert data.DATASETS["signs"].validation_note and not data.DATASETS["digits"].validation_note
 
 
 def test_max_batches_and_recipes() -> None:
