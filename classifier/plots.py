@@ -40,6 +40,7 @@ def training_curves(history: Sequence[dict[str, float]], title: str = "", valida
                 ax.plot(x, [h.get(f"test_{key}") for h in history], "o-", label=f"test {label}", color=_TEST)
             ax.legend(fontsize=8)
         ax.set_xlabel("epochs done")
+        ax.set_xlim(0, max([1.0, *x]) * 1.03)  # from the start, so even one epoch reads as a curve's first point
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(label)
         ax.grid(alpha=0.3)
@@ -51,11 +52,11 @@ def training_curves(history: Sequence[dict[str, float]], title: str = "", valida
 
 
 def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
-    """Counts of (true, predicted) pairs, each cell numbered; the diagonal is right."""
+    """Counts of (true, predicted) pairs, each cell numbered (the diagonal is right), beside each
+    class's accuracy; wide, so it fits a window beside nothing else."""
     n = len(classes)
-    size = 3.6 + 0.16 * n
-    fig = Figure(figsize=(size, size), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(10, 4.0), layout="constrained")
+    ax, ax_acc = fig.subplots(1, 2, width_ratios=[1.25, 1])
     ax.imshow(np.log1p(cm), cmap="Blues")
     ticks = np.arange(n)
     ax.set_xticks(ticks, classes, rotation=90 if n > 10 or max(map(len, classes)) > 2 else 0, fontsize=7)
@@ -66,17 +67,29 @@ def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
     for i in range(n):
         for j in range(n):
             if cm[i, j]:
-                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=6 if n <= 12 else 4.5,
+                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=6 if n <= 12 else 4,
                         color="white" if dark[i, j] else "black")
     ax.set_title("confusion matrix (test set)", fontsize=9)
+    totals = cm.sum(1)
+    acc = np.divide(np.diag(cm), totals, out=np.zeros(n), where=totals > 0)
+    worst = int(acc.argmin()) if n else 0
+    ax_acc.barh(ticks, acc, color=[_ACCENT if i == worst else _MUTED for i in range(n)])
+    ax_acc.set_yticks(ticks, classes, fontsize=7)
+    ax_acc.invert_yaxis()
+    ax_acc.set_xlim(max(0.0, float(acc.min()) - 0.05) if n else 0, 1)
+    ax_acc.set_xlabel("accuracy")
+    ax_acc.set_title(f"accuracy per class (lowest: {classes[worst]} {acc[worst]:.1%})" if n else "", fontsize=9)
+    ax_acc.grid(axis="x", alpha=0.3)
     return fig
 
 
-def misclassified_grid(examples: Sequence[Example], columns: int = 8) -> Figure:
-    """Test images the model got wrong, each titled 'predicted (true) probability'."""
+def misclassified_grid(examples: Sequence[Example], columns: int = 8, rows: int = 3) -> Figure:
+    """The first `columns` x `rows` test images the model got wrong (the report lists them highest
+    loss first), each titled 'predicted (true) probability'."""
+    examples = list(examples)[:columns * rows]
     n = len(examples)
     rows = max(1, -(-n // columns))
-    fig = Figure(figsize=(columns * 1.1, rows * 1.25 + 0.4), layout="constrained")
+    fig = Figure(figsize=(columns * 1.1, rows * 1.2 + 0.35), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.axis("off")

@@ -74,7 +74,7 @@ INPUT_KINDS: dict[str, InputKind] = {
         # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode
         # every photo and clip 16-bit ones); imageprep does modes, EXIF and size limits.
         lambda spec: gr.Image(label=f"Hand {spec.noun}", sources=["webcam", "upload"], type="filepath",
-                              image_mode=None, elem_id=f"{spec.noun}-input"),
+                              image_mode=None, height=420, elem_id=f"{spec.noun}-input"),
     ),
 }
 
@@ -166,17 +166,20 @@ def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, 
     else:
         heading = (f'<span style="font-size:1.6em;font-weight:700">{html.escape(top)}</span> '
                    f"<span>{probabilities[top]:.0%}</span>")
+    # Inline styles on every cell: Gradio's own table styles (borders, roomy padding) made a
+    # 24-class chart 900 px tall.
+    cell = "border:0;background:none;padding:0 6px 0 0;line-height:16px"
     rows = "".join(
-        f'<tr><td style="padding:0 .5em 0 0;white-space:nowrap">{html.escape(name)}</td>'
-        f'<td style="width:100%"><div style="height:9px;border-radius:2px;width:{max(p, 0.004):.1%};'
+        f'<tr style="border:0;background:none"><td style="{cell};white-space:nowrap">{html.escape(name)}</td>'
+        f'<td style="{cell};width:100%"><div style="height:9px;border-radius:2px;width:{max(p, 0.004):.1%};'
         f'background:{_ACCENT if name == top else _MUTED}"></div></td>'
-        f'<td style="padding-left:.5em;text-align:right;font-variant-numeric:tabular-nums">{p:.0%}</td></tr>'
+        f'<td style="{cell};text-align:right;font-variant-numeric:tabular-nums">{p:.0%}</td></tr>'
         for name, p in probabilities.items())
     return ('<div class="classify-view" style="display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap">'
             f'<figure style="margin:0">{seen_html(image)}<figcaption style="font-size:.85em">what the model '
             'sees (28x28)</figcaption></figure>'
             f'<div style="flex:1;min-width:220px"><div class="answer">{heading}</div>'
-            f'<table style="width:100%;border-collapse:collapse;font-size:12px;line-height:16px;margin-top:.4em">'
+            f'<table style="width:100%;border:0;border-collapse:collapse;font-size:12px;margin:.4em 0 0 0">'
             f"{rows}</table></div></div>")
 
 

@@ -190,26 +190,30 @@ def build(demo: gr.Blocks) -> None:
                 t_augment = gr.Checkbox(value=augment, label="Augmentation (the data set's own)")
                 t_optimizer = gr.Radio(list(trainer.OPTIMIZERS), value=optimizer, label="Optimizer")
                 with gr.Row():
-                    start_btn = gr.Button("Start", variant="primary", elem_id="train-start")
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop")
+                    start_btn = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
             with gr.Column(scale=3):
                 t_status = gr.Markdown(elem_id="train-status")
-                # The figures carry their own titles: Gradio's label badges would cover their tops.
-                t_curves = gr.Plot(show_label=False, elem_id="train-curves")
+                # One result at a time, so the tab fits a 1440x900 window; the figures carry their own
+                # titles (Gradio's label badges would cover their tops).
+                with gr.Tabs():
+                    with gr.Tab("Curves"):
+                        t_curves = gr.Plot(show_label=False, elem_id="train-curves")
+                    with gr.Tab("Confusion matrix", elem_id="train-confusion-tab"):
+                        t_confusion = gr.Plot(show_label=False, elem_id="train-confusion")
+                    with gr.Tab("Misclassified", elem_id="train-mistakes-tab"):
+                        t_mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
                 t_summary = gr.Markdown(elem_id="train-summary")
                 with gr.Row(equal_height=True):
-                    use_btn = gr.Button("Use this model", elem_id="train-use", min_width=120)
-                    restore_btn = gr.Button("Restore shipped model", min_width=120)
+                    use_btn = gr.Button("Use this model", elem_id="train-use", min_width=100, size="md")
+                    restore_btn = gr.Button("Restore shipped model", min_width=100, size="md")
                     t_name = gr.Textbox(value="my-model", label="Save as weights/<name>.safetensors", scale=2,
                                         min_width=160)
-                    save_btn = gr.Button("Save", min_width=80)
-                    download_btn = gr.Button("Prepare download", min_width=120)
+                    save_btn = gr.Button("Save", min_width=60, size="md")
+                    download_btn = gr.Button("Prepare download", min_width=100, size="md")
                 t_message = gr.Markdown(elem_id="train-message")
                 t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
                                  elem_id="train-file")
-                with gr.Row():
-                    t_confusion = gr.Plot(show_label=False, elem_id="train-confusion")
-                    t_mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
         settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer]
         # Settings are checked first, so a typo leaves the last run's results on the page; once a run
         # starts, the earlier run's messages and file go, so nothing old passes for the new run's.

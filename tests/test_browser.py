@@ -194,6 +194,49 @@ def test_short_training_updates_the_curves(page) -> None:
                            timeout=30_000)
 
 
+def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: Path, tmp_path: Path) -> None:
+    """Each tab, with its results showing, fits the window without scrolling (screenshots kept)."""
+    from classifier import data
+
+    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    pg.goto(app_url)
+    pg.wait_for_selector("#digit-input canvas", timeout=60_000)
+
+    def fits(name: str) -> None:
+        pg.wait_for_timeout(800)
+        _shot(pg, f"fit-{name}")
+        height = pg.evaluate("document.documentElement.scrollHeight")
+        assert height <= 900, f"{name}: the page is {height} px tall"
+
+    pg.wait_for_timeout(1000)
+    box = pg.locator("#digit-input canvas").first.bounding_box()
+    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
+            box["y"] + box["height"] / 2, 150)
+    pg.wait_for_function("document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
+    fits("draw")
+
+    x, _ = data.load("signs", "test", real_data_dir)
+    photo = tmp_path / "sign.jpg"
+    Image.fromarray(x[0].numpy()).resize((480, 480), Image.Resampling.BICUBIC).convert("RGB").save(photo)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input input[type=file]").set_input_files(str(photo))
+    pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
+    fits("signs")
+
+    pg.get_by_role("tab", name="Train").click()
+    pg.get_by_label("Hidden sizes (comma separated)").fill("16")
+    epochs = pg.locator("input[type=number]").first
+    epochs.fill("1")
+    epochs.press("Enter")
+    pg.locator("#train-start").click()
+    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    fits("train-curves")
+    for tab in ("Confusion matrix", "Misclassified"):
+        pg.get_by_role("tab", name=tab).click()
+        fits(f"train-{tab.split()[0].lower()}")
+    pg.close()
+
+
 def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path, monkeypatch) -> None:
     """The app runs in this process here, so the test can see its session store: a page trains a
     model and uses it; once the page closes, the session and its models are gone."""

@@ -62,7 +62,7 @@ def test_view_shows_every_class_in_order_and_the_answer_once() -> None:
     probs = {str(d): 0.01 for d in range(10)} | {"7": 0.91}
     image = np.zeros((28, 28), np.uint8)
     view = classify_tab.view_html(image, probs)
-    names = re.findall(r"<tr><td[^>]*>([^<]+)</td>", view)
+    names = re.findall(r"<tr[^>]*><td[^>]*>([^<]+)</td>", view)
     assert names == list(probs) and view.count("91%") == 2  # the answer's figure and its bar's
     assert re.search(r'class="answer"><span[^>]*>7</span>', view)
     unsure = classify_tab.view_html(image, probs, unsure=True)
