@@ -88,6 +88,17 @@ def _ink_pixels(page, cx: float, cy: float) -> int:
 ANSWER_JS = "(document.querySelector('#digit-view .answer')?.innerText || '').trim().split(/\\s+/)[0]"
 
 
+def _train_briefly(page) -> None:
+    """One epoch of a 16-unit MLP from the Train tab, waited for."""
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_label("Hidden sizes (comma separated)").fill("16")
+    epochs = page.locator("input[type=number]").first
+    epochs.fill("1")
+    epochs.press("Enter")
+    page.locator("#train-start").click()
+    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+
+
 def _top_label(page, selector: str) -> str:
     """The answer the classify view shows: its first word ("7", "L", or "not" for "not sure")."""
     answer = page.locator(f"{selector} .answer")
@@ -223,13 +234,7 @@ def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: P
     pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
     fits("signs")
 
-    pg.get_by_role("tab", name="Train").click()
-    pg.get_by_label("Hidden sizes (comma separated)").fill("16")
-    epochs = pg.locator("input[type=number]").first
-    epochs.fill("1")
-    epochs.press("Enter")
-    pg.locator("#train-start").click()
-    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    _train_briefly(pg)
     fits("train-curves")
     for tab in ("Confusion matrix", "Misclassified"):
         pg.get_by_role("tab", name=tab).click()
@@ -251,13 +256,7 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
     _, url, _ = app.demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         pg = _open(browser, url)
-        pg.get_by_role("tab", name="Train").click()
-        pg.get_by_label("Hidden sizes (comma separated)").fill("16")
-        epochs = pg.locator("input[type=number]").first
-        epochs.fill("1")
-        epochs.press("Enter")
-        pg.locator("#train-start").click()
-        pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+        _train_briefly(pg)
         pg.locator("#train-use").click()
         pg.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
                              timeout=30_000)
