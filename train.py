@@ -77,7 +77,7 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     splits = data.load_splits(ckpt.dataset, args.data_dir)
     detector = ood.fit(ckpt.model, splits.train_x, splits.train_y, splits.test_x, ckpt.normalization,
                        len(ckpt.classes))
-    checkpoint.Checkpoint(ckpt.model, {**ckpt.meta, "ood": detector.meta()}, detector).save(args.calibrate)
+    ckpt.with_detector(detector).save(args.calibrate)
     print(f"wrote the detector into {args.calibrate}: threshold {detector.threshold:.1f}", file=sys.stderr)
     return {"dataset": ckpt.dataset, "ood": detector.meta()}
 

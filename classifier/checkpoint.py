@@ -54,6 +54,10 @@ class Checkpoint:
     def dataset(self) -> str:
         return self.meta["dataset"]
 
+    def with_detector(self, ood: Detector) -> Checkpoint:
+        """The same model with `ood` as its detector, its metadata saying so."""
+        return Checkpoint(self.model, {**self.meta, "ood": ood.meta()}, ood)
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model, its detector and its metadata to `path` (see `save`)."""
         return save(path, self.model, self.meta, self.ood)

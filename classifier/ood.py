@@ -16,7 +16,7 @@ the threshold that flags FLAG_RATE of those images. Everything travels inside th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -133,11 +133,12 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     components = vh[:N_COMPONENTS]
     calib, _ = calibration_rows(len(test_x))
     cx, cf, cl = forward(model, test_x[calib], normalization)
-    partial = Detector(means.float(), precision.float(), pca_mean.float(), components.float(),
-                       torch.zeros(3, N_QUANTILES), 1.0)
-    raw = partial.raw_scores(cx, cf, cl).double()
+    # The raw scores need no quantiles; their quantiles then give the percentiles the threshold is set on.
+    detector = Detector(means.float(), precision.float(), pca_mean.float(), components.float(),
+                        torch.zeros(3, N_QUANTILES), 1.0)
+    raw = detector.raw_scores(cx, cf, cl).double()
     quantiles = torch.quantile(raw, torch.linspace(0, 1, N_QUANTILES, dtype=torch.float64), dim=0).T.float()
-    scored = Detector(partial.means, partial.precision, partial.pca_mean, partial.components, quantiles, 1.0)
-    threshold = float(torch.quantile(scored.score(cx, cf, cl).double(), 1 - FLAG_RATE))
-    return Detector(scored.means, scored.precision, scored.pca_mean, scored.components, quantiles, threshold,
-                    f"{len(calib)} test images (the half chosen by seed 0), {FLAG_RATE:.0%} of them flagged")
+    detector = replace(detector, quantiles=quantiles)
+    threshold = float(torch.quantile(detector.score(cx, cf, cl).double(), 1 - FLAG_RATE))
+    return replace(detector, threshold=threshold, calibrated_on=f"{len(calib)} test images (the half chosen "
+                   f"by seed 0), {FLAG_RATE:.0%} of them flagged")

@@ -336,11 +336,10 @@ class Trainer:
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
         """A CPU copy of the model as trained so far, in eval mode, with its detector and metadata:
         ready to serve or save."""
-        detector = self.detector()
         model = MLP(self.model_config)
         model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-        meta = {**self.metadata(test_accuracy, **extra), "ood": detector.meta()}
-        return checkpoint.Checkpoint(model.eval(), meta, detector)
+        return checkpoint.Checkpoint(model.eval(), self.metadata(test_accuracy, **extra)).with_detector(
+            self.detector())
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
