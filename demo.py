@@ -20,7 +20,8 @@ import os
 import gradio as gr
 
 from studio import classify_tab, models, train_tab
-from studio.classify_tab import PICK_BRUSH_JS, session_id
+from studio.classify_tab import PICK_BRUSH_JS
+from studio.models import session_id
 
 
 def end_session(request: gr.Request) -> None:

@@ -79,10 +79,6 @@ INPUT_KINDS: dict[str, InputKind] = {
 }
 
 
-def session_id(request: gr.Request | None) -> str:
-    return getattr(request, "session_hash", None) or "anonymous"
-
-
 def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous") -> tuple[Any, Any, Any]:
     """A classify tab's input -> (every class's probability, the same for the top 3, the classify view).
 
@@ -299,13 +295,13 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             source.clear(None, js=kind.js_after_clear)
 
         def run(value: Any, model: str, request: gr.Request) -> tuple[Any, Any, Any]:
-            return classify(spec, value, model, session_id(request))
+            return classify(spec, value, model, models.session_id(request))
 
         def pick(name: str, request: gr.Request) -> str:
-            return choose(spec, name, session_id(request))
+            return choose(spec, name, models.session_id(request))
 
         def opened(request: gr.Request) -> tuple[Any, str]:
-            return refresh(spec, session_id(request))
+            return refresh(spec, models.session_id(request))
 
         source.change(run, [source, override], outputs, api_name=f"classify_{noun}", concurrency_id="classify",
                       concurrency_limit=8, show_progress="hidden", trigger_mode="always_last")

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from classifier import checkpoint, data
 from classifier.predict import Predictor
@@ -146,6 +147,11 @@ class Sessions:
 
 
 SESSIONS = Sessions()
+
+
+def session_id(request: Any) -> str:
+    """The browser session (or API client) a Gradio request comes from."""
+    return getattr(request, "session_hash", None) or "anonymous"
 
 
 def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:

@@ -20,7 +20,7 @@ from classifier.predict import Predictor
 from classifier.trainer import Trainer, recipe
 
 from . import models
-from .classify_tab import session_id
+from .models import session_id
 
 BATCH_SIZE_CHOICES = [2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]]
 
