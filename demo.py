@@ -7,8 +7,9 @@
 Models are loaded once, at import (`studio.models`). Each browser session classifies with the
 shipped models until it picks its own trained run or a saved weights file; nothing one session
 does changes what another sees. API names: /classify_digit, /classify_sign (with an optional
-`model`, a weights name), /choose_digit_model, /choose_sign_model, /train, /stop_training,
-/use_model, /restore_shipped, /save_model, /download_model.
+`model`, a weights name; /classify_sign also an optional `box`, x0,y0,x1,y1), /choose_digit_model,
+/choose_sign_model, /train, /stop_training, /pick_run, /use_model, /restore_shipped, /save_model,
+/download_model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import gradio as gr
 
 from studio import classify_tab, models, train_tab
-from studio.classify_tab import PICK_BRUSH_JS
+from studio.classify_tab import CLICK_BOX_JS, PICK_BRUSH_JS
 from studio.models import session_id
 
 
@@ -36,6 +37,7 @@ with gr.Blocks(title="Image classifier studio") as demo:
         classify_tab.build(spec, demo)
     train_tab.build(demo)
     demo.load(None, js=PICK_BRUSH_JS)
+    demo.load(None, js=CLICK_BOX_JS)
     demo.unload(end_session)
 
 # A bounded queue: under a flood, extra requests are told the queue is full instead of piling up.

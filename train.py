@@ -2,6 +2,7 @@
 
     python train.py digits                      # default recipe -> weights/digits.safetensors
     python train.py signs --epochs 10 --seed 1
+    python train.py digits --preset quick --output weights/quick.safetensors
     python train.py --evaluate weights/digits.safetensors
 """
 
@@ -15,9 +16,9 @@ import time
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data, ood, trainer
+from classifier import checkpoint, data, ood, presets, trainer
 from classifier.model import ACTIVATIONS
-from classifier.trainer import Trainer, evaluate, recipe, recipe_defaults
+from classifier.trainer import Trainer, evaluate, recipe_defaults
 
 
 def _hidden(text: str) -> list[int]:
@@ -34,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evaluate", metavar="WEIGHTS", help="evaluate a weights file on its test split and exit")
     p.add_argument("--calibrate", metavar="WEIGHTS", help="fit the 'not sure' detector of a weights file "
                    "(training rows, half the test set) and store it in the file; the weights stay as they are")
+    p.add_argument("--preset", choices=list(presets.PRESETS), default="best",
+                   help="the recipe the other flags change: " + "; ".join(
+                       f"{n}: {pr.title}" for n, pr in presets.PRESETS.items()) + " (default best; the defaults "
+                   "shown below are best's)")
     p.add_argument("--data-dir", help=f"data directory (default ${data.DATA_DIR_ENV} or {data.DEFAULT_DATA_DIR}/)")
     p.add_argument("--epochs", type=int, help=f"1..{trainer.MAX_EPOCHS}; {d('epochs')}")
     p.add_argument("--batch-size", type=int, help="{}..{}; ".format(*trainer.BATCH_SIZE_RANGE) + d("batch_size"))
@@ -90,7 +95,7 @@ def run_evaluate(args: argparse.Namespace) -> dict:
 
 
 def run_train(args: argparse.Namespace) -> dict:
-    config = recipe(args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    config = presets.get(args.preset).config(args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                     weight_decay=args.weight_decay, hidden=args.hidden, activation=args.activation,
                     dropout=args.dropout, batchnorm=args.batchnorm, augment=args.augment,
                     optimizer=args.optimizer, schedule=args.schedule, warmup=args.warmup,
@@ -104,19 +109,21 @@ def run_train(args: argparse.Namespace) -> dict:
           f"{config.epochs} epochs", file=sys.stderr)
     start = time.perf_counter()
     for m in _with_progress(run, args.no_progress):
-        tqdm.write(m.summary(), file=sys.stderr)
+        if not m.partial:  # the mid-epoch points are for the app's curves
+            tqdm.write(m.summary(), file=sys.stderr)
     train_seconds = time.perf_counter() - start
     report = run.report()
     print(f"test accuracy {report.accuracy:.2%} on {report.n:,} test images after "
-          f"{len(run.history)} epochs ({train_seconds:.0f} s on {run.device})", file=sys.stderr)
+          f"{trainer.epochs_text(run.epochs_done)} ({train_seconds:.0f} s on {run.device})", file=sys.stderr)
     output = args.output or checkpoint.weights_path(config.dataset)
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
-    result = run.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command)
+    result = run.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command,
+                            preset=presets.name_of(config))
     if not args.dry_run:
         result.save(output)
         print(f"wrote {output}", file=sys.stderr)
-    return {"dataset": config.dataset, "test_accuracy": round(report.accuracy, 4), "n": report.n,
-            "epochs": len(run.history), "train_seconds": round(train_seconds, 1),
+    return {"dataset": config.dataset, "preset": presets.name_of(config), "test_accuracy": round(report.accuracy, 4),
+            "n": report.n, "epochs": run.epochs_done, "train_seconds": round(train_seconds, 1),
             "output": None if args.dry_run else str(output)}
 
 

@@ -2,7 +2,7 @@
 inputs unlike its training data (should be nearly always).
 
 For each data set with a live tab (digits: Draw, signs: Hand signs), everything goes through the
-tab's own pipeline (`imageprep.PIPELINES`) and `Predictor.answer`, as the app does:
+tab's own pipeline (`pipelines.PIPELINES`) and `Predictor.answer`, as the app does:
 
 - real: the half of the test set the threshold was *not* calibrated on, as the raw 28x28 and as a
   user would give it (digits redrawn big and off-centre on a canvas; signs as enlarged photos);
@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bench.accuracy import redraw_as_user
-from classifier import checkpoint, data, imageprep, ood
+from classifier import checkpoint, data, ood, pipelines
 from classifier.predict import Predictor
 
 N = 1000  # inputs per set (fewer where a set is smaller)
@@ -91,10 +91,10 @@ def test_patterns(rng: np.random.Generator, n: int) -> Iterator[Image.Image]:
 def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
     flagged = total = 0
     for item in inputs:
-        image = pipeline(item)
-        if image is None:  # nothing to classify: the app asks for an input instead of answering
+        prepared = pipeline(item, None, predictor.confidence)
+        if prepared is None:  # nothing to classify: the app asks for an input instead of answering
             continue
-        flagged += predictor.answer(image).unsure
+        flagged += predictor.answer(prepared.image).unsure
         total += 1
     return {"n": total, "not_sure": round(flagged / max(total, 1), 4)}
 
@@ -102,15 +102,17 @@ def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=None)
+    tabs = [name for name, s in data.DATASETS.items() if s.user_input]
+    p.add_argument("--sets", nargs="+", choices=tabs, default=tabs, help="the tabs' data sets to measure")
     args = p.parse_args()
     result: dict = {}
-    for spec in [s for s in data.DATASETS.values() if s.user_input]:
+    for spec in [data.DATASETS[name] for name in args.sets]:
         ckpt = checkpoint.load(checkpoint.weights_path(spec.name))
         if ckpt.ood is None:
             raise SystemExit(f"{spec.name}: no detector; run python train.py --calibrate "
                              f"{checkpoint.weights_path(spec.name)}")
         predictor = Predictor(ckpt)
-        pipeline = imageprep.PIPELINES[spec.user_input]
+        pipeline = pipelines.PIPELINES[spec.user_input]
         give = as_drawing if spec.user_input == "drawing" else as_photo
         x, _ = data.load(spec.name, "test", args.data_dir)
         _, measure = ood.calibration_rows(len(x))

@@ -7,8 +7,11 @@
 (b) this project's default digits recipe: wall time until test accuracy first reaches 97.2%
     (test accuracy checked every --eval-every batches, clock paused while checking), and
     seconds per epoch with the achieved GFLOP/s.
-(b') the same with `--precision bf16` (bfloat16 autocast).
-(c) this project's trainer on the tutorial's own net, batch size and optimizer.
+(b') the same with `--precision bf16` (bfloat16 autocast); skipped on a CPU without native bf16
+    (there it is emulated: one epoch took 181 s against 8.5 s in fp32), unless --bf16 always.
+(c) this project's trainer on the tutorial's own net, batch size and optimizer (the `tutorial` preset).
+(d) the `quick` preset (`classifier.presets`): 784-256-10 with BatchNorm, one epoch of AdamW.
+Times to the target count from just before the trainer is built (so its one-off work counts).
 plus the machine's fp32 matmul GFLOP/s (2048x2048, the better of a measurement before and one after
 the runs). The last line printed is JSON with every figure.
 
@@ -29,8 +32,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from classifier import data
-from classifier.trainer import TrainConfig, Trainer, evaluate, recipe
+from classifier import data, presets
+from classifier.trainer import TrainConfig, Trainer, evaluate, recipe, resolve_device
 
 TARGET = 0.972
 TUTORIAL_EPOCHS_TO_TARGET = 15
@@ -92,11 +95,13 @@ def tutorial_seconds_per_epoch(data_dir: Path, batches: int) -> dict:
 def time_to_target(config: TrainConfig, splits: data.Splits, eval_every: int, min_epochs: int = 1) -> dict:
     """Train until test accuracy first reaches TARGET (and at least min_epochs), clock paused for checks."""
     stop = threading.Event()
-    trainer = Trainer(config, splits=splits, stop_event=stop)
-    test_x, test_y = splits.test_x.to(trainer.device), splits.test_y.to(trainer.device)
-    state = {"paused": 0.0, "reached_s": None, "reached_epoch": None, "acc": 0.0}
-    paused_per_epoch: dict[int, float] = {}
     start = time.perf_counter()
+    # Curve points off: the bench takes its own accuracy checks, with the clock paused.
+    trainer = Trainer(config, splits=splits, stop_event=stop, points_per_epoch=1)
+    t0 = time.perf_counter()
+    test_x, test_y = splits.test_x.to(trainer.device), splits.test_y.to(trainer.device)
+    state = {"paused": time.perf_counter() - t0, "reached_s": None, "reached_epoch": None, "acc": 0.0}
+    paused_per_epoch: dict[int, float] = {}
 
     def on_batch(step: int, total: int) -> None:
         epoch = len(trainer.history)
@@ -139,6 +144,8 @@ def main() -> None:
     p.add_argument("--tutorial-batches", type=int, default=300)
     p.add_argument("--eval-every", type=int, default=20, help="batches between test-accuracy checks")
     p.add_argument("--device", default="auto")
+    p.add_argument("--bf16", choices=["auto", "always"], default="auto",
+                   help="auto: time bf16 only where the CPU (or a GPU) does it natively")
     args = p.parse_args()
     root = data.data_dir(args.data_dir)
     splits = data.load_splits("digits", root)
@@ -152,19 +159,27 @@ def main() -> None:
     default = recipe("digits", device=args.device)
     result["default_recipe"] = time_to_target(default, splits, args.eval_every)
     print(f"(b) default recipe: {result['default_recipe']}", flush=True)
-    result["default_recipe_bf16"] = time_to_target(recipe("digits", device=args.device, precision="bf16"),
-                                                   splits, args.eval_every)
+    device = resolve_device(args.device)
+    if args.bf16 == "always" or device.type == "cuda" or torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        result["default_recipe_bf16"] = time_to_target(recipe("digits", device=args.device, precision="bf16"),
+                                                       splits, args.eval_every)
+    else:
+        result["default_recipe_bf16"] = {"skipped": "this CPU has no native bf16 (it would be emulated)"}
     print(f"(b') default recipe, bf16 autocast: {result['default_recipe_bf16']}", flush=True)
-    tutorial_net = TrainConfig(dataset="digits", hidden=[128, 64], activation=["relu", "tanh"], dropout=0.0,
-                               batchnorm=False, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.9,
-                               weight_decay=0.0, schedule="constant", augment=False, epochs=15,
-                               device=args.device)
+    tutorial_net = presets.get("tutorial").config("digits", device=args.device)
     result["trainer_tutorial_net"] = time_to_target(tutorial_net, splits, eval_every=100)
     print(f"(c) this trainer, tutorial net: {result['trainer_tutorial_net']}", flush=True)
+    result["quick_preset"] = time_to_target(presets.get("quick").config("digits", device=args.device), splits,
+                                            eval_every=10)
+    print(f"(d) the quick preset: {result['quick_preset']}", flush=True)
     result["machine_matmul_gflops"] = round(max(gflops_before, matmul_gflops()), 1)
     b = result["default_recipe"]
     if b["time_to_target_s"]:
         result["speedup_time_to_target"] = round(result["tutorial"]["time_to_target_s"] / b["time_to_target_s"], 1)
+    q = result["quick_preset"]
+    # Top-level, so other tools can read the figure the README quotes.
+    result["speedup_quick_time_to_target"] = (
+        round(result["tutorial"]["time_to_target_s"] / q["time_to_target_s"], 1) if q["time_to_target_s"] else None)
     result["default_matmul_utilization"] = round(b["gflops"] / result["machine_matmul_gflops"], 2)
     result["device"] = str(torch.device("cuda" if torch.cuda.is_available() and args.device != "cpu" else "cpu"))
     result["torch_threads"] = torch.get_num_threads()

@@ -4,9 +4,10 @@
   digit: ink found, cropped, stroke width evened out, longer side scaled to 20 px with
   anti-aliasing, centred by centre of mass in 28x28, light ink on black.
 - `photo_to_sign`: a photo of any size, mode or orientation becomes a Sign Language
-  MNIST-style image: upright, greyscale, centre square, 28x28, the data set's brightness and contrast.
+  MNIST-style image: upright, greyscale, a square (the centre one unless a box is given), 28x28,
+  the data set's brightness and contrast.
 - `open_image`: decoding with clear errors for files that are not usable images.
-- `PIPELINES`: the above by the name a data set's spec gives (`DatasetSpec.user_input`).
+(`classifier.pipelines` chains these, and finds the hand first, per data set.)
 
 Normalization for the model happens later, in `preprocess.normalize`, for training and app alike.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -262,41 +262,39 @@ def sketch_layers_to_image(value: Any) -> np.ndarray | Image.Image | None:
 
 # --------------------------------------------------------------------------------- photos
 
-def photo_to_sign(image: Image.Image | np.ndarray) -> np.ndarray:
-    """A Sign Language MNIST-style uint8 28x28 greyscale image of the photo's centre square."""
+def photo_to_sign(image: Image.Image | np.ndarray, box: tuple[float, float, float, float] | None = None,
+                  upright: bool = False) -> np.ndarray:
+    """A Sign Language MNIST-style uint8 28x28 greyscale image of a square of the photo: `box`
+    (x0, y0, x1, y1 in the upright photo's pixels) or else its centre square. `upright`: the EXIF
+    orientation has been applied already."""
+    return square_to_sign(grey_photo(image, upright), box)
+
+
+def grey_photo(image: Image.Image | np.ndarray, upright: bool = False) -> Image.Image:
+    """The photo upright (unless `upright` says it is) as an 8-bit greyscale image: made once, then
+    `square_to_sign` cuts any number of squares from it."""
     if isinstance(image, np.ndarray):
         if image.size == 0:
             raise ImageInputError("The image is empty (0 pixels).")
         image = Image.fromarray(image)
-    image = ImageOps.exif_transpose(image)
-    grey = Image.fromarray(np.round(to_grey(image) * 255).astype(np.uint8))
+    if not upright:
+        image = ImageOps.exif_transpose(image)
+    return Image.fromarray(np.round(to_grey(image) * 255).astype(np.uint8))
+
+
+def square_to_sign(grey: Image.Image, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """A square of a greyscale photo (`box`, else the centre square) as a Sign Language MNIST-style 28x28."""
     w, h = grey.size
-    side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    square = grey.crop((left, top, left + side, top + side))
+    if box is None:
+        side = min(w, h)
+        box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        raise ImageInputError(f"The box {box} is empty.")
+    square = grey.crop((x0, y0, x1, y1))
     small = np.asarray(square.resize((SIZE, SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0), dtype=np.float32)
     # Match the data set's typical brightness and contrast; a phone photo's are anything.
     std = float(small.std())
     z = (small - float(small.mean())) / std if std > 1e-3 else np.zeros_like(small)
     matched = preprocess.SIGNS_IMAGE_MEAN + preprocess.SIGNS_IMAGE_STD * z
     return np.clip(np.round(matched), 0, 255).astype(np.uint8)
-
-
-# ------------------------------------------------------------------------------ pipelines
-
-def drawing_pipeline(value: Any) -> np.ndarray | None:
-    """A drawing (a Sketchpad value or any image) -> MNIST-style digit, or None if nothing is drawn."""
-    image = sketch_layers_to_image(value)
-    return None if image is None else sketch_to_digit(image)
-
-
-def hand_photo_pipeline(source: str | os.PathLike[str] | bytes | Image.Image | None) -> np.ndarray | None:
-    """A photo (file, bytes or image) of a hand sign -> Sign Language MNIST-style image; None if no photo."""
-    return None if source is None else photo_to_sign(open_image(source))
-
-
-# What each data set's `user_input` names: the function from a user's input to that set's 28x28 style.
-PIPELINES: dict[str, Callable[[Any], np.ndarray | None]] = {
-    "drawing": drawing_pipeline,
-    "hand_photo": hand_photo_pipeline,
-}

@@ -1,4 +1,4 @@
-"""The multilayer perceptron and its named presets.
+"""The multilayer perceptron (`classifier.presets` names the classic ones).
 
 A model is fully described by a small JSON-able config (`MLPConfig`), which weights files
 carry so that the app can rebuild the network from the file alone.
@@ -19,11 +19,13 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "gelu": nn.GELU,
     "silu": nn.SiLU,
     "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,  # the classic from-scratch networks' choice
 }
 
 
 @dataclass
 class MLPConfig:
+    # Sizes of the hidden layers; empty: a linear model (784 -> classes).
     hidden: list[int] = field(default_factory=lambda: [1024, 1024])
     # One name for every hidden layer, or one per hidden layer (the tutorial net mixes them).
     activation: str | list[str] = "relu"
@@ -49,14 +51,6 @@ class MLPConfig:
     def from_dict(cls, d: dict) -> MLPConfig:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
-
-
-# The classic tutorial network (784-128 ReLU-64 Tanh-10) for comparison, and the defaults
-# chosen for accuracy (see README for the figures each reaches).
-PRESETS: dict[str, MLPConfig] = {
-    "tutorial": MLPConfig(hidden=[128, 64], activation=["relu", "tanh"], dropout=0.0, batchnorm=False),
-    "default": MLPConfig(hidden=[1024, 1024], activation="relu", dropout=0.2, batchnorm=True),
-}
 
 
 class Dropout(nn.Module):

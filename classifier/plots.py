@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
 
 from .report import Example  # noqa: E402
 
@@ -26,7 +26,7 @@ _TEST = "#2563eb"
 def training_curves(history: Sequence[dict[str, float]], title: str = "", validation_note: str = "") -> Figure:
     """Loss and accuracy against epochs done (fractions for a stopped epoch): training, validation,
     and test where tracked. A `validation_note` marks the validation curve as flattering, and says why."""
-    fig = Figure(figsize=(9, 3.6 if validation_note else 3.4), layout="constrained")
+    fig = Figure(figsize=(9, 3.1 if validation_note else 2.9), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     x = [h.get("progress") or h["epoch"] for h in history]
     has_test = any(h.get("test_acc") is not None for h in history)
@@ -51,11 +51,44 @@ def training_curves(history: Sequence[dict[str, float]], title: str = "", valida
     return fig
 
 
+def compare_runs(runs: Sequence[tuple[str, Sequence[dict[str, float]]]]) -> Figure:
+    """Runs side by side: each run's held-out accuracy against epochs and against seconds of training,
+    both on log axes (a one-epoch run and a 60-epoch run share the plot). Held-out is the test curve
+    where a run tracked one (its validation split flatters), else validation. `runs`: (label, points)."""
+    fig = Figure(figsize=(9, 2.9), layout="constrained")
+    ax_ep, ax_s = fig.subplots(1, 2, sharey=True)
+    lows = []
+    for label, points in runs:
+        pts = [p for p in points if (p.get("progress") or 0) > 0]
+        if not pts:
+            continue
+        test = all(p.get("test_acc") is not None for p in pts)
+        y = [p["test_acc"] if test else p["val_acc"] for p in pts]
+        lows.append(sorted(y)[len(y) // 5])  # the first points of a run may be far down: let them go off
+        name = f"{label} (test)" if test else label
+        line, = ax_ep.plot([p["progress"] for p in pts], y, ".-", label=name)
+        ax_s.plot([max(p.get("elapsed") or 0, 1e-2) for p in pts], y, ".-", color=line.get_color())
+    for ax, xlabel in ((ax_ep, "epochs done"), (ax_s, "seconds since the start")):
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.1, 1, 10: not 10^-1
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3, which="both")
+    ax_ep.set_ylabel("held-out accuracy")
+    if lows:
+        ax_ep.set_ylim(max(min(lows) - 0.01, 0.0), 1.0)
+        ax_ep.legend(fontsize=8, loc="lower right")
+    else:
+        ax_ep.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax_ep.transAxes)
+    fig.suptitle("Runs side by side: validation accuracy (test where marked)", fontsize=10)
+    return fig
+
+
 def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
     """Counts of (true, predicted) pairs, each cell numbered (the diagonal is right), beside each
     class's accuracy; wide, so it fits a window beside nothing else."""
     n = len(classes)
-    fig = Figure(figsize=(10, 4.0), layout="constrained")
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
     ax, ax_acc = fig.subplots(1, 2, width_ratios=[1.25, 1])
     ax.imshow(np.log1p(cm), cmap="Blues")
     ticks = np.arange(n)
@@ -83,7 +116,7 @@ def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
     return fig
 
 
-def misclassified_grid(examples: Sequence[Example], columns: int = 8, rows: int = 3) -> Figure:
+def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int = 2) -> Figure:
     """The first `columns` x `rows` test images the model got wrong (the report lists them highest
     loss first), each titled 'predicted (true) probability'."""
     examples = list(examples)[:columns * rows]

@@ -70,6 +70,10 @@ class Predictor:
             batch = batch.unsqueeze(0)
         return torch.softmax(logits(self.model, batch, self.normalization), dim=1).numpy()
 
+    def confidence(self, images: np.ndarray) -> np.ndarray:
+        """(N,) the highest class probability of each of uint8 images (N, 28, 28): how sure the model is."""
+        return self.probabilities(images).max(1)
+
     def predict(self, image: np.ndarray) -> dict[str, float]:
         """{class name: probability} for one 28x28 uint8 image, every class included."""
         probs = self.probabilities(image)[0]

@@ -35,6 +35,8 @@ from .report import Report, build_report
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("onecycle", "cosine", "constant")
 PRECISIONS = ("fp32", "bf16")
+# "gradient": backpropagation; "nearest_mean": no training, each class's mean image (a baseline).
+METHODS = ("gradient", "nearest_mean")
 MAX_EPOCHS = 200
 BATCH_SIZE_RANGE = (8, 8192)
 MAX_LR = 1.0
@@ -43,7 +45,7 @@ MAX_HIDDEN_SIZE = 4096
 
 
 def parse_hidden(text: str | Sequence[int]) -> list[int]:
-    """'1024, 1024' -> [1024, 1024] (sizes are checked by TrainConfig)."""
+    """'1024, 1024' -> [1024, 1024]; '' -> [] (a linear model). Sizes are checked by TrainConfig."""
     if not isinstance(text, str):
         return [int(v) for v in text]
     try:
@@ -73,6 +75,7 @@ class TrainConfig:
     # "bf16": forward pass in bfloat16 autocast (weights and optimizer stay fp32). ~1.6x faster
     # steps on CPUs with AVX512-BF16 and on recent GPUs; "fp32" is the reference.
     precision: str = "fp32"
+    method: str = "gradient"        # METHODS
     seed: int = 0
     device: str = "auto"
     val_fraction: float | None = None
@@ -84,10 +87,12 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ValueError, with a message a user can act on, for any option out of range."""
         spec = datamod.get_spec(self.dataset)
-        if not self.hidden or len(self.hidden) > MAX_HIDDEN_LAYERS or any(
+        if len(self.hidden) > MAX_HIDDEN_LAYERS or any(
                 not isinstance(s, int) or not 1 <= s <= MAX_HIDDEN_SIZE for s in self.hidden):
-            raise ValueError(f"Hidden sizes: give 1 to {MAX_HIDDEN_LAYERS} layer sizes, each 1..{MAX_HIDDEN_SIZE} "
-                             f"(got {self.hidden}).")
+            raise ValueError(f"Hidden sizes: give up to {MAX_HIDDEN_LAYERS} layer sizes, each 1..{MAX_HIDDEN_SIZE}, "
+                             f"or none for a linear model (got {self.hidden}).")
+        if self.method == "nearest_mean" and self.hidden:
+            raise ValueError("The nearest-class-mean baseline has no hidden layers: leave the hidden sizes empty.")
         self.model_config(len(spec.classes)).activations()  # raises for unknown names or counts
         checks = [  # (field, valid?, what it must be)
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"Epochs must be 1..{MAX_EPOCHS}"),
@@ -102,6 +107,7 @@ class TrainConfig:
             ("optimizer", self.optimizer in OPTIMIZERS, f"Optimizer must be one of {', '.join(OPTIMIZERS)}"),
             ("schedule", self.schedule in SCHEDULES, f"Schedule must be one of {', '.join(SCHEDULES)}"),
             ("precision", self.precision in PRECISIONS, f"Precision must be one of {', '.join(PRECISIONS)}"),
+            ("method", self.method in METHODS, f"Method must be one of {', '.join(METHODS)}"),
             ("val_fraction", self.val_fraction is None or 0 < self.val_fraction < 1,
              "Validation fraction must be in (0, 1)"),
             ("max_batches", self.max_batches is None or self.max_batches >= 1, "max_batches must be 1 or more"),
@@ -168,6 +174,11 @@ class EpochMetrics:
     # The test set's figures, tracked where the data set's validation split flatters (its spec says so).
     test_loss: float | None = None
     test_acc: float | None = None
+    # A point within the epoch (the curves' early points); train loss and accuracy are over the
+    # epoch's batches so far.
+    partial: bool = False
+    # Seconds since the run started (training and evaluations), at the end of this point's evaluation.
+    elapsed: float = 0.0
 
     def summary(self) -> str:
         test = "" if self.test_acc is None else f"test loss {self.test_loss:.4f} acc {self.test_acc:.4f}  "
@@ -182,8 +193,11 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, splits: datamod.Splits | None = None,
                  data_dir: str | os.PathLike[str] | None = None,
-                 stop_event: threading.Event | None = None) -> None:
+                 stop_event: threading.Event | None = None, points_per_epoch: int | None = None) -> None:
+        """`points_per_epoch`: curve points per epoch, the last at its end; None: enough for a curve
+        from the first seconds (see `_point_steps`); 1: epoch ends only (no evaluations mid-epoch)."""
         self.config = config
+        self.points_per_epoch = points_per_epoch
         self.spec = datamod.get_spec(config.dataset)
         self.device = resolve_device(config.device)
         self.stop_event = stop_event or threading.Event()
@@ -203,7 +217,12 @@ class Trainer:
         self.model.set_dropout_generator(
             init_generator if dev.type == "cpu" else torch.Generator(device=dev).manual_seed(config.seed))
         self.augment_config = self.spec.augment if config.augment else None
-        self.history: list[EpochMetrics] = []
+        # Without augmentation every epoch feeds the same inputs: normalize them once, not per batch.
+        self.train_inputs = (normalize(self.train_x, self.spec.normalization) if self.augment_config is None
+                             else None)
+        self.history: list[EpochMetrics] = []   # one per epoch (the last may be a stopped one)
+        self.points: list[EpochMetrics] = []    # the curves: the epochs and the points within them
+        self._run_start = time.perf_counter()   # reset when run() starts
         n = len(self.train_x)
         if n == 0:
             raise ValueError("no training rows")
@@ -236,36 +255,51 @@ class Trainer:
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
         return None  # "constant"
 
-    def _inputs(self, images: torch.Tensor, train: bool) -> torch.Tensor:
-        if train and self.augment_config is not None:
-            x = aug.augment(images.float().div_(255.0), self.augment_config, self.generator)
-        else:
-            x = images
+    def _inputs(self, idx: torch.Tensor) -> torch.Tensor:
+        """The model's inputs for the training rows `idx`: augmented (from the trainer's generator) and normalized."""
+        if self.train_inputs is not None:
+            return self.train_inputs[idx]
+        x = aug.augment(self.train_x[idx].float().div_(255.0), self.augment_config, self.generator)
         return normalize(x, self.spec.normalization)
+
+    def _point_steps(self, epoch: int) -> set[int]:
+        """Steps of `epoch` after which a mid-epoch curve point is taken. Automatically: at least 8
+        points in a run and 5 in its first epoch, so a one-epoch run draws a curve too."""
+        n = self.points_per_epoch or max(math.ceil(8 / self.config.epochs), 5 if epoch == 1 else 1)
+        steps = self.steps_per_epoch
+        return {round(steps * j / n) for j in range(1, n)} - {0, steps}
 
     def stop(self) -> None:
         """Ask the running loop to stop after the current batch."""
         self.stop_event.set()
 
     def run(self, on_batch: Callable[[int, int], None] | None = None) -> Iterator[EpochMetrics]:
-        """Train for the configured epochs, yielding metrics after each (and on a stop)."""
+        """Train for the configured epochs, yielding metrics at each curve point: within an epoch
+        (`partial`), at its end, and on a stop. `on_batch(step, steps)` is called after each batch."""
+        if self.config.method == "nearest_mean":
+            self._run_start = time.perf_counter()
+            yield self._fit_class_means()
+            return
+        self._run_start = time.perf_counter()
         c = self.config
         n = len(self.train_x)
         for epoch in range(1, c.epochs + 1):
             self.model.train()
             start = time.perf_counter()
+            paused = 0.0  # seconds spent on mid-epoch evaluations, not training
             perm = torch.randperm(n, device=self.device, generator=self.generator)
             loss_sum = torch.zeros((), device=self.device)
             correct = torch.zeros((), device=self.device, dtype=torch.long)
             seen = 0
             stopped = False
             step_count = 0
+            point_steps = self._point_steps(epoch)
             for step in range(self.steps_per_epoch):
                 if self.stop_event.is_set():
                     stopped = True
                     break
                 idx = perm[step * c.batch_size:(step + 1) * c.batch_size]
-                x = self._inputs(self.train_x[idx], train=True)
+                x = self._inputs(idx)
                 y = self.train_y[idx]
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=c.precision == "bf16"):
                     logits = self.model(x)
@@ -281,24 +315,74 @@ class Trainer:
                 step_count += 1
                 if on_batch is not None:
                     on_batch(step + 1, self.steps_per_epoch)
-            train_seconds = time.perf_counter() - start
-            val_loss, val_acc, _ = self.evaluate(self.val_x, self.val_y)
-            test_loss = test_acc = None
-            if self.spec.validation_note:
-                test_loss, test_acc, _ = self.evaluate(self.splits.test_x, self.splits.test_y)
-            m = EpochMetrics(
-                epoch=epoch, epochs=c.epochs,
-                train_loss=float(loss_sum) / max(seen, 1), train_acc=float(correct) / max(seen, 1),
-                val_loss=val_loss, val_acc=val_acc,
-                seconds=time.perf_counter() - start,
-                samples_per_sec=seen / train_seconds if train_seconds > 0 else 0.0,
-                lr=self.optimizer.param_groups[0]["lr"], stopped=stopped,
-                progress=epoch - 1 + step_count / self.steps_per_epoch, test_loss=test_loss, test_acc=test_acc,
-            )
+                if step_count in point_steps:
+                    t0 = time.perf_counter()
+                    m = self._metrics(epoch, step_count, loss_sum, correct, seen, t0 - start - paused, start,
+                                      partial=True)
+                    self.model.train()
+                    paused += time.perf_counter() - t0
+                    yield m
+            now = time.perf_counter()
+            m = self._metrics(epoch, step_count, loss_sum, correct, seen, now - start - paused, start,
+                              stopped=stopped)
             self.history.append(m)
             yield m
             if stopped:
                 return
+
+    def _metrics(self, epoch: int, steps_done: int, loss_sum: torch.Tensor, correct: torch.Tensor, seen: int,
+                 train_seconds: float, epoch_start: float, stopped: bool = False,
+                 partial: bool = False) -> EpochMetrics:
+        """A curve point: the epoch's training figures so far, and the model evaluated now; `seconds`
+        counts from `epoch_start` to the end of this evaluation, `samples_per_sec` training time only."""
+        val_loss, val_acc, _ = self.evaluate(self.val_x, self.val_y)
+        test_loss = test_acc = None
+        if self.spec.validation_note:
+            test_loss, test_acc, _ = self.evaluate(self.splits.test_x, self.splits.test_y)
+        m = EpochMetrics(
+            epoch=epoch, epochs=self.config.epochs,
+            train_loss=float(loss_sum) / max(seen, 1), train_acc=float(correct) / max(seen, 1),
+            val_loss=val_loss, val_acc=val_acc, seconds=time.perf_counter() - epoch_start,
+            elapsed=time.perf_counter() - self._run_start,
+            samples_per_sec=seen / train_seconds if train_seconds > 0 else 0.0,
+            lr=self.optimizer.param_groups[0]["lr"], stopped=stopped,
+            progress=epoch - 1 + steps_done / self.steps_per_epoch, test_loss=test_loss, test_acc=test_acc,
+            partial=partial,
+        )
+        self.points.append(m)
+        return m
+
+    @torch.no_grad()
+    def _fit_class_means(self) -> EpochMetrics:
+        """The nearest-class-mean baseline, as the one Linear layer it is: for inputs x, the class c
+        nearest to x has the largest x.m_c - |m_c|^2 / 2. Those scores times one scale (the one that
+        gives the validation rows the lowest loss) are the logits, so the probabilities mean something."""
+        start = time.perf_counter()
+        n_classes = len(self.spec.classes)
+        sums = torch.zeros(n_classes, self.model_config.in_features, device=self.device)
+        counts = torch.zeros(n_classes, device=self.device)
+        for i in range(0, len(self.train_x), 8192):
+            x = normalize(self.train_x[i:i + 8192], self.spec.normalization)
+            y = self.train_y[i:i + 8192]
+            sums.index_add_(0, y, x)
+            counts += torch.bincount(y, minlength=n_classes)
+        means = sums / counts.clamp(min=1).unsqueeze(1)
+        layer = self.model.net[-1]
+        layer.weight.copy_(means)
+        layer.bias.copy_(-(means * means).sum(1) / 2)
+        base = batched_logits(self.model, self.val_x, self.spec.normalization)
+        y = self.val_y.cpu()
+        scales = torch.logspace(-5, 1, 121)
+        losses = torch.stack([F.cross_entropy(base * s, y) for s in scales])
+        best = float(scales[int(losses.argmin())])
+        layer.weight.mul_(best)
+        layer.bias.mul_(best)
+        seconds = time.perf_counter() - start
+        train_loss, train_acc, _ = self.evaluate(self.train_x, self.train_y)
+        m = self._metrics(1, self.steps_per_epoch, torch.tensor(train_loss * len(self.train_x)),
+                          torch.tensor(train_acc * len(self.train_x)), len(self.train_x), seconds, start)
+        self.history.append(m)
+        return m
 
     def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float, torch.Tensor]:
         """Mean loss, accuracy and predicted class per row (on the CPU) of a labelled set."""

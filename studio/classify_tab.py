@@ -1,6 +1,6 @@
 """A live classify tab, built once for every data set whose spec names a user-input pipeline.
 
-The user's input goes through that pipeline (`imageprep.PIPELINES`) to the 28x28 image the
+The user's input goes through that pipeline (`pipelines.PIPELINES`) to the 28x28 image the
 model sees, then through the model this browser session has chosen (the shipped one unless it
 picked its own trained run or a saved file). API: /classify_<noun> (e.g. /classify_digit), with
 an optional model name; /choose_<noun>_model sets the session's choice.
@@ -8,21 +8,21 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from classifier import data, imageprep, ood
+from classifier import data, imageprep, ood, pipelines
 from classifier.data import DatasetSpec
 
-from . import models
+from . import inside_view, models
+from .html_image import img_tag
 
 C = TypeVar("C", bound=gr.components.Component)
 
@@ -38,6 +38,35 @@ PICK_BRUSH_JS = """() => {
 }"""
 
 
+# A square of one's own by clicking two corners on the picture in the classify view: the corners
+# go into the tab's box field (#<noun>-box), which submits them.
+CLICK_BOX_JS = """() => {
+    if (window.__classifyBoxClicks) return;
+    window.__classifyBoxClicks = true;
+    let first = null;
+    document.addEventListener('click', (e) => {
+        const img = e.target.closest && e.target.closest('figure.picture[data-size] img');
+        if (!img) return;
+        const fig = img.closest('figure.picture');
+        const [W, H] = fig.dataset.size.split(',').map(Number);
+        const r = img.getBoundingClientRect();
+        const x = Math.round((e.clientX - r.left) / r.width * W), y = Math.round((e.clientY - r.top) / r.height * H);
+        const noun = img.closest('[id$="-view"]').id.replace(/-view$/, '');
+        const field = document.querySelector('#' + noun + '-box textarea, #' + noun + '-box input');
+        if (!field) return;
+        if (!first) {
+            first = [x, y];
+            fig.querySelector('figcaption').textContent = `corner ${x},${y}: now click the opposite corner`;
+            return;
+        }
+        field.value = [first[0], first[1], x, y].join(',');
+        first = null;
+        field.dispatchEvent(new Event('input', {bubbles: true}));
+        field.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', keyCode: 13, bubbles: true}));
+    });
+}"""
+
+
 @dataclass(frozen=True)
 class InputKind:
     """How a classify tab takes one kind of user input (the `user_input` a data set's spec names)."""
@@ -50,6 +79,10 @@ class InputKind:
     # How the tab's Clear button clears the input in the browser (given the input's elem_id);
     # None: Gradio's ClearButton, which resets the input's value.
     clear_js: Callable[[str], str] | None = None
+    # The input is a picture in which the user may give the square to classify (x0,y0,x1,y1).
+    takes_box: bool = False
+    # A live mode: webcam frames classified as they come (Gradio's streaming webcam input).
+    live: bool = False
 
 
 INPUT_KINDS: dict[str, InputKind] = {
@@ -69,37 +102,43 @@ INPUT_KINDS: dict[str, InputKind] = {
         }}""",
     ),
     "hand_photo": InputKind(
-        "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo: the hand should fill the "
-                      "centre square.", "take a snapshot or upload a photo of a hand {noun}",
+        "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo; the app looks for the hand "
+                      "(the square it classifies is drawn on the picture; if it is wrong, give your own).",
+        "take a snapshot or upload a photo of a hand {noun}",
         # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode
         # every photo and clip 16-bit ones); imageprep does modes, EXIF and size limits.
         lambda spec: gr.Image(label=f"Hand {spec.noun}", sources=["webcam", "upload"], type="filepath",
-                              image_mode=None, height=420, elem_id=f"{spec.noun}-input"),
+                              image_mode=None, height=320, elem_id=f"{spec.noun}-input"),
+        takes_box=True, live=True,
     ),
 }
 
 
-def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous") -> tuple[Any, Any, Any]:
+def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous",
+             box: Any = None) -> tuple[Any, Any, Any]:
     """A classify tab's input -> (every class's probability, the same for the top 3, the classify view).
 
     The view is a few kB of HTML the browser draws (the 28x28 scaled up pixel for pixel, a bar per
-    class), so a stroke costs the server no figure rendering. An input unlike the training data
-    gets the label "not sure" (`ood.NOT_SURE`) over the same probabilities.
+    class; below them, if the session asked, a look inside the model), so a stroke costs the server
+    no figure rendering. An input unlike the training data gets the label "not sure"
+    (`ood.NOT_SURE`) over the same probabilities.
     """
     try:
-        image = imageprep.PIPELINES[str(spec.user_input)](value)
-    except imageprep.ImageInputError as e:
+        predictor = models.predictor_for(spec.name, session, model or "")
+        prepared = pipelines.PIPELINES[str(spec.user_input)](value, box, predictor.confidence)
+    except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         raise gr.Error(str(e)) from None
-    if image is None:
+    if prepared is None:
         msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
         return msg, msg, view_html(None, None, message=msg)
-    try:
-        predictor = models.predictor_for(spec.name, session, model or "")
-    except models.ModelChoiceError as e:
-        raise gr.Error(str(e)) from None
+    image = prepared.image
     answer = predictor.answer(image)
     probs = NotSure(answer.probabilities) if answer.unsure else answer.probabilities
-    return probs, probs, view_html(image, answer.probabilities, answer.unsure)
+    view = view_html(image, answer.probabilities, answer.unsure, picture=picture_html(prepared))
+    state = models.SESSIONS.get(session)
+    if state is not None and spec.name in state.inside:
+        view += inside_view.inside_html(predictor, image)
+    return probs, probs, view
 
 
 class NotSure(dict):
@@ -125,30 +164,64 @@ def says_not_sure(component: gr.Label) -> gr.Label:
     return component
 
 
-def img_tag(image: np.ndarray, size: int, alt: str) -> str:
-    """A 28x28 uint8 image as an inline PNG <img>, drawn `size` px wide with square pixels.
-
-    Inline, because Gradio writes an image output to a file named after its content and rewrites
-    it on every request: identical answers under load raced (truncated downloads, measured), and
-    every answer cost API clients a second download.
-    """
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
-    png = base64.b64encode(buf.getvalue()).decode()
-    return (f'<img alt="{alt}" width="{size}" height="{size}" style="image-rendering: pixelated" '
-            f'src="data:image/png;base64,{png}">')
-
-
-def seen_html(image: np.ndarray) -> str:
-    """The 28x28 the model saw, 8x."""
-    return img_tag(image, 224, "the 28x28 image the model sees")
+def seen_html(image: np.ndarray, size: int = 224) -> str:
+    """The 28x28 the model saw, 8x (or `size` px)."""
+    return img_tag(image, size, "the 28x28 image the model sees")
 
 
 _ACCENT, _MUTED = "#ea580c", "#cbd5e1"
 
 
+LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
+LIVE_EVERY = 0.2       # seconds between the frames the page sends
+
+
+def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict[str, Any]] | None,
+                  session: str = "anonymous") -> tuple[str, list[dict[str, Any]]]:
+    """One live webcam frame -> (the live view, the recent answers to carry to the next frame).
+
+    The answer shown is smoothed: every class's probability averaged over the last LIVE_FRAMES
+    frames, "not sure" when most of them were, so the label does not flicker from frame to frame.
+    """
+    recent = list(recent or [])
+    if frame is None:
+        return view_html(None, None, message="waiting for the camera..."), recent
+    try:
+        predictor = models.predictor_for(spec.name, session)
+        prepared = pipelines.PIPELINES[str(spec.user_input)](frame, None, predictor.confidence)
+    except (imageprep.ImageInputError, models.ModelChoiceError) as e:
+        return view_html(None, None, message=str(e)), recent
+    answer = predictor.answer(prepared.image)
+    recent = [*recent, {"p": answer.probabilities, "unsure": answer.unsure}][-LIVE_FRAMES:]
+    smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in predictor.classes}
+    unsure = sum(r["unsure"] for r in recent) * 2 > len(recent)
+    note = f'<div style="font-size:.8em">averaged over the last {len(recent)} frames</div>'
+    return view_html(prepared.image, smoothed, unsure, picture=picture_html(prepared, clickable=False)) + note, recent
+
+
+def picture_html(prepared: pipelines.Prepared, clickable: bool = True) -> str:
+    """For photos: the picture, small, with the square the 28x28 was cut from drawn on it, and how
+    that square was chosen. `clickable`: two clicks on it give a square of one's own (CLICK_BOX_JS)."""
+    if prepared.picture is None or prepared.box is None:
+        return ""
+    picture = prepared.picture.convert("RGB")
+    scale = min(1.0, 168 / max(picture.size))
+    small = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                           Image.Resampling.BILINEAR)
+    b = prepared.box
+    ImageDraw.Draw(small).rectangle([b.x0 * scale, b.y0 * scale, b.x1 * scale - 1, b.y1 * scale - 1],
+                                    outline=(234, 88, 12) if b.found else (148, 163, 184), width=3)
+    box = ",".join(str(round(v)) for v in b.as_tuple())
+    size = f' data-size="{picture.width},{picture.height}"' if clickable else ""
+    hint = " Click two corners to choose your own." if clickable else ""
+    return (f'<figure style="margin:0" class="picture" data-box="{box}"{size}>'
+            f"{img_tag(np.asarray(small), small.width, 'the picture with the square the model sees')}"
+            f'<figcaption style="font-size:.85em;max-width:{small.width}px">square: {html.escape(prepared.note)}.'
+            f"{hint}</figcaption></figure>")
+
+
 def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
-              message: str = "") -> str:
+              message: str = "", picture: str = "") -> str:
     """The classify view: the 28x28 the model saw beside a bar for every class, in class order, and
     the answer once above them ("not sure", with its best guess, for inputs unlike the training data).
     Compact (a 24-class chart is under 450 px tall) and drawn by the browser from a few kB of HTML."""
@@ -171,9 +244,14 @@ def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, 
         f'background:{_ACCENT if name == top else _MUTED}"></div></td>'
         f'<td style="{cell};text-align:right;font-variant-numeric:tabular-nums">{p:.0%}</td></tr>'
         for name, p in probabilities.items())
+    # With a photo, the photo and the 28x28 stack in one narrow column, so the bars keep their place
+    # beside them and a 24-letter view stays within a 900 px window.
+    seen = (f'<figure style="margin:0">{seen_html(image, 168 if picture else 224)}'
+            '<figcaption style="font-size:.85em">what the model sees (28x28)</figcaption></figure>')
+    column = '<div style="display:flex;flex-direction:column;gap:6px;width:168px">'
+    left = f"{column}{picture}{seen}</div>" if picture else seen
     return ('<div class="classify-view" style="display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap">'
-            f'<figure style="margin:0">{seen_html(image)}<figcaption style="font-size:.85em">what the model '
-            'sees (28x28)</figcaption></figure>'
+            f"{left}"
             f'<div style="flex:1;min-width:220px"><div class="answer">{heading}</div>'
             f'<table style="width:100%;border:0;border-collapse:collapse;font-size:12px;margin:.4em 0 0 0">'
             f"{rows}</table></div></div>")
@@ -253,6 +331,15 @@ def choose(spec: DatasetSpec, name: str, session: str) -> str:
     return caption(spec, session)
 
 
+def look_inside(spec: DatasetSpec, on: bool, session: str) -> None:
+    """Show (or stop showing) this session's look inside the model under the classify view."""
+    looking = models.SESSIONS.edit(session).inside
+    if on:
+        looking.add(spec.name)
+    else:
+        looking.discard(spec.name)
+
+
 def refresh(spec: DatasetSpec, session: str) -> tuple[Any, str]:
     """The model menu (this session's options and choice) and caption, as the tab opens."""
     state = models.SESSIONS.get(session)
@@ -269,9 +356,24 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         intro = gr.Markdown(caption(spec), elem_id=f"{noun}-caption")
         with gr.Row():
             with gr.Column(scale=1):
-                source = explain_undecodable(kind.component(spec))
-                clear = gr.Button("Clear", elem_id=f"{noun}-clear") if kind.clear_js else gr.ClearButton(
-                    value="Clear", elem_id=f"{noun}-clear")
+                with gr.Tabs() if kind.live else nullcontext():
+                    with gr.Tab("Photo") if kind.live else nullcontext():
+                        source = explain_undecodable(kind.component(spec))
+                        clear = gr.Button("Clear", elem_id=f"{noun}-clear") if kind.clear_js else gr.ClearButton(
+                            value="Clear", elem_id=f"{noun}-clear")
+                        if kind.takes_box:
+                            with gr.Row(equal_height=True):
+                                box = gr.Textbox("", label="Your own square: click two of its corners on the picture "
+                                                 "in the view, or type x0, y0, x1, y1 and Enter; empty: found "
+                                                 "automatically", elem_id=f"{noun}-box", scale=3)
+                                box_clear = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
+                                                      min_width=80)
+                    if kind.live:
+                        with gr.Tab("Live", elem_id=f"{noun}-live-tab"):
+                            camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
+                                              label="Live webcam: press Record; the answer follows the hand",
+                                              elem_id=f"{noun}-live-input")
+                            recent = gr.State([])
                 with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as examples:
                     chart = gr.HTML(elem_id=f"{noun}-chart")
             with gr.Column(scale=1):
@@ -279,6 +381,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                 menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
                                    allow_custom_value=True, elem_id=f"{noun}-model")
                 view = gr.HTML(elem_id=f"{noun}-view")
+                inside = gr.Checkbox(False, label="Look inside the model: what each hidden layer does",
+                                     elem_id=f"{noun}-inside")
         # The API's first two outputs: every class's probability, and the top 3. The page shows
         # both in the view (the answer once, a bar for every class), so these stay hidden.
         every_class = says_not_sure(gr.Label(visible=False, label=f"every {noun}"))
@@ -286,6 +390,9 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         # The API's optional model name (a weights file's name); the page leaves it empty, so the
         # session's own choice applies.
         override = gr.Textbox("", visible=False, label="model")
+        inputs = [source, override]
+        if kind.takes_box:
+            inputs.append(box)
         outputs = [every_class, top, view]
         if kind.clear_js:
             clear.click(None, js=kind.clear_js(f"{noun}-input"))
@@ -294,8 +401,13 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         if kind.js_after_clear:
             source.clear(None, js=kind.js_after_clear)
 
-        def run(value: Any, model: str, request: gr.Request) -> tuple[Any, Any, Any]:
-            return classify(spec, value, model, models.session_id(request))
+        # Gradio gives a request only to positional parameters: one signature per kind of input.
+        if kind.takes_box:
+            def run(value: Any, model: str, box: str, request: gr.Request) -> tuple[Any, Any, Any]:
+                return classify(spec, value, model, models.session_id(request), box)
+        else:
+            def run(value: Any, model: str, request: gr.Request) -> tuple[Any, Any, Any]:  # type: ignore[misc]
+                return classify(spec, value, model, models.session_id(request))
 
         def pick(name: str, request: gr.Request) -> str:
             return choose(spec, name, models.session_id(request))
@@ -303,10 +415,31 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         def opened(request: gr.Request) -> tuple[Any, str]:
             return refresh(spec, models.session_id(request))
 
-        source.change(run, [source, override], outputs, api_name=f"classify_{noun}", concurrency_id="classify",
-                      concurrency_limit=8, show_progress="hidden", trigger_mode="always_last")
+        # A new picture on the page is searched afresh (its box, if any, belonged to the last picture);
+        # API callers give the box with the picture.
+        fresh = "(value, model, box) => [value, model, '']" if kind.takes_box else None
+        source.change(run, inputs, outputs, api_name=f"classify_{noun}", concurrency_id="classify",
+                      concurrency_limit=8, show_progress="hidden", trigger_mode="always_last", js=fresh)
         menu.input(pick, menu, intro, api_name=f"choose_{noun}_model").success(
-            run, [source, override], outputs, api_visibility="private", concurrency_id="classify")
+            run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+        if kind.takes_box:
+            source.change(lambda: "", None, box, api_visibility="private", queue=False)
+            box.submit(run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+            box_clear.click(lambda: "", None, box, api_visibility="private", queue=False).then(
+                run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+        def peek(on: bool, request: gr.Request) -> None:
+            look_inside(spec, on, models.session_id(request))
+
+        inside.input(peek, inside, None, api_visibility="private").success(
+            run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+        if kind.live:
+            def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list]:
+                return classify_live(spec, frame, history, models.session_id(request))
+
+            # Live answers go to the same view as photos' (beside the input, where the eye is).
+            camera.stream(live, [camera, recent], [view, recent], stream_every=LIVE_EVERY, time_limit=600,
+                          concurrency_id="live", concurrency_limit=8, show_progress="hidden",
+                          api_visibility="private")
         tab.select(opened, None, [menu, intro], api_visibility="private")
         examples.expand(lambda: class_chart(spec), None, chart, api_visibility="private")
         demo.load(opened, None, [menu, intro], api_visibility="private")

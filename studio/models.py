@@ -21,6 +21,8 @@ from typing import Any
 
 from classifier import checkpoint, data
 from classifier.predict import Predictor
+from classifier.report import Report
+from classifier.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ TAB_SPECS = [spec for spec in data.DATASETS.values() if spec.user_input]
 SESSION_RUN = "this session's trained model"  # not a file name: those are [A-Za-z0-9_-]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 IDLE_SECONDS = 3600
+MAX_RUNS = 8  # per session; the oldest goes first (a 1024-1024 run holds ~12 MB)
 FILE_CACHE_SIZE = 16
 
 
@@ -98,14 +101,45 @@ def load_saved(dataset: str, name: str) -> Predictor:
 # ------------------------------------------------------------------------------- sessions
 
 @dataclass
+class Run:
+    """One finished (or stopped) training run of a session: what it was, how it went, its model."""
+
+    number: int                      # 1, 2, ... within the session
+    preset: str                      # the preset it is, or "custom"
+    config: TrainConfig
+    points: list[dict[str, Any]]     # the curve: `EpochMetrics` as dicts
+    report: Report                   # on the test set
+    result: checkpoint.Checkpoint    # the model, ready to serve or save
+    seconds: float                   # training time, evaluations included
+    device: str
+    stopped: bool = False
+
+    @property
+    def title(self) -> str:
+        return f"#{self.number} {self.preset} · {self.config.dataset} · {self.report.accuracy:.2%}"
+
+
+@dataclass
 class Session:
     """What one browser session (or API client) has: its runs, its choices, its stop switch."""
 
-    result: checkpoint.Checkpoint | None = None        # the last finished training run
+    runs: list[Run] = field(default_factory=list)      # oldest first, at most MAX_RUNS
+    runs_started: int = 0
     used: dict[str, Predictor] = field(default_factory=dict)   # data set -> its run, after "Use"
     chosen: dict[str, str] = field(default_factory=dict)       # data set -> model name (absent: shipped)
     stop: threading.Event | None = None                # set to stop the session's training run
+    inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
     last_seen: float = field(default_factory=time.monotonic)
+
+    def add_run(self, run: Run) -> None:
+        self.runs.append(run)
+        del self.runs[:-MAX_RUNS]
+
+    def run(self, number: int | str | None = None) -> Run | None:
+        """Run `number` (the latest if None or empty), or None if there is no such run (any more)."""
+        if number in (None, ""):
+            return self.runs[-1] if self.runs else None
+        return next((r for r in self.runs if str(r.number) == str(number)), None)
 
 
 class Sessions:

@@ -1,92 +1,237 @@
-"""The Train tab: train an MLP, watch its curves, read its test report, then use, save or download it.
+"""The Train tab: pick a preset or set every option, train, watch the curves grow from the first
+seconds, compare the session's runs side by side, read a run's test report, then use, save or
+download any of them.
 
-Every value is checked by `TrainConfig`; the report and the servable checkpoint come from the
-trainer; this module only formats. A run and its result belong to the browser session that
-started it: "Use this model" changes that session's classify tab, no one else's. API: /train,
-/stop_training, /use_model, /restore_shipped, /save_model, /download_model.
+Every value is checked by `TrainConfig`; presets, reports and servable checkpoints come from the
+library; this module only formats. Runs belong to the browser session that started them: "Use
+this model" changes that session's classify tab, no one else's. API: /train, /stop_training,
+/pick_run, /use_model, /restore_shipped, /save_model, /download_model (the last four take a run
+number; empty: the latest run).
 """
 
 from __future__ import annotations
 
+import queue
+import re
 import tempfile
 import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from classifier import checkpoint, data, plots, trainer
+from classifier import checkpoint, data, plots, presets, trainer
+from classifier.model import ACTIVATIONS
 from classifier.predict import Predictor
-from classifier.trainer import Trainer, recipe
+from classifier.trainer import Trainer
 
 from . import models
 from .models import session_id
 
-BATCH_SIZE_CHOICES = [2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]]
+# Powers of two in the valid range, and any preset's own size (the classic small net's 10).
+BATCH_SIZE_CHOICES = sorted(
+    {2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]}
+    | {p.config("digits").batch_size for p in presets.PRESETS.values()})
+# The widgets' order: /train's inputs after the data set (the first six kept their places).
+SETTINGS = ("hidden", "epochs", "lr", "batch_size", "augment", "optimizer", "activation", "dropout", "batchnorm",
+            "schedule", "weight_decay", "momentum", "method")
 
 
-def train_config(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
-                 optimizer: str) -> trainer.TrainConfig:
-    """The tab's widgets as a TrainConfig; TrainConfig itself judges every value."""
+def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
+    """A TrainConfig as the tab's widget values, in SETTINGS order."""
+    def words(v: Any) -> str:
+        return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+
+    return tuple(words(getattr(config, k)) if k in ("hidden", "activation") else getattr(config, k)
+                 for k in SETTINGS)
+
+
+def preset_widgets(preset: str, dataset: str) -> tuple[Any, ...]:
+    """What the tab shows for a preset on a data set: its one-line story and every setting."""
+    p = presets.get(preset if preset in presets.PRESETS else "best")
+    return (f"*{p.about}*", *settings_widgets(p.config(dataset)))
+
+
+def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
+    """The tab's widgets (SETTINGS order) as a TrainConfig; TrainConfig itself judges every value."""
+    # API callers may leave the last ones out (None): the best preset's values then.
+    given = {k: v for k, v in zip(SETTINGS, values, strict=False) if v is not None}
     try:
-        numbers = {"epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr)}
+        numbers = {k: int(given[k]) if k in ("epochs", "batch_size") else float(given[k])
+                   for k in ("epochs", "batch_size", "lr", "dropout", "weight_decay", "momentum") if k in given}
     except (TypeError, ValueError):
-        raise gr.Error("Epochs, batch size and learning rate must be numbers.") from None
+        raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay and momentum must be "
+                       "numbers.") from None
+    names = [a for a in re.split(r"[,\s]+", str(given.get("activation", "relu")).strip().lower()) if a]
     try:
-        return recipe(dataset, hidden=trainer.parse_hidden(hidden), augment=bool(augment), optimizer=optimizer,
-                      **numbers)
+        base = presets.get("best").config(dataset)
+        return replace(base, hidden=trainer.parse_hidden(given.get("hidden", "")),
+                       activation=names[0] if len(set(names)) == 1 else names,
+                       **{k: bool(given[k]) for k in ("augment", "batchnorm") if k in given},
+                       **{k: given[k] for k in ("optimizer", "schedule", "method") if k in given}, **numbers)
     except ValueError as e:
         raise gr.Error(str(e)) from None
 
 
-def check_settings(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
-                   optimizer: str) -> None:
+def check_settings(dataset: str, *values: Any) -> None:
     """Refuse bad settings, or a data set that cannot be had, before the page clears anything."""
-    train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer)
+    train_config(dataset, *values)
     if not data.is_available(dataset, models.DATA_DIR) and not data.DATASETS[dataset].source.downloadable:
         raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
 
 
-def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool,
-          optimizer: str, request: gr.Request):
-    """Train a model, streaming (curves, status, test summary, confusion, mistakes) per epoch."""
-    config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer)
+def _in_background(run: Trainer, poll_seconds: float) -> Iterator[trainer.EpochMetrics | tuple[int, int, int]]:
+    """Run `run` in a thread of its own; yield each curve point as it comes, and (epoch, step, steps)
+    at least every `poll_seconds`, so the page can say how far along it is. Closing this generator
+    (the page went away) stops the run."""
+    events: queue.Queue = queue.Queue()
+    progress = (1, 0, run.steps_per_epoch)
+
+    def on_batch(step: int, steps: int) -> None:
+        nonlocal progress
+        progress = (len(run.history) + 1, step, steps)  # one tuple, swapped whole: never read half-made
+
+    def work() -> None:
+        try:
+            for m in run.run(on_batch=on_batch):
+                events.put(m)
+        except BaseException as e:  # noqa: BLE001 - not swallowed: the request thread raises it
+            events.put(e)
+        finally:
+            events.put(None)
+
+    thread = threading.Thread(target=work, name="train", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = events.get(timeout=poll_seconds)
+            except queue.Empty:
+                yield progress
+                continue
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        run.stop()
+        thread.join()
+
+
+def _status(run: Trainer, epoch: int, step: int, steps: int, last: trainer.EpochMetrics | None,
+            started: float) -> str:
+    """Where a run is: epoch, share of it done, time left, and the last point's figures."""
+    c = run.config
+    done = (epoch - 1 + step / max(steps, 1)) / c.epochs
+    elapsed = time.perf_counter() - started
+    left = f" · about {_duration(elapsed * (1 - done) / done)} left" if done > 0.02 else ""
+    text = f"Epoch {epoch}/{c.epochs} · {step / max(steps, 1):.0%} of it done{left} · device {run.device}"
+    if last is not None:
+        text += f" · {last.samples_per_sec:,.0f} samples/s · {_accuracy(last)}"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _accuracy(m: trainer.EpochMetrics) -> str:
+    return f"val acc {m.val_acc:.2%}" + ("" if m.test_acc is None else f" (optimistic) · test acc {m.test_acc:.2%}")
+
+
+def runs_table(runs: list[models.Run]) -> list[list[Any]]:
+    """The session's runs, one row each (RUN_COLUMNS)."""
+    return [[r.number, r.preset, r.config.dataset, ", ".join(map(str, r.config.hidden)) or "linear",
+             "nearest mean" if r.config.method == "nearest_mean" else f"{r.config.optimizer} {r.config.lr:g}",
+             trainer.epochs_text(r.result.meta.get("epochs", 0)) + (" (stopped)" if r.stopped else ""),
+             f"{r.report.accuracy:.2%}", round(r.seconds, 1)] for r in runs]
+
+
+RUN_COLUMNS = ["run", "preset", "data set", "hidden", "optimizer, lr", "trained", "test accuracy", "seconds"]
+
+
+def run_views(run: models.Run | None) -> tuple[Any, ...]:
+    """One run's curves, summary, confusion matrix and misclassified images."""
+    if run is None:
+        return plots.training_curves([]), "", None, None
+    report = run.report
+    confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
+    summary = (f"**Run #{run.number} ({run.preset}): test accuracy {report.accuracy:.2%}** on "
+               f"{report.n:,} test images{' (stopped early)' if run.stopped else ''}. {report.n_wrong} misclassified"
+               + (f"; most confused: {confused}." if confused else "."))
+    note = data.get_spec(run.config.dataset).validation_note
+    return (plots.training_curves(run.points, title=run.title, validation_note=note), summary,
+            plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
+
+
+def compare_views(session: models.Session | None, picked: int | None = None) -> tuple[Any, ...]:
+    """The runs table, the runs' curves overlaid, and the run menu (`picked`, else the latest, chosen)."""
+    runs = session.runs if session else []
+    menu = gr.Dropdown(choices=[(r.title, str(r.number)) for r in reversed(runs)],
+                       value=str(picked if picked is not None else runs[-1].number) if runs else None)
+    return (runs_table(runs), plots.compare_runs([(r.title, r.points) for r in runs]), menu)
+
+
+def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool, optimizer: str,
+          activation: str | None = None, dropout: float | None = None, batchnorm: bool | None = None,
+          schedule: str | None = None, weight_decay: float | None = None, momentum: float | None = None,
+          method: str | None = None, request: gr.Request = None, poll_seconds: float = 1.0):
+    """Train a model, streaming (curves, status, summary, confusion, mistakes, runs table, runs plot,
+    run menu): the curves at each point, the status at least every `poll_seconds`, all at the end.
+    Settings left None take the best preset's values."""
+    config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer, activation, dropout,
+                          batchnorm, schedule, weight_decay, momentum, method)
     try:
         splits = data.load_splits(dataset, models.DATA_DIR)
     except data.DataError as e:
         raise gr.Error(str(e), duration=None) from None
     sid = session_id(request)
     stop = threading.Event()
-    models.SESSIONS.edit(sid).stop = stop
+    session = models.SESSIONS.edit(sid)
+    session.stop = stop
+    session.runs_started += 1
+    number = session.runs_started
+    label = presets.name_of(config) or "custom"
+    skip = (gr.skip(),) * 6  # summary, confusion, mistakes, runs table, runs plot, run menu
     try:
         run = Trainer(config, splits=splits, stop_event=stop)
         note = run.spec.validation_note
-        yield (plots.training_curves([], validation_note=note), f"Starting: {dataset} on {run.device}, "
-               f"{len(splits.train_x):,} training rows, model {config.hidden}...", "", None, None)
-        for m in run.run():
-            accuracy = f"val acc {m.val_acc:.2%}" + ("" if m.test_acc is None else
-                                                     f" (optimistic) · test acc {m.test_acc:.2%}")
-            status = (f"Epoch {m.epoch}/{m.epochs} · {m.seconds:.1f}s · {m.samples_per_sec:,.0f} samples/s · "
-                      f"device {run.device} · {accuracy}"
-                      + (f" · stopped after {trainer.epochs_text(m.progress)}" if m.stopped else ""))
-            yield (plots.training_curves([vars(h) for h in run.history], validation_note=note), status, "",
-                   None, None)
+        title = f"#{number} {label} · {dataset}"
+        yield (plots.training_curves([], title=title, validation_note=note),
+               f"Starting run #{number} ({label}): {dataset} on {run.device}, {len(splits.train_x):,} training "
+               f"rows, model {config.hidden or 'linear'}...",
+               # The last run's report goes (it stays in the run menu), so it never passes for this one's.
+               "", None, None, *skip[3:])
+        started = time.perf_counter()
+        last = None
+        for item in _in_background(run, poll_seconds):
+            if isinstance(item, tuple):
+                yield (gr.skip(), _status(run, *item, last, started), *skip)
+                continue
+            last = item
+            step = round((item.progress - (item.epoch - 1)) * run.steps_per_epoch)
+            yield (plots.training_curves([vars(p) for p in run.points], title=title, validation_note=note),
+                   _status(run, item.epoch, step, run.steps_per_epoch, last, started), *skip)
+        seconds = time.perf_counter() - started
         report = run.report()
     finally:
-        session = models.SESSIONS.get(sid)
-        if session is not None and session.stop is stop:
+        if session.stop is stop:
             session.stop = None
+    stopped = bool(run.history and run.history[-1].stopped)
+    finished = models.Run(number, label, config, [vars(p) for p in run.points], report,
+                          run.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
+                          seconds, str(run.device), stopped)
     session = models.SESSIONS.get(sid)
     if session is not None:  # None: the page closed during the run, so nobody can use the result
-        session.result = run.checkpoint(report.accuracy, command="trained in the app's Train tab")
-    stopped = bool(run.history and run.history[-1].stopped)
-    confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
-    summary = (f"**Test accuracy: {report.accuracy:.2%}** on {report.n:,} test images"
-               f"{' (stopped early)' if stopped else ''}. {report.n_wrong} misclassified"
-               + (f"; most confused: {confused}." if confused else "."))
-    status = f"Done: {trainer.epochs_text(run.epochs_done)}, device {run.device}."
-    yield (plots.training_curves([vars(h) for h in run.history], validation_note=note), status, summary,
-           plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
+        session.add_run(finished)
+    curves, summary, confusion, mistakes = run_views(finished)
+    status = (f"Done: run #{number}, {trainer.epochs_text(run.epochs_done)} in {_duration(seconds)}, "
+              f"device {run.device}.")
+    yield (curves, status, summary, confusion, mistakes, *compare_views(session, number))
 
 
 def data_status(dataset: str) -> str:
@@ -95,16 +240,10 @@ def data_status(dataset: str) -> str:
         return f"Unknown data set {dataset!r}."
     spec = data.DATASETS[dataset]
     if data.is_available(dataset, models.DATA_DIR):
-        return f"Ready: {spec.title} found in `{models.DATA_DIR.resolve()}`."
+        return f"Ready: {spec.title} found in `{models.DATA_DIR.resolve()}` (set `{data.DATA_DIR_ENV}` for another)."
     if spec.source.downloadable:
         return f"Not on disk yet: Start will try to download it. {data.where_to_put(dataset, models.DATA_DIR)}"
     return f"⚠️ Not available. {data.where_to_put(dataset, models.DATA_DIR)}"
-
-
-def recipe_widgets(dataset: str) -> tuple[Any, ...]:
-    """The tab's widget values for a data set's default recipe."""
-    r = recipe(dataset)
-    return ",".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size, r.augment, r.optimizer
 
 
 def stop_training(request: gr.Request) -> str:
@@ -115,23 +254,30 @@ def stop_training(request: gr.Request) -> str:
     return "Stopping after the current batch..."
 
 
-def _result(request: gr.Request | None) -> checkpoint.Checkpoint:
+def _run(number: str | None, request: gr.Request | None) -> models.Run:
+    """This session's run `number` (the latest if empty)."""
     session = models.SESSIONS.get(session_id(request))
-    if session is None or session.result is None:
-        raise gr.Error("Train a model first.")
-    return session.result
+    run = session.run(number) if session is not None else None
+    if run is None:
+        raise gr.Error("Train a model first." if session is None or not session.runs else
+                       f"There is no run #{number} in this session (it keeps the last {models.MAX_RUNS}).")
+    return run
 
 
-def use_model(request: gr.Request) -> str:
-    result = _result(request)
-    name = result.dataset
+def pick_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
+    """Show run `number`'s curves, summary, confusion matrix and mistakes."""
+    return run_views(_run(number, request))
+
+
+def use_model(number: str | None = None, request: gr.Request | None = None) -> str:
+    run = _run(number, request)
+    name = run.config.dataset
     if name not in models.SHIPPED:
         return f"No tab classifies {name}; save or download the model instead."
     session = models.SESSIONS.edit(session_id(request))
-    session.used[name] = Predictor(result, name="trained in this session")
+    session.used[name] = Predictor(run.result, name=f"run {run.title}")
     session.chosen[name] = models.SESSION_RUN
-    return (f"Your {name} tab now uses this model (test accuracy {result.meta['test_accuracy']:.2%}); "
-            "everyone else keeps their own.")
+    return (f"Your {name} tab now uses run {run.title}; everyone else keeps their own.")
 
 
 def restore_shipped(dataset: str, request: gr.Request) -> str:
@@ -152,8 +298,8 @@ def free_name(name: str) -> str:
     return candidate
 
 
-def save_model(name: str, request: gr.Request) -> tuple[str, str]:
-    result = _result(request)
+def save_model(name: str, number: str | None = None, request: gr.Request | None = None) -> tuple[str, str]:
+    run = _run(number, request)
     name = (name or "").strip().removesuffix(".safetensors")
     if not models.SAFE_NAME.match(name) or len(name) > 60:
         raise gr.Error("Name the file with letters, digits, - and _ only (up to 60 characters).")
@@ -161,77 +307,112 @@ def save_model(name: str, request: gr.Request) -> tuple[str, str]:
         raise gr.Error(f"'{name}' is a shipped model; choose another name (train.py can replace it).")
     # Never over another file: someone else's saved model may have this name.
     saved_as = free_name(name)
-    path = result.save(checkpoint.weights_path(saved_as))
+    path = run.result.save(checkpoint.weights_path(saved_as))
     where = path.relative_to(checkpoint.WEIGHTS_DIR.parent)
-    message = (f"{name}.safetensors exists already, so this run was saved as {where}." if saved_as != name
-               else f"Saved {where}.")
+    message = (f"{name}.safetensors exists already, so run #{run.number} was saved as {where}."
+               if saved_as != name else f"Saved run #{run.number} as {where}.")
     return message, str(path)
 
 
-def download_model(request: gr.Request) -> str:
-    result = _result(request)
+def download_model(number: str | None = None, request: gr.Request | None = None) -> str:
+    run = _run(number, request)
     folder = Path(tempfile.mkdtemp(prefix="classifier-"))
-    return str(result.save(folder / f"{result.dataset}-trained.safetensors"))
+    return str(run.result.save(folder / f"{run.config.dataset}-run{run.number}-{run.preset}.safetensors"))
 
 
 def build(demo: gr.Blocks) -> None:
     """The Train tab."""
     with gr.Tab("Train"):
-        gr.Markdown("Train an MLP here and watch it learn. One run at a time: a second run waits in the queue. "
-                    f"Data directory: `{models.DATA_DIR.resolve()}` (set `{data.DATA_DIR_ENV}`).")
-        hidden, epochs, lr, batch, augment, optimizer = recipe_widgets("digits")
+        # One line: the data directory is in the status below it (`data_status`).
+        gr.Markdown("Train an MLP and watch it learn. Your runs are kept: compare, use, save or download any of "
+                    "them. One run at a time; a second waits in the queue.")
+        about, *values = preset_widgets("best", "digits")
+        v = dict(zip(SETTINGS, values, strict=True))
         with gr.Row():
             with gr.Column(scale=1):
-                t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set")
-                t_hidden = gr.Textbox(value=hidden, label="Hidden sizes (comma separated)")
-                t_epochs = gr.Slider(1, trainer.MAX_EPOCHS, value=epochs, step=1, label="Epochs")
-                t_lr = gr.Number(value=lr, label=f"Peak learning rate (0, {trainer.MAX_LR:g}]")
-                t_batch = gr.Dropdown(BATCH_SIZE_CHOICES, value=batch, label="Batch size")
-                t_augment = gr.Checkbox(value=augment, label="Augmentation (the data set's own)")
-                t_optimizer = gr.Radio(list(trainer.OPTIMIZERS), value=optimizer, label="Optimizer")
+                with gr.Row():
+                    t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=100)
+                    t_preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value="best",
+                                           label="Preset (fills the settings)", elem_id="train-preset",
+                                           min_width=160)
+                t_hidden = gr.Textbox(value=v["hidden"], label="Hidden sizes (comma separated; empty: linear)")
+                t_epochs = gr.Slider(1, trainer.MAX_EPOCHS, value=v["epochs"], step=1, label="Epochs")
+                with gr.Row():
+                    t_lr = gr.Number(value=v["lr"], label=f"Learning rate, <= {trainer.MAX_LR:g}", min_width=100)
+                    t_batch = gr.Dropdown(BATCH_SIZE_CHOICES, value=v["batch_size"], label="Batch size",
+                                          min_width=80)
+                with gr.Row():
+                    t_optimizer = gr.Dropdown(list(trainer.OPTIMIZERS), value=v["optimizer"], label="Optimizer",
+                                              min_width=100)
+                    t_augment = gr.Checkbox(value=v["augment"], label="Augmentation (the data set's own)",
+                                            min_width=100)
+                with gr.Accordion("More settings", open=False):
+                    t_activation = gr.Textbox(value=v["activation"], label="Activation, or one per hidden layer "
+                                              f"({', '.join(ACTIVATIONS)})")
+                    with gr.Row():
+                        t_dropout = gr.Number(value=v["dropout"], label="Dropout", min_width=80)
+                        t_batchnorm = gr.Checkbox(value=v["batchnorm"], label="BatchNorm", min_width=80)
+                    t_schedule = gr.Radio(list(trainer.SCHEDULES), value=v["schedule"], label="Learning-rate schedule")
+                    with gr.Row():
+                        t_decay = gr.Number(value=v["weight_decay"], label="Weight decay", min_width=80)
+                        t_momentum = gr.Number(value=v["momentum"], label="Momentum (SGD)", min_width=80)
+                    t_method = gr.Radio([("backpropagation", "gradient"), ("nearest class mean", "nearest_mean")],
+                                        value=v["method"], label="Method")
                 with gr.Row():
                     start_btn = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
             with gr.Column(scale=3):
+                # What the chosen preset is, above the results (the settings column has no room left).
+                t_about = gr.Markdown(about, elem_id="train-preset-about")
                 t_status = gr.Markdown(elem_id="train-status")
                 # One result at a time, so the tab fits a 1440x900 window; the figures carry their own
                 # titles (Gradio's label badges would cover their tops).
                 with gr.Tabs():
                     with gr.Tab("Curves"):
                         t_curves = gr.Plot(show_label=False, elem_id="train-curves")
+                    with gr.Tab("Compare runs", elem_id="train-compare-tab"):
+                        t_compare = gr.Plot(show_label=False, elem_id="train-compare")
+                    with gr.Tab("Runs", elem_id="train-runs-tab"):
+                        t_table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, show_label=False,
+                                               max_height=330, elem_id="train-runs")
                     with gr.Tab("Confusion matrix", elem_id="train-confusion-tab"):
                         t_confusion = gr.Plot(show_label=False, elem_id="train-confusion")
                     with gr.Tab("Misclassified", elem_id="train-mistakes-tab"):
                         t_mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
                 t_summary = gr.Markdown(elem_id="train-summary")
                 with gr.Row(equal_height=True):
-                    use_btn = gr.Button("Use this model", elem_id="train-use", min_width=100, size="md")
-                    restore_btn = gr.Button("Restore shipped model", min_width=100, size="md")
+                    t_run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=200, scale=2)
+                    use_btn = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
+                    restore_btn = gr.Button("Shipped again", elem_id="train-restore", min_width=90, size="md")
                     t_name = gr.Textbox(value="my-model", label="Save as weights/<name>.safetensors", scale=2,
                                         min_width=160)
                     save_btn = gr.Button("Save", min_width=60, size="md")
-                    download_btn = gr.Button("Prepare download", min_width=100, size="md")
+                    download_btn = gr.Button("Download", min_width=90, size="md")
                 t_message = gr.Markdown(elem_id="train-message")
                 t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
                                  elem_id="train-file")
-        settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer]
+        settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer, t_activation, t_dropout, t_batchnorm,
+                    t_schedule, t_decay, t_momentum, t_method]
         # Settings are checked first, so a typo leaves the last run's results on the page; once a run
         # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
         started = start_btn.click(check_settings, [t_dataset, *settings], None, api_visibility="private")
         started.success(lambda: ("", gr.File(None, visible=False)), None, [t_message, t_file],
                         api_visibility="private")
         started.success(
-            train, [t_dataset, *settings], [t_curves, t_status, t_summary, t_confusion, t_mistakes],
+            train, [t_dataset, *settings],
+            [t_curves, t_status, t_summary, t_confusion, t_mistakes, t_table, t_compare, t_run],
             api_name="train", concurrency_id="train", concurrency_limit=1,
         )
         stop_btn.click(stop_training, None, t_status, api_name="stop_training", concurrency_limit=None)
         t_dataset.change(data_status, t_dataset, t_status, api_visibility="private")
-        t_dataset.change(recipe_widgets, t_dataset, settings, api_visibility="private")
-        use_btn.click(use_model, None, t_message, api_name="use_model")
+        t_dataset.change(preset_widgets, [t_preset, t_dataset], [t_about, *settings], api_visibility="private")
+        t_preset.input(preset_widgets, [t_preset, t_dataset], [t_about, *settings], api_visibility="private")
+        t_run.input(pick_run, t_run, [t_curves, t_summary, t_confusion, t_mistakes], api_name="pick_run")
+        use_btn.click(use_model, t_run, t_message, api_name="use_model")
         restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
         # The file box shows only once there is a file in it (empty, it pushed the results down).
         show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": t_file,
                      "api_visibility": "private"}
-        save_btn.click(save_model, t_name, [t_message, t_file], api_name="save_model").success(**show_file)
-        download_btn.click(download_model, None, t_file, api_name="download_model").success(**show_file)
+        save_btn.click(save_model, [t_name, t_run], [t_message, t_file], api_name="save_model").success(**show_file)
+        download_btn.click(download_model, t_run, t_file, api_name="download_model").success(**show_file)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")

@@ -12,8 +12,9 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -91,7 +92,7 @@ ANSWER_JS = "(document.querySelector('#digit-view .answer')?.innerText || '').tr
 def _train_briefly(page) -> None:
     """One epoch of a 16-unit MLP from the Train tab, waited for."""
     page.get_by_role("tab", name="Train").click()
-    page.get_by_label("Hidden sizes (comma separated)").fill("16")
+    page.get_by_label("Hidden sizes").fill("16")
     epochs = page.locator("input[type=number]").first
     epochs.fill("1")
     epochs.press("Enter")
@@ -151,7 +152,8 @@ def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
     page.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
     page.wait_for_timeout(1000)
     assert _top_label(page, "#sign-view") == "L"
-    assert page.locator("#sign-view img").count() == 1
+    assert page.locator("#sign-view img").count() == 2  # the photo with its square, and the 28x28
+    assert page.locator("#sign-view figure.picture").count() == 1
     _shot(page, "sign-L")
 
 
@@ -164,7 +166,7 @@ def test_short_training_updates_the_curves(page) -> None:
         page.get_by_role("option", name=name, exact=True).click()
         page.wait_for_function(f"document.querySelector('input[type=number]').value === '{recipe_epochs}'",
                                timeout=30_000)
-    page.get_by_label("Hidden sizes (comma separated)").fill("64")
+    page.get_by_label("Hidden sizes").fill("64")
     epochs.fill("3")
     epochs.press("Enter")
     page.locator("#train-start").click()
@@ -175,29 +177,29 @@ def test_short_training_updates_the_curves(page) -> None:
     page.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
     page.wait_for_timeout(1000)
     assert page.locator("#train-curves img").first.get_attribute("src") != first_curve
-    assert "Test accuracy" in page.locator("#train-summary").inner_text()
+    assert "test accuracy" in page.locator("#train-summary").inner_text()
     _shot(page, "train-done")
 
     # A typo is refused before anything is cleared: the last run's curves and results stay.
     summary = page.locator("#train-summary").inner_text()
     curve = page.locator("#train-curves img").first.get_attribute("src")
-    page.get_by_label("Hidden sizes (comma separated)").fill("abc")
+    page.get_by_label("Hidden sizes").fill("abc")
     page.locator("#train-start").click()
     page.get_by_text("Hidden sizes must be whole numbers").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert page.locator("#train-curves img").first.get_attribute("src") == curve
     assert page.locator("#train-summary").inner_text() == summary
-    page.get_by_label("Hidden sizes (comma separated)").fill("64")
+    page.get_by_label("Hidden sizes").fill("64")
 
-    # "Use this model" swaps it into the Draw tab, whose caption says so; "Restore" swaps back.
+    # "Use it" swaps it into the Draw tab, whose caption says so; "Shipped again" swaps back.
     page.locator("#train-use").click()
     page.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
                            timeout=30_000)
     page.get_by_role("tab", name="Draw").click()
-    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('trained in this session')",
+    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('run #')",
                            timeout=30_000)
     page.get_by_role("tab", name="Train").click()
-    page.get_by_role("button", name="Restore shipped model").click()
+    page.locator("#train-restore").click()
     page.wait_for_function("document.querySelector('#train-message').innerText.includes('shipped model again')",
                            timeout=30_000)
     page.get_by_role("tab", name="Draw").click()
@@ -236,8 +238,8 @@ def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: P
 
     _train_briefly(pg)
     fits("train-curves")
-    for tab in ("Confusion matrix", "Misclassified"):
-        pg.get_by_role("tab", name=tab).click()
+    for tab in ("Compare runs", "Runs", "Confusion matrix", "Misclassified"):
+        pg.get_by_role("tab", name=tab, exact=True).click()
         fits(f"train-{tab.split()[0].lower()}")
     pg.close()
 
@@ -262,7 +264,7 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
                              timeout=30_000)
         (session,) = [models.SESSIONS.get(sid) for sid in list(models.SESSIONS._by_id)]
         used = weakref.ref(session.used["digits"].model)
-        result = weakref.ref(session.result.model)
+        result = weakref.ref(session.runs[0].result.model)
         del session
         pg.close()
         deadline = time.monotonic() + 60
@@ -272,3 +274,107 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
         assert len(models.SESSIONS) == 0 and used() is None and result() is None
     finally:
         app.demo.close()
+
+
+def _pick(page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_two_presets_side_by_side(browser, app_url: str) -> None:
+    """Run the nearest-mean baseline and the quick preset, then compare them: both in the table and
+    the overlaid plot; picking the first shows its own report again. The quick run's curve has
+    points within its one epoch."""
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Train").click()
+    _pick(pg, "Preset", "Nearest class mean (no training)")
+    pg.wait_for_function("document.querySelector('#train-preset-about').innerText.includes('mean image')",
+                         timeout=30_000)
+    assert pg.get_by_label("Hidden sizes").input_value() == ""
+    pg.locator("#train-start").click()
+    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done: run #1')",
+                         timeout=120_000)
+    _pick(pg, "Preset", "Quick (one epoch)")
+    pg.wait_for_function("document.querySelector('#train-preset-about').innerText.includes('fastest')",
+                         timeout=30_000)
+    assert pg.get_by_label("Hidden sizes").input_value() == "256"
+    pg.locator("#train-start").click()
+    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done: run #2')",
+                         timeout=300_000)
+    assert "Run #2 (quick)" in pg.locator("#train-summary").inner_text()
+    pg.get_by_role("tab", name="Compare runs").click()
+    pg.wait_for_selector("#train-compare img", timeout=30_000)
+    _shot(pg, "train-compare")
+    pg.get_by_role("tab", name="Runs", exact=True).click()
+    table = pg.locator("#train-runs").inner_text()
+    assert "nearest-mean" in table and "quick" in table
+    _pick(pg, "Run", "#1 nearest-mean")
+    pg.wait_for_function("document.querySelector('#train-summary').innerText.includes('Run #1 (nearest-mean)')",
+                         timeout=30_000)
+    pg.close()
+
+
+def test_look_inside_the_model(browser, app_url: str) -> None:
+    pg = _open(browser, app_url)
+    pg.wait_for_timeout(1000)
+    box = pg.locator("#digit-input canvas").first.bounding_box()
+    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
+            box["y"] + box["height"] / 2, 150)
+    pg.wait_for_function("document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
+    assert pg.locator("#digit-view .inside-view").count() == 0
+    pg.locator("#digit-inside input").check()
+    pg.wait_for_selector("#digit-view .inside-view", timeout=30_000)
+    assert "Hidden layer 2" in pg.locator("#digit-view").inner_text()
+    assert pg.locator("#digit-view .inside-view img").count() == 2 + 8  # a grid per layer, 8 units' weights
+    _shot(pg, "draw-inside")
+    pg.close()
+
+
+def write_y4m(path: Path, frames: list[Image.Image], fps: int = 15) -> Path:
+    """A YUV4MPEG2 video of these pictures (all one size), for Chromium's fake camera (it loops the file)."""
+    w, h = frames[0].width // 2 * 2, frames[0].height // 2 * 2
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            y, cb, cr = (np.asarray(c) for c in frame.convert("RGB").resize((w, h)).convert("YCbCr").split())
+            # 4:2:0: one chroma sample per 2x2 pixels.
+            cb, cr = (np.asarray(Image.fromarray(c).resize((w // 2, h // 2), Image.Resampling.BOX)) for c in (cb, cr))
+            f.write(b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes())
+    return path
+
+
+def test_live_webcam_mode(browser, app_url: str, real_data_dir: Path, tmp_path: Path) -> None:
+    """Chromium's fake camera plays a picture made from a Sign Language MNIST test image (an "L" on
+    a plain background, off-centre): the live view shows a prediction, and it keeps updating."""
+    from classifier import data, photos
+
+    x, y = data.load("signs", "test", real_data_dir)
+    i = int((y == data.SIGN_LETTERS.index("L")).nonzero()[0, 0])
+    # One second of the hand in one place, one second in another: the live answer must follow.
+    rng = np.random.default_rng(3)
+    places = [ImageOps.exif_transpose(photos.make(x[i].numpy(), "plain", rng).image).resize((640, 480))
+              for _ in range(2)]
+    video = write_y4m(tmp_path / "hand.y4m", [places[0]] * 15 + [places[1]] * 15)
+    # A second Chromium, with the fake camera, from the same Playwright (one per thread is allowed).
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        pg = b.new_page(viewport={"width": 1440, "height": 900})
+        pg.goto(app_url)
+        pg.wait_for_selector("#digit-input canvas", timeout=60_000)
+        pg.get_by_role("tab", name="Hand signs").click()
+        pg.get_by_role("tab", name="Live").click()
+        pg.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
+        pg.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
+        pg.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('frames')",
+                             timeout=60_000)
+        first = pg.locator("#sign-view").inner_html()
+        pg.wait_for_function("(first) => document.querySelector('#sign-view').innerHTML !== first",
+                             arg=first, timeout=30_000)
+        assert pg.locator("#sign-view .answer").count() == 1
+        assert pg.locator("#sign-view figure.picture").count() == 1  # the frame with its square
+        assert _top_label(pg, "#sign-view") in ("L", "not")
+        _shot(pg, "sign-live")
+    finally:
+        b.close()

@@ -50,7 +50,7 @@ def confidences(label_output: dict) -> dict[str, float]:
 
 def seen_image(html: str) -> np.ndarray:
     """The 28x28 the model saw, from the third output (an <img> with a PNG data URL)."""
-    match = re.search(r'src="data:image/png;base64,([^"]+)"', html)
+    match = re.search(r'alt="the 28x28 image the model sees"[^>]*?src="data:image/png;base64,([^"]+)"', html)
     assert match, html[:200]
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(match.group(1)))))
 
@@ -69,9 +69,9 @@ def test_classify_digit(client: Client, tmp_path: Path) -> None:
     assert len(top3["confidences"]) == 3 and top3["label"] == "7"
     assert [c["label"] for c in top3["confidences"]] == sorted(probs, key=probs.get, reverse=True)[:3]
     # The third output is exactly the 28x28 the model saw: the Draw pipeline's image of this drawing.
-    from classifier import imageprep
+    from classifier import pipelines
 
-    expected = imageprep.drawing_pipeline(np.asarray(seven()))
+    expected = pipelines.drawing(np.asarray(seven())).image
     assert np.array_equal(seen_image(plot), expected)
 
 
@@ -109,6 +109,49 @@ def test_classify_sign(client: Client, tmp_path: Path, real_data_dir: Path) -> N
                             exif=exif.tobytes(), quality=95)}
     for name, path in variants.items():
         assert client.predict(handle_file(path), api_name="/classify_sign")[0]["label"] == expected, name
+
+
+def _data_box(view: str) -> tuple[float, ...]:
+    match = re.search(r'class="picture" data-box="([^"]+)"', view)
+    assert match, view[:300]
+    return tuple(float(v) for v in match.group(1).split(","))
+
+
+def test_a_hand_off_centre_is_found_and_a_box_can_be_given(client: Client, tmp_path: Path,
+                                                          real_data_dir: Path) -> None:
+    """Hands at 40-80% of the frame on plain backgrounds: the app finds them (the square it used comes
+    back in the view) and names the letter; a box given through the API is the square classified."""
+    from classifier import data, photos
+
+    x, y = data.load("signs", "test", real_data_dir)
+    rng = np.random.default_rng(7)
+    found = given = 0
+    for k in range(6):
+        i = int(rng.integers(len(x)))
+        pic = photos.make(x[i].numpy(), "plain", rng)
+        path = tmp_path / f"hand{k}.jpg"
+        path.write_bytes(pic.data)
+        truth = data.SIGN_LETTERS[int(y[i])]
+        full, _, view = client.predict(handle_file(str(path)), api_name="/classify_sign")
+        found += full["label"] == truth and photos.iou(_data_box(view), pic.box) >= 0.5
+        box = ",".join(map(str, pic.box))
+        full, _, view = client.predict(handle_file(str(path)), "", box, api_name="/classify_sign")
+        assert _data_box(view) == pytest.approx(pic.box, abs=1)
+        given += full["label"] == truth
+    assert found >= 4 and given >= 5, (found, given)
+    with pytest.raises(Exception, match="four numbers"):
+        client.predict(handle_file(str(path)), "", "1,2,3", api_name="/classify_sign")
+
+
+def test_pictures_without_a_hand_are_not_sure(client: Client, tmp_path: Path) -> None:
+    """No hand, all black, tiny: a clear "not sure", never a confident letter."""
+    wall = np.full((480, 640, 3), (196, 180, 160), np.uint8) + np.random.default_rng(0).integers(0, 6, (480, 640, 3),
+                                                                                              dtype=np.uint8)
+    pictures = {"wall": Image.fromarray(wall), "black": Image.new("RGB", (640, 480)),
+                "tiny": Image.new("RGB", (3, 3), (200, 150, 120))}
+    for name, picture in pictures.items():
+        full, _, view = client.predict(handle_file(png(picture, tmp_path, f"{name}.png")), api_name="/classify_sign")
+        assert full["label"] == "not sure", (name, full["label"])
 
 
 def test_unlike_the_training_data_is_not_sure_with_the_bars_anyway(client: Client, tmp_path: Path) -> None:
@@ -202,10 +245,11 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
     result = job.result(timeout=300)
     outputs = job.outputs()
     assert len(outputs) >= 3  # the start, one per epoch, the end
-    curves, status, summary, confusion, mistakes = result
-    assert "Done" in status and "Test accuracy" in summary
-    assert curves is not None and confusion is not None and mistakes is not None
+    curves, status, summary, confusion, mistakes, table, compare, menu = result
+    assert "Done" in status and "test accuracy" in summary
+    assert curves is not None and confusion is not None and mistakes is not None and compare is not None
     assert any("Epoch 1/2" in o[1] for o in outputs) and any("Epoch 2/2" in o[1] for o in outputs)
+    assert [row[0] for row in table["data"]] == [1] and menu["value"] == "1"
 
     drawing = sketch_value(png(seven(), tmp_path))
     other = Client(client.src, verbose=False)  # a second user, in a session of their own
@@ -235,6 +279,16 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
             other.predict(drawing, "no-such-model", api_name="/classify_digit")
     finally:
         saved.unlink(missing_ok=True)
+    # A second run in the same session (the nearest-mean baseline): both are listed, either can be used.
+    *_, table, _, menu = client.predict("digits", "", 1, 0.003, 256, False, "adamw", "relu", 0.0, False, "constant",
+                                        0.0, 0.0, "nearest_mean", api_name="/train")
+    assert [(row[0], row[1]) for row in table["data"]] == [(1, "custom"), (2, "nearest-mean")] and menu["value"] == "2"
+    assert "nearest-mean" in client.predict("2", api_name="/pick_run")[1]
+    assert "#2" in client.predict("2", api_name="/use_model")
+    baseline = confidences(client.predict(drawing, api_name="/classify_digit")[0])
+    assert baseline != pytest.approx(after) and baseline != pytest.approx(before)
+    assert "#1" in client.predict("1", api_name="/use_model")
+    assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(after)
     assert "shipped model again" in client.predict("digits", api_name="/restore_shipped")
     assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
     with pytest.raises(Exception, match="shipped model"):
@@ -276,10 +330,10 @@ def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run
     assert "No training run of yours" in second.predict(api_name="/stop_training")
     assert not job_a.done()
     assert "Stopping" in first.predict(api_name="/stop_training")
-    curves, status, summary, _, _ = job_a.result(timeout=120)
+    curves, status, summary, *_ = job_a.result(timeout=120)
     assert "stopped early" in summary
-    _, status_b, summary_b, _, _ = job_b.result(timeout=300)
-    assert "Done" in status_b and "Test accuracy" in summary_b
+    _, status_b, summary_b, *_ = job_b.result(timeout=300)
+    assert "Done" in status_b and "test accuracy" in summary_b
 
 
 def test_missing_data_set_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,13 +377,21 @@ def test_train_tab_says_whether_data_is_there(tmp_path: Path, monkeypatch: pytes
     assert train_tab.data_status("signs").startswith("Ready")
 
 
-def test_train_widgets_follow_the_data_sets_recipe() -> None:
+def test_train_widgets_follow_the_preset_and_data_set() -> None:
+    """Each preset fills every widget; read back, the widgets are that preset again (for each data set)."""
+    from classifier import presets
     from classifier.trainer import recipe
     from studio import train_tab
 
     for name in ("digits", "signs", "fashion"):
+        about, *values = train_tab.preset_widgets("best", name)
         r = recipe(name)
-        assert train_tab.recipe_widgets(name) == (",".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size,
-                                                  r.augment, r.optimizer)
-    assert train_tab.recipe_widgets("signs")[1] == 30 and train_tab.recipe_widgets("digits")[1] == 60
-    assert set(train_tab.BATCH_SIZE_CHOICES) >= {8, 64, 256, 8192} and min(train_tab.BATCH_SIZE_CHOICES) == 8
+        assert values[:6] == [", ".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size, r.augment, r.optimizer]
+        for preset in presets.PRESETS:
+            about, *values = train_tab.preset_widgets(preset, name)
+            assert about == f"*{presets.get(preset).about}*"
+            assert train_tab.train_config(name, *values) == presets.get(preset).config(name)
+            assert presets.name_of(train_tab.train_config(name, *values)) == preset
+    assert train_tab.preset_widgets("tutorial", "digits")[7] == "relu, tanh"  # activation, one per layer
+    assert train_tab.preset_widgets("no-such", "digits")[2] == 60  # an unknown preset: best (its epochs)
+    assert set(train_tab.BATCH_SIZE_CHOICES) >= {8, 10, 64, 256, 8192} and min(train_tab.BATCH_SIZE_CHOICES) == 8

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from classifier import checkpoint, data
+from classifier import checkpoint, data, presets
 from classifier.model import MLP, MLPConfig
 from classifier.predict import Predictor
+from classifier.report import build_report
 from studio import models
 
 
@@ -27,6 +28,16 @@ def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoi
             p.zero_()
         model.net[-1].bias[bias_class] = 10.0  # always predicts bias_class
     return checkpoint.Checkpoint(model.eval(), checkpoint.build_meta(spec, model.config))
+
+
+def _run(number: int, bias_class: int, dataset: str = "digits") -> models.Run:
+    """A finished run whose model always answers `bias_class`."""
+    ckpt = _checkpoint(bias_class, dataset)
+    spec = data.DATASETS[dataset]
+    images = torch.zeros(4, 28, 28, dtype=torch.uint8)
+    report = build_report(ckpt.model, images, torch.zeros(4, dtype=torch.long), list(spec.classes),
+                          spec.normalization)
+    return models.Run(number, "quick", presets.get("quick").config(dataset), [], report, ckpt, 1.0, "cpu")
 
 
 def _top(predictor: Predictor) -> str:
@@ -72,11 +83,11 @@ def test_a_held_predictor_keeps_its_answers_when_the_session_switches(sessions: 
 
 def test_ending_a_session_frees_its_models_and_stops_its_run(sessions: models.Sessions) -> None:
     s = sessions.edit("a")
-    s.result = _checkpoint(2)
-    s.used["digits"] = Predictor(s.result)
+    s.add_run(_run(1, 2))
+    s.used["digits"] = Predictor(s.runs[0].result)
     s.stop = threading.Event()
     stop = s.stop
-    alive = weakref.ref(s.result.model)
+    alive = weakref.ref(s.runs[0].result.model)
     del s
     sessions.end("a")
     gc.collect()
@@ -86,7 +97,7 @@ def test_ending_a_session_frees_its_models_and_stops_its_run(sessions: models.Se
 
 def test_idle_sessions_are_dropped_but_not_while_training() -> None:
     sessions = models.Sessions(idle_seconds=0.05)
-    sessions.edit("idle").result = _checkpoint(2)
+    sessions.edit("idle").add_run(_run(1, 2))
     sessions.edit("training").stop = threading.Event()
     time.sleep(0.1)
     sessions.edit("active")
@@ -122,10 +133,37 @@ def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -
     class Request:
         session_hash = "a"
 
-    sessions.edit("a").result = _checkpoint(3)
-    first, path1 = train_tab.save_model("mine", Request())
-    second, path2 = train_tab.save_model("mine.safetensors", Request())
+    sessions.edit("a").add_run(_run(1, 3))
+    first, path1 = train_tab.save_model("mine", request=Request())
+    second, path2 = train_tab.save_model("mine.safetensors", request=Request())
     assert first.startswith("Saved ") and "exists" not in first
     assert Path(path1).name == "mine.safetensors" and Path(path2).name == "mine-2.safetensors"
     assert "exists already" in second and "mine-2.safetensors" in second
     assert _top(models.load_saved("digits", "mine")) == _top(models.load_saved("digits", "mine-2")) == "3"
+
+
+def test_a_session_keeps_its_runs_and_picks_one(sessions: models.Sessions, weights_dir: Path) -> None:
+    """Two runs in one session are both listed; the one picked is the one used and saved."""
+    from studio import train_tab
+
+    class Request:
+        session_hash = "a"
+
+    s = sessions.edit("a")
+    s.add_run(_run(1, 4))
+    s.add_run(_run(2, 6))
+    table = train_tab.runs_table(s.runs)
+    assert [row[0] for row in table] == [1, 2] and table[0][1] == "quick"
+    assert s.run(None).number == 2 and s.run("1").number == 1 and s.run("9") is None
+    assert "#1" in train_tab.use_model("1", Request())
+    assert _top(models.predictor_for("digits", "a")) == "4"
+    assert "#2" in train_tab.use_model("", Request())  # empty: the latest run
+    assert _top(models.predictor_for("digits", "a")) == "6"
+    message, path = train_tab.save_model("first", "1", Request())
+    assert "run #1" in message and _top(models.load_saved("digits", "first")) == "4"
+    assert Path(train_tab.download_model("2", Request())).name == "digits-run2-quick.safetensors"
+    with pytest.raises(Exception, match="no run #9"):
+        train_tab.use_model("9", Request())
+    for n in range(3, models.MAX_RUNS + 3):
+        s.add_run(_run(n, 1))
+    assert len(s.runs) == models.MAX_RUNS and s.runs[0].number == 3  # the oldest go first

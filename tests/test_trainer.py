@@ -31,6 +31,11 @@ def _splits(n_train: int = 800, n_val: int = 200, n_test: int = 200, seed: int =
     return data.Splits(*part(n_train), *part(n_val), *part(n_test))
 
 
+def _epochs(points) -> list:
+    """The epoch-end metrics of a run (run() also yields points within each epoch)."""
+    return [m for m in points if not m.partial]
+
+
 def _config(**kw) -> TrainConfig:
     base = dict(dataset="digits", hidden=[32], epochs=4, batch_size=64, lr=1e-2, dropout=0.0, seed=0)
     base.update(kw)
@@ -39,7 +44,7 @@ def _config(**kw) -> TrainConfig:
 
 def test_learns_a_separable_set() -> None:
     trainer = Trainer(_config(), splits=_splits())
-    history = list(trainer.run())
+    history = _epochs(trainer.run())
     assert len(history) == 4
     assert history[-1].val_acc > 0.95
     assert history[-1].train_loss < history[0].train_loss
@@ -50,7 +55,7 @@ def test_learns_a_separable_set() -> None:
 
 def test_bf16_autocast_learns() -> None:
     trainer = Trainer(_config(precision="bf16"), splits=_splits())
-    assert list(trainer.run())[-1].val_acc > 0.95
+    assert _epochs(trainer.run())[-1].val_acc > 0.95
     assert next(trainer.model.parameters()).dtype == torch.float32  # master weights stay fp32
 
 
@@ -58,7 +63,7 @@ def test_bf16_autocast_learns() -> None:
 def test_other_optimizers_and_schedules_learn(optimizer: str, schedule: str) -> None:
     lr = 0.1 if optimizer == "sgd" else 1e-2
     trainer = Trainer(_config(optimizer=optimizer, schedule=schedule, lr=lr), splits=_splits())
-    assert list(trainer.run())[-1].val_acc > 0.9
+    assert _epochs(trainer.run())[-1].val_acc > 0.9
 
 
 def test_same_seed_same_run_different_seed_different_run() -> None:
@@ -117,7 +122,7 @@ def test_stops_cleanly_between_batches(how: str) -> None:
         if len(batches) == 15:
             stop.set() if how == "event" else trainer.stop()
 
-    history = list(trainer.run(on_batch=on_batch))
+    history = _epochs(trainer.run(on_batch=on_batch))
     assert history[-1].stopped
     assert len(batches) == 15  # not one batch more
     assert len(history) == 2  # 13 batches per epoch: stopped during the second
@@ -134,7 +139,7 @@ def test_a_stopped_run_counts_the_fraction_of_its_last_epoch() -> None:
         if len(seen) == 13 + 5:
             stop.set()
 
-    history = list(trainer.run(on_batch=on_batch))
+    history = _epochs(trainer.run(on_batch=on_batch))
     assert [round(m.progress, 3) for m in history] == [1.0, round(1 + 5 / 13, 3)]
     assert trainer.epochs_done == round(1 + 5 / 13, 3) and "stopped after 1.38 epochs" in history[-1].summary()
     assert trainer.metadata(0.5)["epochs"] == trainer.epochs_done
@@ -168,7 +173,8 @@ def test_max_batches_and_recipes() -> None:
     ("lr", 0.0, "Learning rate"),
     ("epochs", 0, "Epochs must be 1..200"),
     ("batch_size", 4, "Batch size must be 8..8192"),
-    ("hidden", [], "Hidden sizes"),
+    ("hidden", [0], "Hidden sizes"),
+    ("method", "magic", "Method must be one of gradient, nearest_mean"),
     ("hidden", [8] * 7, "Hidden sizes"),
     ("hidden", [5000], "Hidden sizes"),
     ("activation", "swish", "unknown activation"),
@@ -184,6 +190,7 @@ def test_bad_settings_are_refused_by_the_config(field: str, value, message: str)
 
 def test_parse_hidden() -> None:
     assert parse_hidden("1024, 512 ,256") == [1024, 512, 256] and parse_hidden([3, 4]) == [3, 4]
+    assert parse_hidden(" ") == []  # a linear model
     with pytest.raises(ValueError, match="Hidden sizes must be whole numbers"):
         parse_hidden("12,abc")
 
@@ -198,3 +205,48 @@ def test_recipes_come_from_the_specs() -> None:
         with pytest.raises(ValueError, match="no CUDA device"):
             resolve_device("cuda")
     assert resolve_device("cpu").type == "cpu"
+
+
+def test_curve_points_within_the_first_epoch() -> None:
+    """A one-epoch run yields points within it (fractional epochs, rising), then its end; long runs
+    get them in the first epoch only; points_per_epoch=1 takes none."""
+    trainer = Trainer(_config(epochs=1), splits=_splits())  # 13 batches
+    points = list(trainer.run())
+    assert [m.partial for m in points] == [True] * 7 + [False]
+    progress = [m.progress for m in points]
+    assert progress == sorted(progress) and 0 < progress[0] < 0.2 and progress[-1] == 1
+    assert trainer.points == points and trainer.history == points[-1:]
+    assert points[-1].val_acc > points[0].val_acc
+    assert all(m.seconds <= points[-1].seconds for m in points)
+    long = Trainer(_config(epochs=10, max_batches=10), splits=_splits())
+    long_points = list(long.run())
+    assert sum(m.partial and m.epoch == 1 for m in long_points) == 4 and sum(m.partial for m in long_points) == 4
+    assert not any(m.partial for m in Trainer(_config(epochs=1), splits=_splits(), points_per_epoch=1).run())
+
+
+def test_mid_epoch_points_do_not_change_the_run() -> None:
+    splits = _splits()
+    a = Trainer(_config(epochs=2, dropout=0.3), splits=splits)
+    b = Trainer(_config(epochs=2, dropout=0.3), splits=splits, points_per_epoch=1)
+    assert [m.train_loss for m in a.run() if not m.partial] == [m.train_loss for m in b.run()]
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True))
+
+
+def test_nearest_class_mean_baseline() -> None:
+    """No training: the one Linear layer scores each class by x.m - |m|^2/2, which ranks classes exactly
+    as the distance to their mean images does."""
+    splits = _splits()
+    trainer = Trainer(_config(method="nearest_mean", hidden=[], epochs=1), splits=splits)
+    (m,) = list(trainer.run())
+    assert not m.partial and m.val_acc > 0.9 and trainer.epochs_done == 1
+    from classifier.preprocess import normalize
+    spec = data.DATASETS["digits"]
+    x = normalize(splits.train_x, spec.normalization)
+    means = torch.stack([x[splits.train_y == c].mean(0) for c in range(10)])
+    test = normalize(splits.test_x, spec.normalization)
+    nearest = torch.cdist(test, means).argmin(1)
+    with torch.no_grad():
+        assert torch.equal(trainer.model(test).argmax(1), nearest)
+    assert trainer.report().accuracy == float((nearest == splits.test_y).float().mean())
+    with pytest.raises(ValueError, match="no hidden layers"):
+        _config(method="nearest_mean", hidden=[8])
