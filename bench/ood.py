@@ -119,7 +119,7 @@ def main() -> None:
         rng = np.random.default_rng(0)
         real = x[measure].numpy()[:N]
         r: dict = {"threshold": ckpt.ood.threshold}
-        r["real_28x28"] = rate(predictor, lambda a: a, iter(real))
+        r["real_28x28"] = rate(predictor, lambda a, *_: pipelines.Prepared(a), iter(real))
         r["real_as_given"] = rate(predictor, pipeline, (give(a, rng) for a in real))
         out: dict = {}
         for other in [o for o in data.DATASETS if o != spec.name]:

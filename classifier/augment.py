@@ -24,7 +24,10 @@ class AugmentConfig:
     brightness: float = 0.0    # added to [0, 1] pixels, uniform in +-brightness
     contrast: float = 0.0      # factor around 0.5, uniform in 1 +- contrast
     gamma: float = 0.0         # exponent exp(uniform(+-gamma))
-    # "zeros" suits ink on an empty background; "border" suits photos whose edges are not black.
+    # What shows where the transformed image left its frame. "zeros" suits ink on an empty
+    # background; "border" repeats the edge pixels; "photo" shows, per image, the edge pixels, a
+    # flat grey or a blurry texture: what a tilted or loosely cropped photo shows in the corners of
+    # its square (a wall, or clutter behind the hand).
     padding: str = "zeros"
 
     def to_dict(self) -> dict:
@@ -33,6 +36,23 @@ class AugmentConfig:
 
 def _uniform(n: int, half_width: float, g: torch.Generator, device: torch.device) -> torch.Tensor:
     return (torch.rand(n, device=device, generator=g) * 2 - 1) * half_width
+
+
+def _photo_padding(x: torch.Tensor, grid: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """grid_sample whose outside is, a third of the images each: the border, a flat grey, a texture."""
+    n, _, h, w = x.shape
+    dev = x.device
+    inside = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    frame = F.grid_sample(torch.ones_like(x[:1]).expand(n, -1, -1, -1), grid, mode="bilinear",
+                          padding_mode="zeros", align_corners=False)
+    border = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    flat = torch.rand(n, 1, 1, 1, device=dev, generator=g).expand(-1, 1, h, w)
+    coarse = torch.rand(n, 1, 5, 5, device=dev, generator=g)
+    texture = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+    kind = torch.randint(0, 3, (n, 1, 1, 1), device=dev, generator=g)
+    outside = torch.where(kind == 0, border, torch.where(kind == 1, flat, texture))
+    # `inside` is the image times `frame` (zeros outside), so the blend keeps edges anti-aliased.
+    return torch.where(kind == 0, border, inside + (1 - frame) * outside)
 
 
 def augment(images: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Tensor:
@@ -57,7 +77,10 @@ def augment(images: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> tor
         theta[:, 0, 2] = _uniform(n, 2 * cfg.shift / w, g, dev)
         theta[:, 1, 2] = _uniform(n, 2 * cfg.shift / h, g, dev)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        x = F.grid_sample(x, grid, mode="bilinear", padding_mode=cfg.padding, align_corners=False)
+        if cfg.padding == "photo":
+            x = _photo_padding(x, grid, g)
+        else:
+            x = F.grid_sample(x, grid, mode="bilinear", padding_mode=cfg.padding, align_corners=False)
     if cfg.gamma or cfg.contrast or cfg.brightness:
         shape = (n, 1, 1, 1)
         if cfg.gamma:

@@ -46,3 +46,24 @@ def test_shift_moves_ink_by_at_most_the_limit() -> None:
     cx = (out * xs).sum((1, 2)) / mass
     assert float((cy - 14).abs().max()) <= 2.01 and float((cx - 14).abs().max()) <= 2.01
     assert float((cx - 14).abs().max()) > 1.0
+
+
+def test_photo_padding_fills_the_corners_three_ways() -> None:
+    """A mid-grey image turned 45 degrees: its corners leave the frame. With "photo" padding each
+    image's corners show its own edge (mid-grey still), one flat grey, or a varying texture, about a
+    third each, while the middle stays the image."""
+    x = torch.full((300, 28, 28), 0.5)
+    out = augment(x, AugmentConfig(degrees=0, scale=0, shift=0, shear=0, padding="photo"),
+                  torch.Generator().manual_seed(4))
+    assert torch.allclose(out, x)  # nothing leaves the frame: nothing changes
+    cfg = AugmentConfig(degrees=45, scale=0, shift=0, shear=0, padding="photo")
+    out = augment(x, cfg, torch.Generator().manual_seed(4))
+    # Turns of up to 45 degrees either way: the corner pixels leave the frame, the centre stays.
+    turned = out[:, 0, 0] != 0.5
+    assert torch.allclose(out[:, 14, 14], x[:, 14, 14], atol=1e-5)
+    corners = out[:, :3, :3].reshape(len(out), -1)
+    flat = turned & (corners.std(1) < 1e-4)
+    textured = corners.std(1) > 1e-3
+    edge = ~turned
+    for share in (flat, textured, edge):
+        assert 0.15 < float(share.float().mean()) < 0.55
