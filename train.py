@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, help=f"onecycle: share of the run with a rising learning rate; "
                    f"{d('warmup')}")
     p.add_argument("--label-smoothing", type=float, help=d("label_smoothing"))
+    p.add_argument("--outlier-exposure", type=float, help="weight of the loss that teaches the model to give "
+                   "made-up outliers (classifier/outliers.py) a flat answer, for a better 'not sure'; 0: none; "
+                   + d("outlier_exposure"))
     p.add_argument("--precision", choices=trainer.PRECISIONS, help="bf16: bfloat16 autocast, faster on "
                    f"CPUs with AVX512-BF16 and recent GPUs; {d('precision')}")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...; default auto")
@@ -80,10 +83,12 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     """Fit and store the out-of-distribution detector of an existing weights file (weights unchanged)."""
     ckpt = checkpoint.load(args.calibrate)
     splits = data.load_splits(ckpt.dataset, args.data_dir)
+    exposure = (ckpt.meta.get("train_config") or {}).get("outlier_exposure", 0.0)
     detector = ood.fit(ckpt.model, splits.train_x, splits.train_y, splits.test_x, ckpt.normalization,
-                       len(ckpt.classes))
+                       len(ckpt.classes), ood.scores_for(exposure))
     ckpt.with_detector(detector).save(args.calibrate)
-    print(f"wrote the detector into {args.calibrate}: threshold {detector.threshold:.1f}", file=sys.stderr)
+    print(f"wrote the detector ({ood.score_name(detector.scores)}) into {args.calibrate}: threshold "
+          f"{detector.threshold:.3f}", file=sys.stderr)
     return {"dataset": ckpt.dataset, "ood": detector.meta()}
 
 
@@ -99,7 +104,8 @@ def run_train(args: argparse.Namespace) -> dict:
                     weight_decay=args.weight_decay, hidden=args.hidden, activation=args.activation,
                     dropout=args.dropout, batchnorm=args.batchnorm, augment=args.augment,
                     optimizer=args.optimizer, schedule=args.schedule, warmup=args.warmup,
-                    label_smoothing=args.label_smoothing, precision=args.precision, device=args.device,
+                    label_smoothing=args.label_smoothing, outlier_exposure=args.outlier_exposure,
+                    precision=args.precision, device=args.device,
                     seed=args.seed)
     if args.dry_run:
         config.epochs, config.max_batches = 1, 5

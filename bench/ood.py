@@ -104,13 +104,16 @@ def main() -> None:
     p.add_argument("--data-dir", default=None)
     tabs = [name for name, s in data.DATASETS.items() if s.user_input]
     p.add_argument("--sets", nargs="+", choices=tabs, default=tabs, help="the tabs' data sets to measure")
+    p.add_argument("--weights", nargs="+", default=[], metavar="SET=PATH",
+                   help="measure these weights files instead of the shipped ones, e.g. digits=my.safetensors")
     args = p.parse_args()
+    files = dict(w.split("=", 1) for w in args.weights)
     result: dict = {}
     for spec in [data.DATASETS[name] for name in args.sets]:
-        ckpt = checkpoint.load(checkpoint.weights_path(spec.name))
+        path = files.get(spec.name) or checkpoint.weights_path(spec.name)
+        ckpt = checkpoint.load(path, expect_dataset=spec.name)
         if ckpt.ood is None:
-            raise SystemExit(f"{spec.name}: no detector; run python train.py --calibrate "
-                             f"{checkpoint.weights_path(spec.name)}")
+            raise SystemExit(f"{spec.name}: no detector; run python train.py --calibrate {path}")
         predictor = Predictor(ckpt)
         pipeline = pipelines.PIPELINES[spec.user_input]
         give = as_drawing if spec.user_input == "drawing" else as_photo

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from . import augment as aug
-from . import checkpoint, ood
+from . import checkpoint, ood, outliers
 from . import data as datamod
 from .model import MLP, MLPConfig
 from .predict import logits as batched_logits
@@ -42,6 +42,8 @@ BATCH_SIZE_RANGE = (8, 8192)
 MAX_LR = 1.0
 MAX_HIDDEN_LAYERS = 6
 MAX_HIDDEN_SIZE = 4096
+MAX_OUTLIER_EXPOSURE = 10.0
+OUTLIER_SHARE = 0.5     # outliers per training row in a batch, with outlier exposure
 
 
 def parse_hidden(text: str | Sequence[int]) -> list[int]:
@@ -72,6 +74,11 @@ class TrainConfig:
     warmup: float = 0.15            # onecycle: share of the run with a rising learning rate
     augment: bool = True
     label_smoothing: float = 0.0
+    # Outlier exposure: the weight of a loss that pushes the model's answer for made-up outliers
+    # (`classifier.outliers`, through the data set's own input pipeline) towards a flat one, so
+    # the "not sure" detector can tell them apart; 0: none. Each batch then has half as many
+    # outliers beside its rows.
+    outlier_exposure: float = 0.0
     # "bf16": forward pass in bfloat16 autocast (weights and optimizer stay fp32). ~1.6x faster
     # steps on CPUs with AVX512-BF16 and on recent GPUs; "fp32" is the reference.
     precision: str = "fp32"
@@ -94,6 +101,9 @@ class TrainConfig:
         if self.method == "nearest_mean" and self.hidden:
             raise ValueError("The nearest-class-mean baseline has no hidden layers: leave the hidden sizes empty.")
         self.model_config(len(spec.classes)).activations()  # raises for unknown names or counts
+        if self.outlier_exposure and not outliers.available(spec.user_input):
+            raise ValueError(f"Outlier exposure needs outlier images made for the data set's input pipeline; "
+                             f"{self.dataset} has none (it is for: {', '.join(outliers.SOURCES)} input).")
         checks = [  # (field, valid?, what it must be)
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"Epochs must be 1..{MAX_EPOCHS}"),
             ("batch_size", BATCH_SIZE_RANGE[0] <= self.batch_size <= BATCH_SIZE_RANGE[1],
@@ -104,6 +114,8 @@ class TrainConfig:
             ("momentum", 0 <= self.momentum < 1, "Momentum must be in [0, 1)"),
             ("warmup", 0 < self.warmup < 1, "Warmup must be in (0, 1)"),
             ("label_smoothing", 0 <= self.label_smoothing < 1, "Label smoothing must be in [0, 1)"),
+            ("outlier_exposure", 0 <= self.outlier_exposure <= MAX_OUTLIER_EXPOSURE,
+             f"Outlier exposure must be in [0, {MAX_OUTLIER_EXPOSURE:g}]"),
             ("optimizer", self.optimizer in OPTIMIZERS, f"Optimizer must be one of {', '.join(OPTIMIZERS)}"),
             ("schedule", self.schedule in SCHEDULES, f"Schedule must be one of {', '.join(SCHEDULES)}"),
             ("precision", self.precision in PRECISIONS, f"Precision must be one of {', '.join(PRECISIONS)}"),
@@ -220,6 +232,8 @@ class Trainer:
         # Without augmentation every epoch feeds the same inputs: normalize them once, not per batch.
         self.train_inputs = (normalize(self.train_x, self.spec.normalization) if self.augment_config is None
                              else None)
+        # Made once per process and data set kind (about a minute), then shared by every run.
+        self.outliers = (outliers.pool(str(self.spec.user_input)).to(dev) if config.outlier_exposure else None)
         self.history: list[EpochMetrics] = []   # one per epoch (the last may be a stopped one)
         self.points: list[EpochMetrics] = []    # the curves: the epochs and the points within them
         self._run_start = time.perf_counter()   # reset when run() starts
@@ -259,8 +273,32 @@ class Trainer:
         """The model's inputs for the training rows `idx`: augmented (from the trainer's generator) and normalized."""
         if self.train_inputs is not None:
             return self.train_inputs[idx]
-        x = aug.augment(self.train_x[idx].float().div_(255.0), self.augment_config, self.generator)
+        return self._prepare(self.train_x[idx])
+
+    def _prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images -> the model's inputs: augmented as the data set's rows are (if at all), normalized."""
+        x = images.float().div_(255.0)
+        if self.augment_config is not None:
+            x = aug.augment(x, self.augment_config, self.generator)
         return normalize(x, self.spec.normalization)
+
+    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(loss to minimize, the rows' cross-entropy, the rows' logits) of one batch. With outlier
+        exposure, a share of outliers goes through the same forward pass (so BatchNorm sees both) and
+        adds the cross-entropy of their answers against the flat distribution, weighted (Hendrycks et
+        al., 2019)."""
+        c = self.config
+        if self.outliers is None:
+            logits = self.model(x)
+            ce = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+            return ce, ce, logits
+        n_out = max(1, round(len(y) * OUTLIER_SHARE))
+        pick = torch.randint(len(self.outliers), (n_out,), device=self.device, generator=self.generator)
+        both = self.model(torch.cat([x, self._prepare(self.outliers[pick])]))
+        logits, out = both[:len(y)], both[len(y):]
+        ce = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+        flat = (torch.logsumexp(out, dim=1) - out.mean(dim=1)).mean()
+        return ce + c.outlier_exposure * flat, ce, logits
 
     def _point_steps(self, epoch: int) -> set[int]:
         """Steps of `epoch` after which a mid-epoch curve point is taken. Automatically: at least 8
@@ -302,14 +340,13 @@ class Trainer:
                 x = self._inputs(idx)
                 y = self.train_y[idx]
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=c.precision == "bf16"):
-                    logits = self.model(x)
-                    loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+                    loss, ce, logits = self._loss(x, y)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
                 if self.scheduler is not None:
                     self.scheduler.step()
-                loss_sum += loss.detach() * len(y)
+                loss_sum += ce.detach() * len(y)  # the curves' train loss: the rows' own
                 correct += (logits.detach().argmax(1) == y).sum()
                 seen += len(y)
                 step_count += 1
@@ -415,7 +452,7 @@ class Trainer:
     def detector(self) -> ood.Detector:
         """The model's out-of-distribution detector: fitted on training rows, calibrated on test rows."""
         return ood.fit(self.model, self.train_x, self.train_y, self.splits.test_x, self.spec.normalization,
-                       len(self.spec.classes))
+                       len(self.spec.classes), ood.scores_for(self.config.outlier_exposure))
 
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
         """A CPU copy of the model as trained so far, in eval mode, with its detector and metadata:

@@ -23,7 +23,7 @@ from typing import Any
 
 import gradio as gr
 
-from classifier import checkpoint, data, plots, presets, trainer
+from classifier import checkpoint, data, outliers, plots, presets, trainer
 from classifier.model import ACTIVATIONS
 from classifier.predict import Predictor
 from classifier.trainer import Trainer
@@ -37,7 +37,7 @@ BATCH_SIZE_CHOICES = sorted(
     | {p.config("digits").batch_size for p in presets.PRESETS.values()})
 # The widgets' order: /train's inputs after the data set (the first six kept their places).
 SETTINGS = ("hidden", "epochs", "lr", "batch_size", "augment", "optimizer", "activation", "dropout", "batchnorm",
-            "schedule", "weight_decay", "momentum", "method")
+            "schedule", "weight_decay", "momentum", "method", "outlier_exposure")
 
 
 def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
@@ -61,10 +61,11 @@ def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
     given = {k: v for k, v in zip(SETTINGS, values, strict=False) if v is not None}
     try:
         numbers = {k: int(given[k]) if k in ("epochs", "batch_size") else float(given[k])
-                   for k in ("epochs", "batch_size", "lr", "dropout", "weight_decay", "momentum") if k in given}
+                   for k in ("epochs", "batch_size", "lr", "dropout", "weight_decay", "momentum", "outlier_exposure")
+                   if k in given}
     except (TypeError, ValueError):
-        raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay and momentum must be "
-                       "numbers.") from None
+        raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay, momentum and outlier exposure "
+                       "must be numbers.") from None
     names = [a for a in re.split(r"[,\s]+", str(given.get("activation", "relu")).strip().lower()) if a]
     try:
         base = presets.get("best").config(dataset)
@@ -179,12 +180,13 @@ def compare_views(session: models.Session | None, picked: int | None = None) -> 
 def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool, optimizer: str,
           activation: str | None = None, dropout: float | None = None, batchnorm: bool | None = None,
           schedule: str | None = None, weight_decay: float | None = None, momentum: float | None = None,
-          method: str | None = None, request: gr.Request = None, poll_seconds: float = 1.0):
+          method: str | None = None, outlier_exposure: float | None = None, request: gr.Request = None,
+          poll_seconds: float = 1.0):
     """Train a model, streaming (curves, status, summary, confusion, mistakes, runs table, runs plot,
     run menu): the curves at each point, the status at least every `poll_seconds`, all at the end.
     Settings left None take the best preset's values."""
     config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer, activation, dropout,
-                          batchnorm, schedule, weight_decay, momentum, method)
+                          batchnorm, schedule, weight_decay, momentum, method, outlier_exposure)
     try:
         splits = data.load_splits(dataset, models.DATA_DIR)
     except data.DataError as e:
@@ -198,6 +200,10 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     label = presets.name_of(config) or "custom"
     skip = (gr.skip(),) * 6  # summary, confusion, mistakes, runs table, runs plot, run menu
     try:
+        user_input = str(data.get_spec(dataset).user_input)
+        if config.outlier_exposure and not outliers.ready(user_input):
+            yield (gr.skip(), f"Making {outliers.POOL_SIZE:,} outlier images for outlier exposure (once per "
+                   "server start, about a minute)...", *skip)
         run = Trainer(config, splits=splits, stop_event=stop)
         note = run.spec.validation_note
         title = f"#{number} {label} · {dataset}"
@@ -358,6 +364,10 @@ def build(demo: gr.Blocks) -> None:
                         t_momentum = gr.Number(value=v["momentum"], label="Momentum (SGD)", min_width=80)
                     t_method = gr.Radio([("backpropagation", "gradient"), ("nearest class mean", "nearest_mean")],
                                         value=v["method"], label="Method")
+                    t_outliers = gr.Number(value=v["outlier_exposure"], label="Outlier exposure: weight of a flat "
+                                           "answer for made-up outliers, for a better 'not sure' (0: off; data "
+                                           "sets with drawn input only)", minimum=0,
+                                           maximum=trainer.MAX_OUTLIER_EXPOSURE)
                 with gr.Row():
                     start_btn = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
@@ -392,7 +402,7 @@ def build(demo: gr.Blocks) -> None:
                 t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
                                  elem_id="train-file")
         settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer, t_activation, t_dropout, t_batchnorm,
-                    t_schedule, t_decay, t_momentum, t_method]
+                    t_schedule, t_decay, t_momentum, t_method, t_outliers]
         # Settings are checked first, so a typo leaves the last run's results on the page; once a run
         # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
         started = start_btn.click(check_settings, [t_dataset, *settings], None, api_visibility="private")

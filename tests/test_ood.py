@@ -71,7 +71,8 @@ def test_detector_travels_in_the_weights_file(trained: Trainer, tmp_path: Path) 
     loaded = checkpoint.load(path)
     assert loaded.ood is not None and loaded.ood.threshold == ckpt.ood.threshold
     assert torch.equal(loaded.ood.precision, ckpt.ood.precision)
-    assert loaded.meta["ood"]["score"] == ood.SCORE_NAME
+    assert loaded.meta["ood"]["score"] == ood.score_name(ood.DEFAULT_SCORES)
+    assert loaded.ood.scores == ood.DEFAULT_SCORES
     # Metadata that promises a detector the tensors do not hold is refused, not half-loaded.
     checkpoint.save(path, ckpt.model, loaded.meta)
     with pytest.raises(checkpoint.CheckpointError, match="'ood.means' is missing"):
@@ -81,3 +82,24 @@ def test_detector_travels_in_the_weights_file(trained: Trainer, tmp_path: Path) 
     checkpoint.save(path, ckpt.model, meta)
     assert checkpoint.load(path).ood is None and Predictor(checkpoint.load(path)).answer(
         trained.splits.test_x[0].numpy()).ood_score is None
+
+
+def test_an_outlier_exposed_model_is_judged_by_its_highest_probability(trained: Trainer) -> None:
+    """Outlier exposure trains flat answers, so its detector reads 1 - the highest probability alone;
+    the score names travel in the file, and names the file's quantiles do not match are refused."""
+    assert ood.scores_for(0.5) == ("max-probability",) and ood.scores_for(0.0) == ood.DEFAULT_SCORES
+    model, norm = trained.model, trained.spec.normalization
+    d = ood.fit(model, trained.train_x, trained.train_y, trained.splits.test_x, norm, 10, ood.scores_for(0.5))
+    x, f, logits = ood.forward(model, trained.splits.test_x[:50], norm)
+    raw = d.raw_scores(x, f, logits)
+    assert raw.shape == (50, 1) and d.quantiles.shape == (1, ood.N_QUANTILES)
+    assert torch.allclose(raw[:, 0], 1 - torch.softmax(logits, 1).max(1).values)
+    # A flat answer is as unsure as an answer gets: above the threshold.
+    flat = torch.zeros(1, 10)
+    assert float(d.score(x[:1], f[:1], flat)) > d.threshold
+    loaded = ood.Detector.from_file(d.tensors(), d.meta())
+    assert loaded.scores == ("max-probability",) and torch.equal(loaded.score(x, f, logits), d.score(x, f, logits))
+    with pytest.raises(ValueError, match="quantiles for 1 scores but names 3"):
+        ood.Detector.from_file(d.tensors(), {**d.meta(), "scores": list(ood.DEFAULT_SCORES)})
+    with pytest.raises(ValueError, match="unknown detector scores"):
+        ood.Detector.from_file(d.tensors(), {**d.meta(), "scores": ["softmax"]})
