@@ -364,7 +364,9 @@ def build(demo: gr.Blocks) -> None:
                         t_momentum = gr.Number(value=v["momentum"], label="Momentum (SGD)", min_width=80)
                     t_method = gr.Radio([("backpropagation", "gradient"), ("nearest class mean", "nearest_mean")],
                                         value=v["method"], label="Method")
-                    t_outliers = gr.Number(value=v["outlier_exposure"], label="Outlier exposure: weight of a flat "
+                    # Empty at first, filled as the page loads: the /train API's default is a widget's first
+                    # value, and an omitted value must mean the chosen data set's own (not digits' 0.5).
+                    t_outliers = gr.Number(value=None, label="Outlier exposure: weight of a flat "
                                            "answer for made-up outliers, for a better 'not sure' (0: off; data "
                                            "sets with drawn input only)", minimum=0,
                                            maximum=trainer.MAX_OUTLIER_EXPOSURE)
@@ -426,3 +428,4 @@ def build(demo: gr.Blocks) -> None:
         save_btn.click(save_model, [t_name, t_run], [t_message, t_file], api_name="save_model").success(**show_file)
         download_btn.click(download_model, t_run, t_file, api_name="download_model").success(**show_file)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")
+    demo.load(lambda: v["outlier_exposure"], None, t_outliers, api_visibility="private")
