@@ -15,6 +15,7 @@ does changes what another sees. API names: /classify_digit, /classify_sign (with
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--share", action="store_true", help="create a public share link")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    # Everything made so far (torch, the models, the Blocks: ~500,000 objects) lives as long as the
+    # server: keep it out of the garbage collector's full passes, which otherwise walk it all
+    # (234 ms a pass here, against 99 ms for a bare Gradio app).
+    gc.freeze()
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True)
 
 
