@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 
 from .data import DatasetSpec
 from .model import MLP, MLPConfig
-from .ood import DEFAULT_SCORES, Detector
+from .ood import Detector
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FORMAT = "classifier-mlp"
@@ -197,9 +197,9 @@ def _detector(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
         return None
     width = model.config.hidden[-1] if model.config.hidden else model.config.in_features
     pixels = model.config.in_features
-    n_scores = len(meta["ood"].get("scores", DEFAULT_SCORES)) if isinstance(meta["ood"], dict) else 0
+    # The quantiles' rows must match the scores the metadata names: `Detector.from_file` checks that.
     shapes = {"ood.means": (model.config.n_classes, width), "ood.precision": (width, width),
-              "ood.pca_mean": (pixels,), "ood.components": (None, pixels), "ood.quantiles": (n_scores, None)}
+              "ood.pca_mean": (pixels,), "ood.components": (None, pixels), "ood.quantiles": (None, None)}
     for name, shape in shapes.items():
         t = tensors.get(name)
         fits = t is not None and t.ndim == len(shape) and all(want in (None, got) for want, got in zip(

@@ -64,6 +64,9 @@ class Detector:
         unknown = [s for s in self.scores if s not in SCORES]
         if unknown or not self.scores:
             raise ValueError(f"unknown detector scores {unknown or self.scores!r}; known: {', '.join(SCORES)}")
+        if len(self.quantiles) != len(self.scores):
+            raise ValueError(f"the detector has quantiles for {len(self.quantiles)} scores but names "
+                             f"{len(self.scores)}")
 
     def raw_scores(self, x: torch.Tensor, feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """(N, len(scores)): each of the detector's scores (SCORES), higher meaning less like the training
@@ -115,9 +118,6 @@ class Detector:
     @classmethod
     def from_file(cls, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Detector:
         scores = tuple(meta.get("scores", DEFAULT_SCORES))
-        quantiles = tensors["ood.quantiles"]
-        if quantiles.shape[0] != len(scores):
-            raise ValueError(f"the detector has quantiles for {quantiles.shape[0]} scores but names {len(scores)}")
         return cls(*(tensors[f"ood.{k}"] for k in ("means", "precision", "pca_mean", "components", "quantiles")),
                    float(meta["threshold"]), str(meta.get("calibrated_on", "")), scores)
 

@@ -170,9 +170,9 @@ _pools_lock = threading.Lock()
 
 
 def ready(user_input: str, n: int | None = None, seed: int = 0) -> bool:
-    """Whether `pool` would answer at once (the outliers are made already in this process)."""
-    with _pools_lock:
-        return (user_input, n or POOL_SIZE, seed) in _pools
+    """Whether `pool` would answer at once (the outliers are made already in this process). Without
+    the lock, which `pool` holds for the minute it takes to make them."""
+    return (user_input, n or POOL_SIZE, seed) in _pools
 
 
 def pool(user_input: str, n: int | None = None, seed: int = 0) -> torch.Tensor:

@@ -62,6 +62,21 @@ def synthetic_images(labels: np.ndarray, n_classes: int, seed: int = 0) -> np.nd
     return images
 
 
+def synthetic_splits(n_train: int, n_val: int, n_test: int, n_classes: int = 10, seed: int = 0):
+    """In-memory `data.Splits` of `synthetic_images`, each part with its own noise."""
+    import torch
+
+    from classifier import data
+
+    rng = np.random.default_rng(seed)
+
+    def part(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        y = rng.integers(0, n_classes, size=n)
+        return torch.from_numpy(synthetic_images(y, n_classes, seed=int(rng.integers(1e6)))), torch.from_numpy(y)
+
+    return data.Splits(*part(n_train), *part(n_val), *part(n_test))
+
+
 def make_mnist_dir(root: Path, folder: str = "MNIST", n_train: int = 600, n_test: int = 200,
                    gz: bool = True, seed: int = 0) -> Path:
     """A data directory with a small, learnable MNIST-layout data set."""

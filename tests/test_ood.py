@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
-from classifier import checkpoint, data, ood
+from classifier import checkpoint, ood
 from classifier.predict import Predictor
 from classifier.trainer import TrainConfig, Trainer
-from tests.conftest import synthetic_images
+from tests.conftest import synthetic_splits
 
 
 @pytest.fixture(scope="module")
 def trained() -> Trainer:
-    rng = np.random.default_rng(0)
-
-    def part(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        y = rng.integers(0, 10, size=n)
-        return torch.from_numpy(synthetic_images(y, 10, seed=int(rng.integers(1e6)))), torch.from_numpy(y)
-
-    splits = data.Splits(*part(1500), *part(300), *part(1000))
+    splits = synthetic_splits(1500, 300, 1000)
     run = Trainer(TrainConfig(dataset="digits", hidden=[64, 32], epochs=3, batch_size=64, lr=1e-2, dropout=0.0,
                               augment=False), splits=splits)
     list(run.run())
@@ -76,6 +72,12 @@ def test_detector_travels_in_the_weights_file(trained: Trainer, tmp_path: Path) 
     # Metadata that promises a detector the tensors do not hold is refused, not half-loaded.
     checkpoint.save(path, ckpt.model, loaded.meta)
     with pytest.raises(checkpoint.CheckpointError, match="'ood.means' is missing"):
+        checkpoint.load(path)
+    # Metadata naming other scores than the file's quantiles hold is refused too.
+    meta = {**loaded.meta, "ood": {**loaded.meta["ood"], "scores": ["max-probability"]}}
+    save_file({**ckpt.model.state_dict(), **ckpt.ood.tensors()}, str(path),
+              metadata={checkpoint.META_KEY: json.dumps(meta)})
+    with pytest.raises(checkpoint.CheckpointError, match="quantiles for 3 scores but names 1"):
         checkpoint.load(path)
     # A file from before detectors existed still loads, with none.
     meta = {k: v for k, v in loaded.meta.items() if k != "ood"}

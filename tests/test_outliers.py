@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from classifier import data, imageprep, outliers
+from classifier import imageprep, outliers
 from classifier.trainer import TrainConfig, Trainer
-from tests.conftest import synthetic_images
+from tests.conftest import synthetic_splits
 
 
 def test_each_source_draws_something_the_draw_pipeline_reads_as_a_drawing() -> None:
@@ -56,22 +56,12 @@ def test_only_data_sets_with_an_outlier_source_take_outlier_exposure() -> None:
         outliers.pool("hand_photo", 4)
 
 
-def _splits(seed: int = 0) -> data.Splits:
-    rng = np.random.default_rng(seed)
-
-    def part(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        y = rng.integers(0, 10, size=n)
-        return torch.from_numpy(synthetic_images(y, 10, seed=int(rng.integers(1e6)))), torch.from_numpy(y)
-
-    return data.Splits(*part(1200), *part(200), *part(300))
-
-
 def test_outlier_exposure_flattens_the_answer_for_unseen_outliers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same small run with and without outlier exposure: with it, outliers the run never saw
     (another seed) get a near-flat answer, and the real rows are still learnt."""
     monkeypatch.setattr(outliers, "POOL_SIZE", 600)
     unseen = outliers.pool("drawing", 200, seed=99)
-    splits = _splits()
+    splits = synthetic_splits(1200, 200, 300)
     flatness = {}
     for weight in (0.0, 1.0):
         run = Trainer(TrainConfig(dataset="digits", hidden=[64], epochs=4, batch_size=64, lr=5e-3, dropout=0.0,
@@ -88,8 +78,9 @@ def test_outlier_exposure_flattens_the_answer_for_unseen_outliers(monkeypatch: p
 def test_train_loss_counts_the_rows_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The curves' train loss is the rows' cross-entropy, not the outliers' added term."""
     monkeypatch.setattr(outliers, "POOL_SIZE", 100)
-    run = Trainer(TrainConfig(dataset="digits", hidden=[16], epochs=1, batch_size=50, lr=1e-9, dropout=0.0,
-                              augment=False, batchnorm=False, outlier_exposure=5.0), splits=_splits(1))
+    config = TrainConfig(dataset="digits", hidden=[16], epochs=1, batch_size=50, lr=1e-9, dropout=0.0,
+                         augment=False, batchnorm=False, outlier_exposure=5.0)
+    run = Trainer(config, splits=synthetic_splits(1200, 200, 300, seed=1))
     (last,) = [m for m in run.run() if not m.partial]
     # lr ~0: the model stays as built, so the rows' loss is about ln(10), while the loss minimized
     # adds 5 x the outliers' distance from a flat answer.
