@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import sys
@@ -16,7 +17,7 @@ import time
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data, ood, presets, trainer
+from classifier import checkpoint, data, ood, pipelines, presets, trainer
 from classifier.model import ACTIVATIONS
 from classifier.trainer import Trainer, evaluate, recipe_defaults
 
@@ -84,11 +85,14 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     ckpt = checkpoint.load(args.calibrate)
     splits = data.load_splits(ckpt.dataset, args.data_dir)
     exposure = (ckpt.meta.get("train_config") or {}).get("outlier_exposure", 0.0)
+    user_input = str(ckpt.meta.get("preprocessing", {}).get("user_input") or "")
     detector = ood.fit(ckpt.model, splits.train_x, splits.train_y, splits.test_x, ckpt.normalization,
-                       len(ckpt.classes), ood.scores_for(exposure))
+                       len(ckpt.classes), ood.scores_for(exposure),
+                       functools.partial(pipelines.picture_squares, user_input))
     ckpt.with_detector(detector).save(args.calibrate)
+    picture = "" if detector.picture_threshold is None else f", pictures {detector.picture_threshold:.3f}"
     print(f"wrote the detector ({ood.score_name(detector.scores)}) into {args.calibrate}: threshold "
-          f"{detector.threshold:.3f}", file=sys.stderr)
+          f"{detector.threshold:.3f}{picture}", file=sys.stderr)
     return {"dataset": ckpt.dataset, "ood": detector.meta()}
 
 

@@ -19,7 +19,6 @@ last line printed is JSON.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bench.accuracy import redraw_as_user
-from classifier import checkpoint, data, ood, pipelines
+from classifier import checkpoint, data, ood, photos, pipelines
 from classifier.predict import Predictor
 
 N = 1000  # inputs per set (fewer where a set is smaller)
@@ -39,15 +38,6 @@ PHOTOS = [Path(matplotlib.get_data_path()) / "sample_data" / name
 
 def as_drawing(img28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return redraw_as_user(img28, rng)
-
-
-def as_photo(img28: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """A 28x28 greyscale image as a phone might deliver it: enlarged, RGB, JPEG."""
-    size = int(rng.integers(200, 640))
-    big = Image.fromarray(img28).resize((size, size), Image.Resampling.BICUBIC).convert("RGB")
-    buf = io.BytesIO()
-    big.save(buf, "JPEG", quality=int(rng.integers(70, 95)))
-    return Image.open(io.BytesIO(buf.getvalue()))
 
 
 def photo_regions(rng: np.random.Generator, n: int) -> Iterator[Image.Image]:
@@ -94,7 +84,7 @@ def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
         prepared = pipeline(item, None, predictor.confidence)
         if prepared is None:  # nothing to classify: the app asks for an input instead of answering
             continue
-        flagged += predictor.answer(prepared.image).unsure
+        flagged += predictor.answer(prepared.image, prepared.squares).unsure
         total += 1
     return {"n": total, "not_sure": round(flagged / max(total, 1), 4)}
 
@@ -116,7 +106,7 @@ def main() -> None:
             raise SystemExit(f"{spec.name}: no detector; run python train.py --calibrate {path}")
         predictor = Predictor(ckpt)
         pipeline = pipelines.PIPELINES[spec.user_input]
-        give = as_drawing if spec.user_input == "drawing" else as_photo
+        give = as_drawing if spec.user_input == "drawing" else photos.enlarged
         x, _ = data.load(spec.name, "test", args.data_dir)
         _, measure = ood.calibration_rows(len(x))
         rng = np.random.default_rng(0)

@@ -53,7 +53,7 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
         truth = predictor.classes[int(y[i])]
         start = time.perf_counter()
         prepared = pipelines.hand_photo(pic.image, None, predictor.confidence)
-        answer = predictor.answer(prepared.image)
+        answer = predictor.answer(prepared.image, prepared.squares)
         seconds += time.perf_counter() - start
         p = answer.probabilities
         right += max(p, key=p.get) == truth

@@ -1,7 +1,9 @@
 """Photo-like pictures made from Sign Language MNIST images, with the hand's true box known.
 
-One generator serves two users that must never share images: `train_locator.py` (training rows,
-the "train" backgrounds) and `bench/sign_photos.py` (test rows, the "bench" backgrounds). A
+One generator serves users that must never share images: `train_locator.py` (training rows, the
+"train" backgrounds), the "not sure" check's calibration (`calibration_pictures`: the calibration
+half of the test rows, "train" backgrounds) and the benches (`bench/sign_photos.py`: test rows,
+the "bench" backgrounds; `bench/ood.py`: the other half of the test rows). A
 picture is a 28x28 sign image enlarged into a frame (filling it, or at 40-80% of its shorter
 side at a random place on a plain or natural-photo background), then given what phones and
 webcams add: a colour cast, brightness, a small rotation, JPEG, and sometimes an EXIF
@@ -11,6 +13,7 @@ orientation (pixels stored turned, the tag saying how to turn them back).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +119,32 @@ def make(img28: np.ndarray, kind: str, rng: np.random.Generator, natural: list[n
     buf = io.BytesIO()
     picture.save(buf, "JPEG", quality=int(rng.integers(70, 95)), **({"exif": exif} if exif is not None else {}))
     return Picture(Image.open(io.BytesIO(buf.getvalue())), (x0, y0, x0 + size, y0 + size), kind, buf.getvalue())
+
+
+def enlarged(img28: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """The 28x28 itself as a phone might deliver it: enlarged to 200-640 px, RGB, JPEG (quality 70-95)."""
+    size = int(rng.integers(200, 640))
+    big = Image.fromarray(np.asarray(img28, dtype=np.uint8)).resize((size, size), Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    big.convert("RGB").save(buf, "JPEG", quality=int(rng.integers(70, 95)))
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+CALIBRATION_KINDS = ("enlarged", *KINDS)
+CALIBRATION_PER_KIND = 300
+
+
+def calibration_pictures(rows: np.ndarray, per_kind: int = CALIBRATION_PER_KIND,
+                         seed: int = 0) -> Iterator[Image.Image]:
+    """Real hand pictures as users give them, to calibrate the "not sure" check of whole pictures:
+    for each of CALIBRATION_KINDS, `per_kind` pictures (fewer if there are fewer rows), each of a
+    different one of `rows` (uint8 (N, 28, 28); the calibration half of the test set), on the
+    "train" backgrounds. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    natural = backgrounds("train")
+    for kind in CALIBRATION_KINDS:
+        for i in rng.choice(len(rows), size=min(per_kind, len(rows)), replace=False):
+            yield enlarged(rows[i], rng) if kind == "enlarged" else make(rows[i], kind, rng, natural).image
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:

@@ -2,12 +2,17 @@
 (`DatasetSpec.user_input`): "drawing" for sketches, "hand_photo" for photos and webcam frames.
 
 A pipeline returns a `Prepared`: the 28x28, and for photos the upright picture and the square it
-was cut from (found by `classifier.locate`, or given by the user), so the app can show both.
+was cut from (found by `classifier.locate`, or given by the user), so the app can show both, and
+every square the locator thought might frame the hand, so the "not sure" check can judge the
+picture as a whole (`Predictor.answer`); `picture_squares` gives the same for the real pictures
+that check is calibrated on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import imageprep, locate
+from . import imageprep, locate, photos
 from .locate import Box
 
 
@@ -26,6 +31,9 @@ class Prepared:
     picture: Image.Image | None = None  # photos: the upright picture it was cut from
     box: Box | None = None             # photos: the square of `picture` it shows
     note: str = ""                     # photos: how the square was chosen, in words
+    # Photos whose square the locator chose: every square it weighed (JUDGED at most, `image`'s
+    # among them), (N, 28, 28) uint8; None when the user gave the square.
+    squares: np.ndarray | None = None
 
 
 def drawing(value: Any, box: Any = None, judge: Any = None) -> Prepared | None:
@@ -72,7 +80,8 @@ def parse_box(box: Any, w: int, h: int) -> tuple[float, float, float, float] | N
 # the model's confidence. Measured on photo-like pictures (200 a set, the shipped sign model): the
 # locator's best alone was right 96% (hand filling the frame), 98% (plain background) and 97%
 # (natural background) of the time; with the model's say 97.5%, 99.5% and 97%, and the squares
-# overlap the true ones a little more.
+# overlap the true ones a little more. The same squares are what the "not sure" check of a picture
+# averages over (`ood.Detector.picture_threshold`).
 JUDGED = 30
 JUDGED_MARGIN = 0.3
 
@@ -93,24 +102,71 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     if given is not None:
         return Prepared(imageprep.square_to_sign(grey, given), picture, Box(*given, score=1.0, found=True),
                         "your box")
+    boxes, squares, found = _weighed_squares(picture, grey)
+    if not found:
+        note = ("the centre square: no hand found for sure (give your own square if it is elsewhere)"
+                if hand_locator() is not None else "the centre square (no hand locator is installed)")
+        return Prepared(squares[0], picture, boxes[0], note, squares)
+    pick = 0
+    if judge is not None and len(squares) > 1:
+        pick = int(np.argmax(judge(squares) + np.array([b.score for b in boxes])))
+    return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares)
+
+
+def _weighed_squares(picture: Image.Image, grey: Image.Image) -> tuple[list[Box], np.ndarray, bool]:
+    """The squares of an upright picture that might frame the hand, best first: the locator's best
+    (at most JUDGED, scored within JUDGED_MARGIN of the best) as boxes and 28x28s, and whether a
+    hand was found; if not, only the centre square."""
+    w, h = picture.size
     locator = hand_locator()
     if locator is None:
-        found = Box(*locate.centre_square(w, h), score=0.0, found=False)
-        return Prepared(imageprep.square_to_sign(grey, found.as_tuple()), picture, found,
-                        "the centre square (no hand locator is installed)")
+        box = Box(*locate.centre_square(w, h), score=0.0, found=False)
+        return [box], imageprep.square_to_sign(grey, box.as_tuple())[None], False
     boxes, scores = locator.candidates(picture.convert("RGB"))
     best = float(scores[0])
     if best < locator.threshold:
-        found = Box(*locate.centre_square(w, h), score=best, found=False)
-        return Prepared(imageprep.square_to_sign(grey, found.as_tuple()), picture, found,
-                        "the centre square: no hand found for sure (give your own square if it is elsewhere)")
-    keep = [i for i in range(min(JUDGED if judge else 1, len(boxes))) if float(scores[i]) >= best - JUDGED_MARGIN]
-    squares = np.stack([imageprep.square_to_sign(grey, tuple(boxes[i])) for i in keep])
-    pick = 0
-    if judge is not None and len(keep) > 1:
-        pick = int(np.argmax(judge(squares) + scores[keep].numpy()))
-    found = Box(*(float(v) for v in boxes[keep[pick]]), score=float(scores[keep[pick]]), found=True)
-    return Prepared(squares[pick], picture, found, "where the hand seems to be")
+        box = Box(*locate.centre_square(w, h), score=best, found=False)
+        return [box], imageprep.square_to_sign(grey, box.as_tuple())[None], False
+    keep = [i for i in range(min(JUDGED, len(boxes))) if float(scores[i]) >= best - JUDGED_MARGIN]
+    chosen = [Box(*(float(v) for v in boxes[i]), score=float(scores[i]), found=True) for i in keep]
+    return chosen, np.stack([imageprep.square_to_sign(grey, b.as_tuple()) for b in chosen]), True
+
+
+def hand_photo_calibration(rows: np.ndarray) -> list[np.ndarray]:
+    """The squares `hand_photo` weighs in real pictures (`photos.calibration_pictures`) of `rows`."""
+    out = []
+    for image in photos.calibration_pictures(rows):
+        picture = locate.upright(image)
+        out.append(_weighed_squares(picture, imageprep.grey_photo(picture, upright=True))[1])
+    return out
+
+
+_CALIBRATION: dict[tuple[str, str], list[np.ndarray]] = {}
+_CALIBRATION_LOCK = threading.Lock()
+
+
+def picture_squares(user_input: str, rows: np.ndarray) -> list[np.ndarray] | None:
+    """For pipelines that weigh several squares of a picture: the squares they weigh in real pictures
+    made from `rows` (uint8 (N, 28, 28), the calibration half of a test set), a (k, 28, 28) array a
+    picture; None for pipelines that take one square (drawings). They do not depend on the model, so
+    they are made once per process (about a minute for signs) and shared by every calibration."""
+    make = PICTURE_CALIBRATION.get(user_input)
+    if make is None:
+        return None
+    key = _calibration_key(user_input, rows)
+    with _CALIBRATION_LOCK:
+        if key not in _CALIBRATION:
+            _CALIBRATION[key] = make(np.asarray(rows, dtype=np.uint8))
+        return _CALIBRATION[key]
+
+
+def picture_squares_ready(user_input: str, rows: np.ndarray) -> bool:
+    """Whether `picture_squares` would answer at once (nothing to make, or made already)."""
+    return user_input not in PICTURE_CALIBRATION or _calibration_key(user_input, rows) in _CALIBRATION
+
+
+def _calibration_key(user_input: str, rows: np.ndarray) -> tuple[str, str]:
+    return user_input, hashlib.sha1(np.ascontiguousarray(rows, dtype=np.uint8).tobytes()).hexdigest()
 
 
 # What each data set's `user_input` names: the function from a user's input (and an optional box and
@@ -118,4 +174,9 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
 PIPELINES: dict[str, Callable[..., Prepared | None]] = {
     "drawing": drawing,
     "hand_photo": hand_photo,
+}
+
+# Pipelines that weigh several squares of a picture, and how to get those squares for real pictures.
+PICTURE_CALIBRATION: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
+    "hand_photo": hand_photo_calibration,
 }

@@ -37,7 +37,8 @@ def logits(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str
 class Answer:
     probabilities: dict[str, float]   # every class
     unsure: bool                      # the input is unlike the training data (see `ood`)
-    ood_score: float | None           # 0..1, "not sure" above the detector's threshold; None: no detector
+    ood_score: float | None           # 0..1, "not sure" above the detector's threshold (the picture's
+                                      # threshold when the picture was judged whole); None: no detector
 
 
 class Predictor:
@@ -52,16 +53,28 @@ class Predictor:
         self.name = name or ckpt.meta.get("dataset", "model")
 
     @torch.inference_mode()
-    def answer(self, image: np.ndarray) -> Answer:
+    def answer(self, image: np.ndarray, squares: np.ndarray | None = None) -> Answer:
         """Every class's probability for one 28x28 uint8 image, and whether the input is unlike the
-        training data; one forward pass gives the last hidden layer for both."""
-        x = normalize(torch.as_tensor(np.asarray(image, dtype=np.uint8)).reshape(1, 28, 28), self.normalization)
+        training data; one forward pass gives the last hidden layer for both. `squares`: every square
+        the pipeline weighed in the picture `image` was cut from (`Prepared.squares`), to judge the
+        picture as a whole when the detector is calibrated for that (`ood.Detector.picture_threshold`)."""
+        whole = squares is not None and len(squares) > 0 and self.ood is not None \
+            and self.ood.picture_threshold is not None
+        batch = np.concatenate([np.asarray(image, dtype=np.uint8).reshape(1, 28, 28),
+                                np.asarray(squares, dtype=np.uint8).reshape(-1, 28, 28)]) if whole else image
+        x = normalize(torch.as_tensor(np.asarray(batch, dtype=np.uint8)).reshape(-1, 28, 28), self.normalization)
         feats = self.model.net[:-1](x.to(next(self.model.parameters()).device))
         logits = self.model.net[-1](feats).float().cpu()
-        probs = torch.softmax(logits, dim=1)[0]
-        score = None if self.ood is None else float(self.ood.score(x.cpu(), feats.float().cpu(), logits)[0])
-        return Answer({c: float(p) for c, p in zip(self.classes, probs, strict=True)},
-                      score is not None and score > self.ood.threshold, score)
+        probs = torch.softmax(logits[:1], dim=1)[0]
+        probabilities = {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
+        if self.ood is None:
+            return Answer(probabilities, False, None)
+        x, feats = x.cpu(), feats.float().cpu()
+        if whole:
+            score = self.ood.picture_score(x[1:], feats[1:], logits[1:])
+            return Answer(probabilities, score > self.ood.picture_threshold, score)
+        score = float(self.ood.score(x, feats, logits)[0])
+        return Answer(probabilities, score > self.ood.threshold, score)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (N, n_classes), of uint8 images (N, 28, 28) or one (28, 28)."""

@@ -11,6 +11,7 @@ own generators, never torch's process-wide one, so runs in other threads cannot 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -24,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from . import augment as aug
-from . import checkpoint, ood, outliers
+from . import checkpoint, ood, outliers, pipelines
 from . import data as datamod
 from .model import MLP, MLPConfig
 from .predict import logits as batched_logits
@@ -450,9 +451,16 @@ class Trainer:
         )
 
     def detector(self) -> ood.Detector:
-        """The model's out-of-distribution detector: fitted on training rows, calibrated on test rows."""
+        """The model's out-of-distribution detector: fitted on training rows, calibrated on test rows
+        (and, for photos, on real pictures made from them: about a minute the first time in a process)."""
         return ood.fit(self.model, self.train_x, self.train_y, self.splits.test_x, self.spec.normalization,
-                       len(self.spec.classes), ood.scores_for(self.config.outlier_exposure))
+                       len(self.spec.classes), ood.scores_for(self.config.outlier_exposure),
+                       functools.partial(pipelines.picture_squares, self.spec.user_input or ""))
+
+    def detector_ready(self) -> bool:
+        """Whether `detector` needs nothing made first (the real pictures photos are calibrated on)."""
+        calib, _ = ood.calibration_rows(len(self.splits.test_x))
+        return pipelines.picture_squares_ready(self.spec.user_input or "", self.splits.test_x[calib].cpu().numpy())
 
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
         """A CPU copy of the model as trained so far, in eval mode, with its detector and metadata:

@@ -132,7 +132,7 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
         msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
         return msg, msg, view_html(None, None, message=msg)
     image = prepared.image
-    answer = predictor.answer(image)
+    answer = predictor.answer(image, prepared.squares)
     probs = NotSure(answer.probabilities) if answer.unsure else answer.probabilities
     view = view_html(image, answer.probabilities, answer.unsure, picture=picture_html(prepared))
     state = models.SESSIONS.get(session)
@@ -191,7 +191,7 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
         prepared = pipelines.PIPELINES[str(spec.user_input)](frame, None, predictor.confidence)
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         return view_html(None, None, message=str(e)), recent
-    answer = predictor.answer(prepared.image)
+    answer = predictor.answer(prepared.image, prepared.squares)
     recent = [*recent, {"p": answer.probabilities, "unsure": answer.unsure}][-LIVE_FRAMES:]
     smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in predictor.classes}
     unsure = sum(r["unsure"] for r in recent) * 2 > len(recent)
