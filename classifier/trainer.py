@@ -452,15 +452,24 @@ class Trainer:
 
     def detector(self) -> ood.Detector:
         """The model's out-of-distribution detector: fitted on training rows, calibrated on test rows
-        (and, for photos, on real pictures made from them: about a minute the first time in a process)."""
+        (and, for photos, on real pictures made from them: see `prepare_detector`)."""
         return ood.fit(self.model, self.train_x, self.train_y, self.splits.test_x, self.spec.normalization,
                        len(self.spec.classes), ood.scores_for(self.config.outlier_exposure),
                        functools.partial(pipelines.picture_squares, self.spec.user_input or ""))
 
-    def detector_ready(self) -> bool:
-        """Whether `detector` needs nothing made first (the real pictures photos are calibrated on)."""
+    def _calibration_rows(self) -> Any:
         calib, _ = ood.calibration_rows(len(self.splits.test_x))
-        return pipelines.picture_squares_ready(self.spec.user_input or "", self.splits.test_x[calib].cpu().numpy())
+        return self.splits.test_x[calib].cpu().numpy()
+
+    def detector_ready(self) -> bool:
+        """Whether `detector` has nothing to make first."""
+        return pipelines.picture_squares_ready(self.spec.user_input or "", self._calibration_rows())
+
+    def prepare_detector(self) -> None:
+        """Make what `detector` needs that does not depend on the model: for photos, the real pictures
+        its picture threshold is set on (about two minutes on 2 CPU cores, once per process), so
+        the app can start it beside training."""
+        pipelines.picture_squares(self.spec.user_input or "", self._calibration_rows())
 
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
         """A CPU copy of the model as trained so far, in eval mode, with its detector and metadata:

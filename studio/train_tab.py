@@ -205,6 +205,9 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
             yield (gr.skip(), f"Making {outliers.POOL_SIZE:,} outlier images for outlier exposure (once per "
                    "server start, about a minute)...", *skip)
         run = Trainer(config, splits=splits, stop_event=stop)
+        if not run.detector_ready():
+            # Pictures the photo "not sure" check is calibrated on: made beside training, not after it.
+            threading.Thread(target=run.prepare_detector, name="picture-calibration", daemon=True).start()
         note = run.spec.validation_note
         title = f"#{number} {label} · {dataset}"
         yield (plots.training_curves([], title=title, validation_note=note),
@@ -228,6 +231,9 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
         if session.stop is stop:
             session.stop = None
     stopped = bool(run.history and run.history[-1].stopped)
+    if not run.detector_ready():
+        yield (gr.skip(), "Calibrating \"not sure\" on real photo-like pictures (once per server start, about two "
+               "minutes)...", *skip)
     finished = models.Run(number, label, config, [vars(p) for p in run.points], report,
                           run.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
                           seconds, str(run.device), stopped)

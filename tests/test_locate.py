@@ -109,3 +109,45 @@ def test_the_shipped_locator_finds_hands_on_plain_backgrounds(sign_test_images) 
         found = locator.locate(locate.upright(pic.image).convert("RGB"))
         ious.append(photos.iou(found.as_tuple(), pic.box))
     assert np.mean(ious) >= 0.7, ious
+
+
+def test_calibration_pictures_are_each_kind_of_different_rows() -> None:
+    rows = np.stack([np.full((28, 28), 10 * i, np.uint8) for i in range(5)])
+    pictures = list(photos.calibration_pictures(rows, per_kind=3))
+    assert len(pictures) == 3 * len(photos.CALIBRATION_KINDS)
+    again = list(photos.calibration_pictures(rows, per_kind=3))
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(pictures, again, strict=True))
+    # The "enlarged" kind is the row itself, bigger: three different rows, none twice.
+    shades = {int(np.asarray(p.convert("L")).mean() / 10 + 0.5) for p in pictures[:3]}
+    assert len(shades) == 3
+    assert len(list(photos.calibration_pictures(rows[:2], per_kind=3))) == 2 * len(photos.CALIBRATION_KINDS)
+
+
+def test_picture_squares_are_made_once_and_only_for_photos(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo",
+                        lambda rows: calls.append(1) or [rows[:2]])
+    rows = np.zeros((4, 28, 28), np.uint8)
+    assert not pipelines.picture_squares_ready("hand_photo", rows)
+    first = pipelines.picture_squares("hand_photo", rows)
+    assert pipelines.picture_squares("hand_photo", rows) is first and calls == [1]
+    assert pipelines.picture_squares_ready("hand_photo", rows) and not pipelines.picture_squares_ready(
+        "hand_photo", rows + 1)
+    assert pipelines.picture_squares("drawing", rows) is None and pipelines.picture_squares_ready("drawing", rows)
+
+
+def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_images) -> None:
+    """A photo's pipeline hands on every square the locator weighed (the one shown among them), the
+    same with or without the model's say in which is shown; a box given by the user is judged alone."""
+    x, _ = sign_test_images
+    pic = photos.make(x[3].numpy(), "plain", np.random.default_rng(5))
+    alone = pipelines.hand_photo(pic.image)
+    judged = pipelines.hand_photo(pic.image, None, lambda s: s.reshape(len(s), -1).mean(1) / 255.0)
+    assert alone.box.found and 1 < len(alone.squares) <= pipelines.JUDGED
+    assert np.array_equal(alone.squares, judged.squares)
+    assert any(np.array_equal(judged.image, s) for s in judged.squares)
+    assert pipelines.hand_photo(pic.image, ",".join(map(str, pic.box))).squares is None
+    # The real pictures the check is calibrated on go through the same squares.
+    made = pipelines.hand_photo_calibration(x[:1].numpy())
+    assert len(made) == len(photos.CALIBRATION_KINDS) and all(s.ndim == 3 and s.shape[1:] == (28, 28) for s in made)

@@ -105,3 +105,86 @@ def test_an_outlier_exposed_model_is_judged_by_its_highest_probability(trained: 
         ood.Detector.from_file(d.tensors(), {**d.meta(), "scores": list(ood.DEFAULT_SCORES)})
     with pytest.raises(ValueError, match="unknown detector scores"):
         ood.Detector.from_file(d.tensors(), {**d.meta(), "scores": ["softmax"]})
+
+
+def test_a_picture_is_judged_by_the_mean_over_the_squares_weighed(trained: Trainer) -> None:
+    """Photos: the picture threshold is set on real pictures' squares (made from the calibration half
+    and nothing else), and a picture whose squares are mostly unlike the training data is "not sure"
+    even when the square shown looks fine, and the other way round."""
+    model, norm, test_x = trained.model, trained.spec.normalization, trained.splits.test_x
+    calib, measure = ood.calibration_rows(len(test_x))
+    given = []
+
+    def squares(rows: np.ndarray) -> list[np.ndarray]:
+        given.append(rows)
+        return [rows[i:i + 5] for i in range(0, len(rows) - 5, 5)]   # five real squares a "picture"
+
+    d = ood.fit(model, trained.train_x, trained.train_y, test_x, norm, 10, picture_squares=squares)
+    assert len(given) == 1 and np.array_equal(given[0], test_x[calib].numpy())
+    assert d.picture_threshold is not None and "pictures" in d.picture_calibrated_on
+    assert ood.fit(model, trained.train_x, trained.train_y, test_x, norm, 10,
+                   picture_squares=lambda rows: None).picture_threshold is None
+    x, f, logits = ood.forward(model, test_x[measure[:5]], norm)
+    assert d.picture_score(x, f, logits) == pytest.approx(float(d.score(x, f, logits).mean()))
+    loaded = ood.Detector.from_file(d.tensors(), d.meta())
+    assert loaded.picture_threshold == d.picture_threshold and d.meta()["picture_flag_rate"] == ood.PICTURE_FLAG_RATE
+
+    ckpt = trained.checkpoint(0.9).with_detector(d)
+    predictor = Predictor(ckpt)
+    real = test_x[measure[:6]].numpy()
+    noise = np.random.default_rng(2).integers(0, 256, (6, 28, 28)).astype(np.uint8)
+    shown = real[0]
+    assert not predictor.answer(shown, real).unsure
+    mostly_noise = np.concatenate([real[:1], noise])
+    whole = predictor.answer(shown, mostly_noise)
+    assert whole.unsure and whole.ood_score == pytest.approx(
+        d.picture_score(*ood.forward(model, torch.from_numpy(mostly_noise), norm)))
+    # The probabilities are the shown square's, however the picture is judged.
+    assert whole.probabilities == pytest.approx(predictor.predict(shown))
+    # Without squares (a box the user gave, a drawing), the square alone is judged.
+    assert not predictor.answer(shown).unsure and predictor.answer(noise[0]).unsure
+
+
+def test_a_signs_trainer_calibrates_whole_pictures_and_digits_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import pipelines
+
+    made = []
+    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo",
+                        lambda rows: made.append(len(rows)) or [rows[i:i + 3] for i in range(0, len(rows) - 3, 3)])
+    splits = synthetic_splits(600, 100, 400, n_classes=24)
+    run = Trainer(TrainConfig(dataset="signs", hidden=[32], epochs=1, batch_size=64, augment=False), splits=splits)
+    list(run.run())
+    assert not run.detector_ready()
+    run.prepare_detector()
+    assert run.detector_ready() and made == [200]
+    assert run.checkpoint(0.5).ood.picture_threshold is not None and made == [200]  # made once, kept
+    digits = Trainer(TrainConfig(dataset="digits", hidden=[32], epochs=1, batch_size=64, augment=False),
+                     splits=synthetic_splits(600, 100, 400))
+    list(digits.run())
+    assert digits.detector_ready() and digits.checkpoint(0.5).ood.picture_threshold is None
+
+
+def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None:
+    """The shipped signs file is calibrated for whole pictures; given as photos, garments are mostly
+    "not sure" and real hands (the half of the test set calibration never saw) hardly ever."""
+    from classifier import data, photos, pipelines
+
+    ckpt = checkpoint.load(checkpoint.weights_path("signs"))
+    assert ckpt.ood is not None and ckpt.ood.picture_threshold is not None, \
+        "recalibrate: python train.py --calibrate weights/signs.safetensors"
+    predictor = Predictor(ckpt)
+    rng = np.random.default_rng(0)
+
+    def flagged(rows: np.ndarray) -> int:
+        answers = []
+        for a in rows:
+            prepared = pipelines.hand_photo(photos.enlarged(a, rng), None, predictor.confidence)
+            answers.append(predictor.answer(prepared.image, prepared.squares).unsure)
+        return sum(answers)
+
+    x, _ = data.load("signs", "test", real_data_dir)
+    _, measure = ood.calibration_rows(len(x))
+    fashion, _ = data.load("fashion", "test", real_data_dir)
+    assert flagged(x[measure[:40]].numpy()) <= 2
+    assert flagged(fashion[:40].numpy()) >= 30
