@@ -395,3 +395,38 @@ def test_train_widgets_follow_the_preset_and_data_set() -> None:
     assert train_tab.preset_widgets("tutorial", "digits")[7] == "relu, tanh"  # activation, one per layer
     assert train_tab.preset_widgets("no-such", "digits")[2] == 60  # an unknown preset: best (its epochs)
     assert set(train_tab.BATCH_SIZE_CHOICES) >= {8, 10, 64, 256, 8192} and min(train_tab.BATCH_SIZE_CHOICES) == 8
+
+
+def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real pictures a signs model's photo check is calibrated on are made in a thread started
+    with the run; if they are not ready when training ends, the status says what the wait is for,
+    and the finished run's model judges whole pictures."""
+    import threading
+
+    from classifier import pipelines
+    from studio import models, train_tab
+    from tests.conftest import make_signs_dir
+
+    make_signs_dir(tmp_path, n_train=120, n_test=40)
+    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    release, threads = threading.Event(), []
+
+    def make(rows: np.ndarray) -> list[np.ndarray]:
+        threads.append(threading.current_thread().name)
+        assert release.wait(120)
+        return [rows[i:i + 4] for i in range(0, len(rows) - 4, 4)]
+
+    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo", make)
+    statuses = []
+    for out in train_tab.train("signs", "16", 1, 0.003, 32, False, "adamw", request=None, poll_seconds=0.2):
+        if isinstance(out[1], str):
+            statuses.append(out[1])
+            if "Calibrating" in out[1]:
+                release.set()
+    assert threads == ["picture-calibration"], threads
+    assert any('Calibrating "not sure" on real photo-like pictures' in s for s in statuses), statuses
+    assert statuses[-1].startswith("Done")
+    run = models.SESSIONS.get("anonymous").runs[-1]
+    assert run.result.ood is not None and run.result.ood.picture_threshold is not None
