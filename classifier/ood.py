@@ -26,7 +26,7 @@ sure" above `picture_threshold`: the mean that PICTURE_FLAG_RATE of real picture
 pictures made from the calibration half as users give them (`photos.calibration_pictures`). In
 one hand there are many hand-like squares; in a photo of something else, few. Measured on the
 shipped sign model (bench/ood.py): 87.6% of the other kinds of input caught with the one square,
-92% with the mean, while fewer real photos were flagged (bench/sign_photos.py).
+91.8% with the mean, and fewer real photos flagged (1.3% as given; bench/sign_photos.py 2.4-4.0%).
 
 Everything travels inside the weights file (`checkpoint`), beside the model it belongs to, with
 the names of the scores it uses.
