@@ -34,6 +34,7 @@ the names of the scores it uses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -84,6 +85,9 @@ class Detector:
         if len(self.quantiles) != len(self.scores):
             raise ValueError(f"the detector has quantiles for {len(self.quantiles)} scores but names "
                              f"{len(self.scores)}")
+        for name, value in (("threshold", self.threshold), ("picture_threshold", self.picture_threshold)):
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"the detector's {name} is {value}, not a finite number")
 
     def raw_scores(self, x: torch.Tensor, feats: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """(N, len(scores)): each of the detector's scores (SCORES), higher meaning less like the training

@@ -149,7 +149,8 @@ def picture_squares(user_input: str, rows: np.ndarray) -> list[np.ndarray] | Non
     """For pipelines that weigh several squares of a picture: the squares they weigh in real pictures
     made from `rows` (uint8 (N, 28, 28), the calibration half of a test set), a (k, 28, 28) array a
     picture; None for pipelines that take one square (drawings). They do not depend on the model, so
-    they are made once per process (about a minute for signs) and shared by every calibration."""
+    they are made once per process (about two minutes for signs on 2 CPU cores) and shared by every
+    calibration."""
     make = PICTURE_CALIBRATION.get(user_input)
     if make is None:
         return None

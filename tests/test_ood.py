@@ -128,6 +128,8 @@ def test_a_picture_is_judged_by_the_mean_over_the_squares_weighed(trained: Train
     assert d.picture_score(x, f, logits) == pytest.approx(float(d.score(x, f, logits).mean()))
     loaded = ood.Detector.from_file(d.tensors(), d.meta())
     assert loaded.picture_threshold == d.picture_threshold and d.meta()["picture_flag_rate"] == ood.PICTURE_FLAG_RATE
+    with pytest.raises(ValueError, match="picture_threshold is nan"):
+        ood.Detector.from_file(d.tensors(), {**d.meta(), "picture_threshold": "nan"})
 
     ckpt = trained.checkpoint(0.9).with_detector(d)
     predictor = Predictor(ckpt)
