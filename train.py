@@ -85,10 +85,9 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     ckpt = checkpoint.load(args.calibrate)
     splits = data.load_splits(ckpt.dataset, args.data_dir)
     exposure = (ckpt.meta.get("train_config") or {}).get("outlier_exposure", 0.0)
-    user_input = str(ckpt.meta.get("preprocessing", {}).get("user_input") or "")
     detector = ood.fit(ckpt.model, splits.train_x, splits.train_y, splits.test_x, ckpt.normalization,
                        len(ckpt.classes), ood.scores_for(exposure),
-                       functools.partial(pipelines.picture_squares, user_input))
+                       functools.partial(pipelines.picture_squares, ckpt.user_input))
     ckpt.with_detector(detector).save(args.calibrate)
     picture = "" if detector.picture_threshold is None else f", pictures {detector.picture_threshold:.3f}"
     print(f"wrote the detector ({ood.score_name(detector.scores)}) into {args.calibrate}: threshold "

@@ -54,6 +54,11 @@ class Checkpoint:
     def dataset(self) -> str:
         return self.meta["dataset"]
 
+    @property
+    def user_input(self) -> str:
+        """The input pipeline the model's 28x28s come from (`pipelines.PIPELINES`); "" for none."""
+        return str(self.meta["preprocessing"].get("user_input") or "")
+
     def with_detector(self, ood: Detector) -> Checkpoint:
         """The same model with `ood` as its detector, its metadata saying so."""
         return Checkpoint(self.model, {**self.meta, "ood": ood.meta()}, ood)

@@ -76,6 +76,20 @@ def test_signs_on_small_csv(tiny_data: Path, tmp_path: Path) -> None:
     assert len(meta["classes"]) == 24 and meta["preprocessing"]["normalization"] == {"kind": "per_image"}
 
 
+def test_calibrate_judges_sign_photos_whole(tiny_data: Path, tmp_path: Path) -> None:
+    """--calibrate reads the file's input pipeline: a signs file gets the whole-picture threshold too."""
+    out = tmp_path / "s.safetensors"
+    assert train.main(["signs", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
+                       "--output", str(out), "--no-progress"]) == 0
+    trained = checkpoint.load(out)
+    assert trained.user_input == "hand_photo" and trained.ood.picture_threshold is not None
+    checkpoint.save(out, trained.model, {k: v for k, v in trained.meta.items() if k != "ood"})
+    assert train.main(["--calibrate", str(out), "--data-dir", str(tiny_data)]) == 0
+    calibrated = checkpoint.load(out)
+    assert calibrated.ood.picture_threshold == pytest.approx(trained.ood.picture_threshold)
+    assert "real pictures" in calibrated.meta["ood"]["picture_calibrated_on"]
+
+
 def test_a_new_data_set_is_one_spec_entry(tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture) -> None:
     """A fourth data set, defined by nothing but a spec over files this test writes, trains through
