@@ -31,7 +31,10 @@ def end_session(request: gr.Request) -> None:
     models.SESSIONS.end(session_id(request))
 
 
-with gr.Blocks(title="Image classifier studio") as demo:
+# Uploads and downloads go through Gradio's cache: files older than an hour are deleted every 10
+# minutes, so visitors cannot fill the server's disk with them (uploads are also bounded in size
+# at launch: MAX_FILE_SIZE).
+with gr.Blocks(title="Image classifier studio", delete_cache=(600, 3600)) as demo:
     gr.Markdown("# Image classifier studio\nMultilayer perceptrons on 28x28 images: draw a digit, "
                 "show a hand sign, or train your own model and watch it learn.")
     for spec in models.TAB_SPECS:
@@ -43,6 +46,7 @@ with gr.Blocks(title="Image classifier studio") as demo:
 
 # A bounded queue: under a flood, extra requests are told the queue is full instead of piling up.
 demo.queue(default_concurrency_limit=4, max_size=256)
+MAX_FILE_SIZE = "25mb"  # generous for a phone photo; a larger upload is refused before it is stored
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,13 +54,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     p.add_argument("--share", action="store_true", help="create a public share link")
+    p.add_argument("--save-to-weights", action="store_true",
+                   help="let visitors save runs into weights/ (off: they can only download them)")
+    p.add_argument("--max-saved-files", type=int, default=models.Saving.max_files,
+                   help="with --save-to-weights: how many saved files weights/ may hold (default %(default)s)")
+    p.add_argument("--max-saved-mb", type=int, default=models.Saving.max_bytes // 1_000_000,
+                   help="with --save-to-weights: their total size in MB (default %(default)s)")
     args = p.parse_args(argv)
+    models.SAVING = models.Saving(args.save_to_weights, args.max_saved_files, args.max_saved_mb * 1_000_000)
     logging.basicConfig(level=logging.INFO)
     # Everything made so far (torch, the models, the Blocks: ~500,000 objects) lives as long as the
     # server: keep it out of the garbage collector's full passes, which otherwise walk it all
     # (234 ms a pass here, against 99 ms for a bare Gradio app).
     gc.freeze()
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True,
+                max_file_size=MAX_FILE_SIZE)
 
 
 if __name__ == "__main__":

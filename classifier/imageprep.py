@@ -6,7 +6,8 @@
 - `photo_to_sign`: a photo of any size, mode or orientation becomes a Sign Language
   MNIST-style image: upright, greyscale, a square (the centre one unless a box is given), 28x28,
   the data set's brightness and contrast.
-- `open_image`: decoding with clear errors for files that are not usable images.
+- `open_image`: decoding with clear errors for files that are not usable images, and the size
+  limits (`check_size`) that bound the work any picture can cause, checked before decoding.
 (`classifier.pipelines` chains these, and finds the hand first, per data set.)
 
 Normalization for the model happens later, in `preprocess.normalize`, for training and app alike.
@@ -31,7 +32,14 @@ DIGIT_COM = 14.0        # ...and moved so their centre of mass is at pixel index
 # the 20 px scale: median 1.95 px, 10th-90th percentile 1.4-2.7 (measured on 5000 training digits).
 DIGIT_STROKE = 1.95
 _WORK = DIGIT_BOX * 4   # strokes are measured and evened out at 4x the final resolution
-MAX_PIXELS = 40_000_000  # refuse larger images before decoding them
+# Limits on what a picture may be, checked before it is decoded (`check_size`). They bound the
+# work and memory one picture can cause: every later step works on a copy whose size follows from
+# them (photos: `reduce_photo`; the hand search: `locate.grey_work_copy`).
+MAX_PIXELS = 24_000_000  # decoded pixels (a JPEG counts at the reduced scale it is decoded at)
+MAX_ASPECT = {"photo": 4.0, "drawing": 20.0}  # longer side / shorter side
+MIN_PHOTO_SIDE = 16      # a photo's shorter side; a Sign Language MNIST image (28x28) passes
+JPEG_DRAFT = 448         # a JPEG decodes at the smallest 1/2, 1/4 or 1/8 scale that keeps this many pixels a side
+PHOTO_SIDE = 896         # other photos are reduced (by a whole factor) to at most about this on the shorter side
 
 
 class ImageInputError(ValueError):
@@ -40,13 +48,30 @@ class ImageInputError(ValueError):
 
 # ------------------------------------------------------------------------------- decoding
 
-def _refuse_oversize(w: int, h: int, what: str) -> None:
+def check_size(w: int, h: int, kind: str = "drawing") -> None:
+    """Refuse, with a message a person can act on, a picture whose size would make unbounded work:
+    more than MAX_PIXELS, longer than MAX_ASPECT[kind] times its width, or (photos) a shorter side
+    under MIN_PHOTO_SIDE."""
+    megapixels = f"at most {MAX_PIXELS // 1_000_000} megapixels"
+    if kind == "photo":
+        needs = (f"a photo of a hand needs {megapixels}, at least {MIN_PHOTO_SIDE} pixels on its shorter side "
+                 f"and at most {MAX_ASPECT['photo']:g} times as long as it is wide")
+        if w * h > MAX_PIXELS or min(w, h) < MIN_PHOTO_SIDE or max(w, h) > MAX_ASPECT["photo"] * min(w, h):
+            raise ImageInputError(f"This picture is {w} x {h} pixels; {needs}.")
+        return
+    if w < 1 or h < 1:
+        raise ImageInputError("The image is empty (0 pixels).")
     if w * h > MAX_PIXELS:
-        raise ImageInputError(f"The {what} is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+        raise ImageInputError(f"The {kind} is {w} x {h} pixels; it may have {megapixels}.")
+    aspect = MAX_ASPECT.get(kind, MAX_ASPECT["drawing"])
+    if max(w, h) > aspect * min(w, h):
+        raise ImageInputError(f"The {kind} is {w} x {h} pixels; it may be at most {aspect:g} times as long "
+                              "as it is wide.")
 
 
-def open_image(source: str | os.PathLike[str] | bytes | Image.Image) -> Image.Image:
-    """Decode an image fully (first frame of an animation), or raise ImageInputError."""
+def open_image(source: str | os.PathLike[str] | bytes | Image.Image, kind: str = "image") -> Image.Image:
+    """Decode an image fully (first frame of an animation), or raise ImageInputError. Its size is
+    checked (`check_size` for `kind`) before any pixel is decoded."""
     if isinstance(source, Image.Image):
         img = source
     else:
@@ -57,16 +82,20 @@ def open_image(source: str | os.PathLike[str] | bytes | Image.Image) -> Image.Im
                 "This file is not an image Pillow can read (PNG, JPEG, WebP, GIF, BMP, TIFF...).") from None
         except (OSError, Image.DecompressionBombError) as e:
             raise ImageInputError(f"Cannot open the image: {e}") from None
-    w, h = img.size
-    if w < 1 or h < 1:
-        raise ImageInputError("The image is empty (0 pixels).")
-    _refuse_oversize(w, h, "image")
     try:
         if getattr(img, "is_animated", False):
             img.seek(0)
-        # JPEG can decode at 1/2, 1/4 or 1/8 scale: far faster for phone photos.
+        # JPEG can decode at 1/2, 1/4 or 1/8 scale: far faster for phone photos, and the size to
+        # check is the one it decodes at.
         if img.format == "JPEG":
-            img.draft(img.mode, (4 * SIZE * 4, 4 * SIZE * 4))
+            img.draft(img.mode, (JPEG_DRAFT, JPEG_DRAFT))
+    except (OSError, ValueError, SyntaxError) as e:
+        raise ImageInputError(f"The image file is damaged or truncated ({e}).") from None
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise ImageInputError("The image is empty (0 pixels).")
+    check_size(w, h, kind)
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img.load()
@@ -197,7 +226,7 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
 def _shrink_huge(image: np.ndarray | Image.Image, limit: int = 4_000_000) -> np.ndarray | Image.Image:
     """Box-average a drawing larger than `limit` pixels down below it: same result, bounded memory."""
     h, w = (image.height, image.width) if isinstance(image, Image.Image) else np.asarray(image).shape[:2]
-    _refuse_oversize(w, h, "drawing")
+    check_size(w, h, "drawing")
     if h * w <= limit:
         return image
     factor = int(np.ceil(np.sqrt(h * w / limit)))
@@ -226,6 +255,9 @@ def sketch_to_digit(image: np.ndarray | Image.Image, min_ink: float = 0.25) -> n
     work = np.clip(work / max(peak, 1e-3), 0.0, 1.0)
     work = _even_strokes(work)
     # Evening strokes may have grown the shape: crop again so the longer side is exactly 20 px.
+    # (Noise that passed `min_ink` can average away to nothing when shrunk: then nothing is drawn.)
+    if not (work > 0.05).any():
+        return None
     y0, y1, x0, x1 = _bbox(work > 0.05)
     work = work[y0:y1, x0:x1]
     h, w = work.shape
@@ -268,6 +300,20 @@ def photo_to_sign(image: Image.Image | np.ndarray, box: tuple[float, float, floa
     (x0, y0, x1, y1 in the upright photo's pixels) or else its centre square. `upright`: the EXIF
     orientation has been applied already."""
     return square_to_sign(grey_photo(image, upright), box)
+
+
+def reduce_photo(image: Image.Image) -> Image.Image:
+    """A photo with a shorter side of PHOTO_SIDE or more, reduced by a whole factor (box averaging) to
+    between PHOTO_SIDE / 2 and PHOTO_SIDE, as a JPEG's decoder does: every later copy of the picture
+    is then small whatever was uploaded, and still fine enough for the hand's 28x28."""
+    factor = min(image.size) // (PHOTO_SIDE // 2)
+    if factor < 2:
+        return image
+    if image.mode.startswith("I;16"):  # reduced, then as 0..1 floats: the scale `to_grey` reads 16 bits at
+        return Image.fromarray(np.asarray(image.convert("I").reduce(factor), dtype=np.float32) / 65535.0)
+    if image.mode in ("1", "P"):
+        image = image.convert("RGBA" if "transparency" in image.info else "L" if image.mode == "1" else "RGB")
+    return image.reduce(factor)
 
 
 def grey_photo(image: Image.Image | np.ndarray, upright: bool = False) -> Image.Image:

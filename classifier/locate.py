@@ -32,7 +32,8 @@ from .preprocess import normalize
 
 LOCATOR_PATH = WEIGHTS_DIR / "hand_locator.safetensors"
 SCALES = tuple(float(s) for s in np.geomspace(0.3, 1.0, 12))  # window side / the photo's shorter side
-WORK_SIDE = 160       # the search runs on a copy whose shorter side is this many pixels
+WORK_SIDE = 160       # the search runs on a copy whose shorter side is this many pixels...
+WORK_LONG = 640       # ...and whose longer side is at most this many, so the windows are bounded
 NORMALIZATION = preprocess.PER_IMAGE
 
 
@@ -92,7 +93,7 @@ def match_brightness(windows28: torch.Tensor) -> torch.Tensor:
 def grey_work_copy(picture: Image.Image) -> tuple[torch.Tensor, float]:
     """The upright picture as greyscale 0..255 float (1, 1, H, W) at the search size, and the scale
     from picture pixels to it."""
-    scale = min(1.0, WORK_SIDE / min(picture.size))
+    scale = min(1.0, WORK_SIDE / min(picture.size), WORK_LONG / max(picture.size))
     small = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
                            Image.Resampling.BILINEAR) if scale < 1 else picture
     grey = torch.from_numpy(to_grey(small) * 255.0)

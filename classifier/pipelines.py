@@ -94,8 +94,7 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN)."""
     if source is None:
         return None
-    image = Image.fromarray(np.asarray(source)) if isinstance(source, np.ndarray) else imageprep.open_image(source)
-    picture = locate.upright(image)
+    picture = imageprep.reduce_photo(locate.upright(_photo(source)))
     grey = imageprep.grey_photo(picture, upright=True)
     w, h = picture.size
     given = parse_box(box, w, h)
@@ -111,6 +110,24 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     if judge is not None and len(squares) > 1:
         pick = int(np.argmax(judge(squares) + np.array([b.score for b in boxes])))
     return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares)
+
+
+def _photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> Image.Image:
+    """A photo or webcam frame as a decoded image, its size checked before any work on it."""
+    if not isinstance(source, np.ndarray):
+        return imageprep.open_image(source, "photo")
+    frame = source
+    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3, 4)):
+        raise imageprep.ImageInputError(f"A frame is a greyscale, RGB or RGBA array, not one of shape {frame.shape}.")
+    imageprep.check_size(frame.shape[1], frame.shape[0], "photo")
+    if frame.dtype != np.uint8:
+        if not np.issubdtype(frame.dtype, np.number) or np.issubdtype(frame.dtype, np.complexfloating):
+            raise imageprep.ImageInputError(f"A frame holds numbers, not {frame.dtype}.")
+        frame = np.nan_to_num(frame.astype(np.float32))
+        peak = float(frame.max(initial=0))
+        frame = np.clip(frame * (255.0 if peak <= 1.0 else 255.0 / 65535.0 if peak > 255 else 1.0), 0, 255)
+        frame = frame.astype(np.uint8)
+    return Image.fromarray(frame[:, :, 0] if frame.ndim == 3 and frame.shape[2] == 1 else frame)
 
 
 def _weighed_squares(picture: Image.Image, grey: Image.Image) -> tuple[list[Box], np.ndarray, bool]:

@@ -83,6 +83,9 @@ class InputKind:
     takes_box: bool = False
     # A live mode: webcam frames classified as they come (Gradio's streaming webcam input).
     live: bool = False
+    # Gradio decodes this input before the pipeline sees it: the kind of picture whose size
+    # limits (`imageprep.check_size`) the uploaded files are held to first.
+    decodes: str | None = None
 
 
 INPUT_KINDS: dict[str, InputKind] = {
@@ -93,7 +96,7 @@ INPUT_KINDS: dict[str, InputKind] = {
             label=f"Draw a {spec.noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400), height=520,
             brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"), layers=False,
             elem_id=f"{spec.noun}-input", elem_classes=["drawing-input"]),
-        js_after_clear=PICK_BRUSH_JS,
+        js_after_clear=PICK_BRUSH_JS, decodes="drawing",
         # Resetting a Sketchpad's value to empty when it is already empty changes nothing, so from the
         # second Clear on the strokes stayed on the canvas: press the sketchpad's own clear instead
         # (the canvas change then asks for a new drawing, and the clear event picks the brush).
@@ -280,18 +283,26 @@ def class_chart(spec: DatasetSpec) -> str:
     return chart
 
 
-def explain_undecodable(component: C) -> C:
+def explain_undecodable(component: C, decodes: str | None = None) -> C:
     """Make an image input answer undecodable uploads with a clear message, not a bare error.
 
     Gradio decodes an upload before our function runs. Wrapping this one component's
     `preprocess` (rather than subclassing, which makes Gradio write a .pyi stub next to this
-    file at import) turns decoder errors into a gr.Error the user reads.
+    file at import) turns decoder errors into a gr.Error the user reads. `decodes`: the kind of
+    picture (`imageprep.check_size`) whose size limits the uploaded files' headers are held to
+    before Gradio decodes them (None where Gradio hands over the file undecoded).
     """
     original = component.preprocess
 
     def preprocess(payload: Any) -> Any:
         try:
+            if decodes is not None:
+                for path in _uploaded_paths(payload):
+                    with Image.open(path) as header:
+                        imageprep.check_size(*header.size, decodes)
             return original(payload)
+        except imageprep.ImageInputError as e:
+            raise gr.Error(str(e)) from None
         except Image.DecompressionBombError:
             raise gr.Error(f"The image has too many pixels to decode safely (limit "
                            f"{imageprep.MAX_PIXELS // 1_000_000} megapixels).") from None
@@ -301,6 +312,17 @@ def explain_undecodable(component: C) -> C:
 
     component.preprocess = preprocess  # type: ignore[method-assign]
     return component
+
+
+def _uploaded_paths(payload: Any) -> list[str]:
+    """The server-side paths of the files in an image or image-editor payload."""
+    found = []
+    for item in (payload, *(getattr(payload, k, None) for k in ("background", "composite")),
+                 *(getattr(payload, "layers", None) or [])):
+        path = getattr(item, "path", None)
+        if isinstance(path, str) and not path.startswith(("http://", "https://", "data:")):
+            found.append(path)
+    return found
 
 
 def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
@@ -358,7 +380,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             with gr.Column(scale=1):
                 with gr.Tabs() if kind.live else nullcontext():
                     with gr.Tab("Photo") if kind.live else nullcontext():
-                        source = explain_undecodable(kind.component(spec))
+                        source = explain_undecodable(kind.component(spec), kind.decodes)
                         clear = gr.Button("Clear", elem_id=f"{noun}-clear") if kind.clear_js else gr.ClearButton(
                             value="Clear", elem_id=f"{noun}-clear")
                         if kind.takes_box:

@@ -36,6 +36,22 @@ MAX_RUNS = 8  # per session; the oldest goes first (a 1024-1024 run holds ~12 MB
 FILE_CACHE_SIZE = 16
 
 
+@dataclass(frozen=True)
+class Saving:
+    """Whether visitors may save a run into the server's weights/ folder, and how much of it.
+
+    Off unless the person who runs the app turns it on (`demo.py --save-to-weights`): on a shared
+    or public server, saving would let any visitor fill the disk and plant files that others then
+    load from the model menu. Everyone can download their runs either way."""
+
+    enabled: bool = False
+    max_files: int = 50                  # saved files in weights/, the shipped ones not counted
+    max_bytes: int = 1_000_000_000       # their total size
+
+
+SAVING = Saving()
+
+
 class ModelChoiceError(ValueError):
     """A model name that cannot be served for a data set; the message says why."""
 
@@ -73,6 +89,12 @@ def saved_names(dataset: str) -> list[str]:
         except checkpoint.CheckpointError:
             continue  # not ours to serve; `load_saved` explains if someone asks for it by name
     return names
+
+
+def saved_files() -> list[Path]:
+    """Every weights file in weights/ that is not one the app ships (the data sets' and the locator)."""
+    shipped = {*data.DATASETS, checkpoint.WEIGHTS_DIR.joinpath("hand_locator").name}
+    return [p for p in sorted(checkpoint.WEIGHTS_DIR.glob("*.safetensors")) if p.stem not in shipped]
 
 
 def load_saved(dataset: str, name: str) -> Predictor:

@@ -11,8 +11,10 @@ number; empty: the latest run).
 
 from __future__ import annotations
 
+import os
 import queue
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -310,25 +312,61 @@ def free_name(name: str) -> str:
     return candidate
 
 
+_saving = threading.Lock()  # the room check and the move into weights/ happen as one step
+
+
 def save_model(name: str, number: str | None = None, request: gr.Request | None = None) -> tuple[str, str]:
+    """Save run `number` into the server's weights/, where every session's model menu finds it:
+    only when the app was started with saving on (`models.SAVING`), within its limits."""
+    policy = models.SAVING
+    if not policy.enabled:
+        raise gr.Error("Saving into the server's weights/ folder is off on this server (its owner turns it on "
+                       "with `python demo.py --save-to-weights`). Download the run instead.")
     run = _run(number, request)
     name = (name or "").strip().removesuffix(".safetensors")
     if not models.SAFE_NAME.match(name) or len(name) > 60:
         raise gr.Error("Name the file with letters, digits, - and _ only (up to 60 characters).")
-    if name in data.DATASETS:
+    if name in data.DATASETS or name == "hand_locator":
         raise gr.Error(f"'{name}' is a shipped model; choose another name (train.py can replace it).")
-    # Never over another file: someone else's saved model may have this name.
-    saved_as = free_name(name)
-    path = run.result.save(checkpoint.weights_path(saved_as))
+    staged = Path(download_model(number, request))
+    try:
+        with _saving:
+            saved = models.saved_files()
+            used = sum(p.stat().st_size for p in saved)
+            if len(saved) >= policy.max_files or used + staged.stat().st_size > policy.max_bytes:
+                raise gr.Error(f"weights/ holds {len(saved)} saved files ({used / 1e6:.0f} MB); this server keeps "
+                               f"at most {policy.max_files} files and {policy.max_bytes / 1e6:.0f} MB. "
+                               "Download the run instead.")
+            # Never over another file: someone else's saved model may have this name.
+            saved_as = free_name(name)
+            path = checkpoint.weights_path(saved_as)
+            partial = path.with_name(f".{path.name}.tmp")  # a half-copied file is never on the menu
+            shutil.copyfile(staged, partial)
+            os.replace(partial, path)
+    finally:
+        staged.unlink(missing_ok=True)
     where = path.relative_to(checkpoint.WEIGHTS_DIR.parent)
     message = (f"{name}.safetensors exists already, so run #{run.number} was saved as {where}."
                if saved_as != name else f"Saved run #{run.number} as {where}.")
     return message, str(path)
 
 
+DOWNLOADS = Path(tempfile.mkdtemp(prefix="classifier-downloads-"))
+DOWNLOAD_SECONDS = 600  # Gradio copies a returned file into its own cache at once; ours go after this
+
+
 def download_model(number: str | None = None, request: gr.Request | None = None) -> str:
+    """Run `number` as a weights file to download (Gradio serves it from its cache, which the app cleans)."""
     run = _run(number, request)
-    folder = Path(tempfile.mkdtemp(prefix="classifier-"))
+    now = time.time()
+    for old in DOWNLOADS.iterdir():
+        try:
+            stale = now - old.stat().st_mtime > DOWNLOAD_SECONDS
+        except FileNotFoundError:  # another request cleaned it first
+            continue
+        if stale:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(dir=DOWNLOADS))
     return str(run.result.save(folder / f"{run.config.dataset}-run{run.number}-{run.preset}.safetensors"))
 
 
@@ -434,4 +472,7 @@ def build(demo: gr.Blocks) -> None:
         save_btn.click(save_model, [t_name, t_run], [t_message, t_file], api_name="save_model").success(**show_file)
         download_btn.click(download_model, t_run, t_file, api_name="download_model").success(**show_file)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")
+    # Saving into weights/ shows only where the person running the app turned it on.
+    demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,
+              [t_name, save_btn], api_visibility="private")
     demo.load(lambda: v["outlier_exposure"], None, t_outliers, api_visibility="private")

@@ -135,12 +135,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Start `python demo.py` on a free port and wait until it answers."""
+def start_app(data_dir: Path, log_path: Path, *args: str,
+              cache_dir: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `python demo.py` (with `args`; Gradio's upload cache in `cache_dir` if given) on a free
+    port and wait until it answers."""
     port = free_port()
     env = {**os.environ, "CLASSIFIER_DATA_DIR": str(data_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    if cache_dir is not None:
+        env["GRADIO_TEMP_DIR"] = str(cache_dir)
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port), *args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
@@ -171,8 +175,16 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("logs") / "demo.log")
+def app_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the launched app's Gradio keeps uploads and downloads."""
+    return tmp_path_factory.mktemp("gradio-cache")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, app_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # Saving into weights/ is on, as for a teacher running the app for a class (off by default).
+    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("logs") / "demo.log", "--save-to-weights",
+                          cache_dir=app_cache_dir)
     yield url
     proc.terminate()
     try:

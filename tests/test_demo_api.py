@@ -147,11 +147,13 @@ def test_pictures_without_a_hand_are_not_sure(client: Client, tmp_path: Path) ->
     """No hand, all black, tiny: a clear "not sure", never a confident letter."""
     wall = np.full((480, 640, 3), (196, 180, 160), np.uint8) + np.random.default_rng(0).integers(0, 6, (480, 640, 3),
                                                                                               dtype=np.uint8)
-    pictures = {"wall": Image.fromarray(wall), "black": Image.new("RGB", (640, 480)),
-                "tiny": Image.new("RGB", (3, 3), (200, 150, 120))}
+    pictures = {"wall": Image.fromarray(wall), "black": Image.new("RGB", (640, 480))}
     for name, picture in pictures.items():
         full, _, view = client.predict(handle_file(png(picture, tmp_path, f"{name}.png")), api_name="/classify_sign")
         assert full["label"] == "not sure", (name, full["label"])
+    with pytest.raises(Exception, match="3 x 3 pixels; a photo of a hand needs"):
+        client.predict(handle_file(png(Image.new("RGB", (3, 3), (200, 150, 120)), tmp_path, "tiny.png")),
+                       api_name="/classify_sign")
 
 
 def test_unlike_the_training_data_is_not_sure_with_the_bars_anyway(client: Client, tmp_path: Path) -> None:
@@ -196,9 +198,11 @@ REFUSALS = {"not an image": "not an image", "truncated": "damaged or truncated|n
 def test_bad_inputs_never_break_the_server(client: Client, tmp_path: Path, api_name: str) -> None:
     wrap = handle_file if api_name == "/classify_sign" else sketch_value
     good = wrap(png(seven().convert("RGB"), tmp_path, "good.png"))
+    # A drawing may be a single pixel; a photo of a hand may not.
+    refusals = {**REFUSALS, "1x1": "a photo of a hand needs"} if api_name == "/classify_sign" else REFUSALS
     for name, path in _bad_images(tmp_path).items():
-        if name in REFUSALS:
-            with pytest.raises(Exception, match=REFUSALS[name]) as e:
+        if name in refusals:
+            with pytest.raises(Exception, match=refusals[name]) as e:
                 client.predict(wrap(path), api_name=api_name)
             assert type(e.value).__name__ == "AppError", name
         else:
@@ -213,6 +217,81 @@ def test_bad_inputs_never_break_the_server(client: Client, tmp_path: Path, api_n
                 assert full["label"] in (max(probs, key=probs.get), "not sure"), name
         full, _, _ = client.predict(good, api_name=api_name)
         assert full.get("confidences"), f"server unusable after {name}"
+
+
+@pytest.mark.parametrize("w,h", [(4000, 1), (1, 4000), (3000, 2), (2000, 10), (1, 1), (16, 4000)])
+def test_strips_and_odd_shapes_leave_the_server_up(client: Client, tmp_path: Path, w: int, h: int) -> None:
+    """A 4000x1 strip once made the hand search ask for 8.6 GB and killed the server for everyone."""
+    strip = png(Image.new("RGB", (w, h), (150, 120, 100)), tmp_path, "strip.png")
+    start = time.monotonic()
+    with pytest.raises(Exception, match=f"{w} x {h} pixels; a photo of a hand needs") as e:
+        client.predict(handle_file(strip), api_name="/classify_sign")
+    assert type(e.value).__name__ == "AppError"
+    assert time.monotonic() - start < 10
+    if max(w, h) > 20 * min(w, h):
+        with pytest.raises(Exception, match=f"{w} x {h} pixels; it may be at most 20 times"):
+            client.predict(sketch_value(strip), api_name="/classify_digit")
+    else:
+        drawn = client.predict(sketch_value(strip), api_name="/classify_digit")[0]
+        assert drawn["label"] == "draw a digit" or drawn.get("confidences")
+    good = png(seven().convert("RGB"), tmp_path, "good.png")
+    assert len(confidences(client.predict(handle_file(good), api_name="/classify_sign")[0])) == 24
+    assert client.predict(sketch_value(good), api_name="/classify_digit")[0]["label"] == "7"
+
+
+def test_fuzzed_pictures_and_boxes_through_the_endpoints(app_url: str,
+                                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The fuzzer's pictures (tests/test_fuzz_inputs.py) through the running app: each answer is a
+    result or a clear message, never a crash, and a good request is answered right afterwards."""
+    from hypothesis import given, seed, settings
+    from hypothesis import strategies as st
+
+    from tests.test_fuzz_inputs import encoded_pictures
+
+    client = Client(app_url, verbose=False)
+    folder = tmp_path_factory.mktemp("fuzz")
+    good = png(seven().convert("RGB"), folder, "good.png")
+
+    @seed(15)
+    @settings(max_examples=25, deadline=None, database=None, derandomize=True)
+    @given(encoded_pictures(), st.one_of(st.just(""), st.text(max_size=30),
+                                         st.lists(st.floats(-1e4, 1e4), min_size=4, max_size=4)
+                                         .map(lambda v: ",".join(map(str, v)))))
+    def one(data: bytes, box: str) -> None:
+        path = folder / "fuzz.bin"
+        path.write_bytes(bytes(data))
+        for call in ((handle_file(str(path)), "", box), (sketch_value(str(path)),)):
+            api_name = "/classify_sign" if len(call) == 3 else "/classify_digit"
+            start = time.monotonic()
+            try:
+                full = client.predict(*call, api_name=api_name)[0]
+                assert full.get("confidences") or full["label"] == "draw a digit", api_name
+            except Exception as e:  # noqa: BLE001 - the property: only the app's own clear messages
+                assert type(e).__name__ == "AppError" and str(e) and "Traceback" not in str(e), (api_name, e)
+            assert time.monotonic() - start < 30, api_name
+
+    one()
+    assert client.predict(sketch_value(good), api_name="/classify_digit")[0]["label"] == "7"
+
+
+def test_a_drawing_past_the_limits_is_refused_before_it_is_decoded(client: Client, tmp_path: Path) -> None:
+    long = png(Image.new("1", (8000, 200), 1), tmp_path, "long.png")  # 40:1
+    with pytest.raises(Exception, match="8000 x 200 pixels; it may be at most 20 times"):
+        client.predict(sketch_value(long), api_name="/classify_digit")
+    assert client.predict(sketch_value(png(seven(), tmp_path)), api_name="/classify_digit")[0]["label"] == "7"
+
+
+def test_uploads_are_bounded_in_size_and_not_kept(client: Client, tmp_path: Path, app_cache_dir: Path) -> None:
+    """30 MB of random bytes: refused at the upload, in seconds, and never written to the upload cache."""
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(np.random.default_rng(0).bytes(30_000_000))
+    start = time.monotonic()
+    with pytest.raises(Exception, match="(?i)exceeds the maximum file size|too large|413"):
+        client.predict(handle_file(str(junk)), api_name="/classify_sign")
+    assert time.monotonic() - start < 30
+    assert all(p.stat().st_size < 25_000_000 for p in app_cache_dir.rglob("*") if p.is_file())
+    good = png(seven().convert("RGB"), tmp_path, "good.png")
+    assert len(confidences(client.predict(handle_file(good), api_name="/classify_sign")[0])) == 24
 
 
 def test_eight_concurrent_clients(app_url: str, tmp_path: Path) -> None:

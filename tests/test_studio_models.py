@@ -55,7 +55,12 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> models.Sessions:
 @pytest.fixture
 def weights_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(checkpoint, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(models, "SAVING", models.Saving(enabled=True))
     return tmp_path
+
+
+class Request:
+    session_hash = "a"
 
 
 def test_one_sessions_choice_leaves_the_others_alone(sessions: models.Sessions) -> None:
@@ -130,9 +135,6 @@ def test_saved_files_are_listed_loaded_once_and_checked(weights_dir: Path) -> No
 def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -> None:
     from studio import train_tab
 
-    class Request:
-        session_hash = "a"
-
     sessions.edit("a").add_run(_run(1, 3))
     first, path1 = train_tab.save_model("mine", request=Request())
     second, path2 = train_tab.save_model("mine.safetensors", request=Request())
@@ -145,9 +147,6 @@ def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -
 def test_a_session_keeps_its_runs_and_picks_one(sessions: models.Sessions, weights_dir: Path) -> None:
     """Two runs in one session are both listed; the one picked is the one used and saved."""
     from studio import train_tab
-
-    class Request:
-        session_hash = "a"
 
     s = sessions.edit("a")
     s.add_run(_run(1, 4))
@@ -167,3 +166,43 @@ def test_a_session_keeps_its_runs_and_picks_one(sessions: models.Sessions, weigh
     for n in range(3, models.MAX_RUNS + 3):
         s.add_run(_run(n, 1))
     assert len(s.runs) == models.MAX_RUNS and s.runs[0].number == 3  # the oldest go first
+
+
+def test_saving_is_off_unless_the_app_is_started_with_it(weights_dir: Path, sessions: models.Sessions,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    from studio import train_tab
+
+    monkeypatch.setattr(models, "SAVING", models.Saving())
+    sessions.edit("a").add_run(_run(1, 3))
+    with pytest.raises(gr.Error, match="--save-to-weights"):
+        train_tab.save_model("mine", request=Request())
+    assert list(weights_dir.iterdir()) == []
+    assert Path(train_tab.download_model(request=Request())).is_file()  # downloading still works
+
+
+def test_saving_stops_at_the_servers_limits(weights_dir: Path, sessions: models.Sessions,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    from studio import train_tab
+
+    sessions.edit("a").add_run(_run(1, 3))
+    monkeypatch.setattr(models, "SAVING", models.Saving(enabled=True, max_files=2))
+    train_tab.save_model("one", request=Request())
+    train_tab.save_model("two", request=Request())
+    with pytest.raises(gr.Error, match="at most 2 files"):
+        train_tab.save_model("three", request=Request())
+    assert sorted(p.name for p in weights_dir.iterdir()) == ["one.safetensors", "two.safetensors"]
+    size = (weights_dir / "one.safetensors").stat().st_size
+    monkeypatch.setattr(models, "SAVING", models.Saving(enabled=True, max_bytes=int(2.5 * size)))
+    with pytest.raises(gr.Error, match="MB"):
+        train_tab.save_model("three", request=Request())
+    assert not (weights_dir / "three.safetensors").exists()
+
+
+def test_shipped_files_do_not_count_as_saved(weights_dir: Path) -> None:
+    for name in ("digits", "signs", "hand_locator", "mine"):
+        (weights_dir / f"{name}.safetensors").write_bytes(b"x")
+    assert [p.name for p in models.saved_files()] == ["mine.safetensors"]
