@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import imageprep, locate, photos
+from . import imageprep, landmarks, locate, photos
 from .locate import Box
 
 
@@ -32,8 +32,9 @@ class Prepared:
     box: Box | None = None             # photos: the square of `picture` it shows
     note: str = ""                     # photos: how the square was chosen, in words
     # Photos whose square the locator chose: every square it weighed (JUDGED at most, `image`'s
-    # among them), (N, 28, 28) uint8; None when the user gave the square.
+    # among them), (N, 28, 28) uint8; None when the user gave the square or the landmarks framed it.
     squares: np.ndarray | None = None
+    hand: landmarks.Hand | None = None  # photos: the hand's landmarks, where MediaPipe found a hand
 
 
 def drawing(value: Any, box: Any = None, judge: Any = None) -> Prepared | None:
@@ -87,9 +88,11 @@ JUDGED_MARGIN = 0.3
 
 
 def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray | None, box: Any = None,
-               judge: Callable[[np.ndarray], np.ndarray] | None = None) -> Prepared | None:
+               judge: Callable[[np.ndarray], np.ndarray] | None = None, find_hand: bool = True) -> Prepared | None:
     """A photo or webcam frame of a hand sign -> Sign Language MNIST-style image of the hand's square:
-    `box` if the user gave one, else where the locator finds the hand, else the centre square.
+    `box` if the user gave one; else the square around the hand's landmarks where MediaPipe finds a
+    hand (`find_hand`); else where the sliding-window locator finds one (it knows hands as Sign
+    Language MNIST shows them, which MediaPipe misses); else the centre square.
     `judge`: the model's confidence in its answer for each of a batch of 28x28s (N, 28, 28) -> (N,):
     given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN)."""
     if source is None:
@@ -101,6 +104,12 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     if given is not None:
         return Prepared(imageprep.square_to_sign(grey, given), picture, Box(*given, score=1.0, found=True),
                         "your box")
+    finder = landmarks.finder() if find_hand else None
+    hand = finder.find(picture) if finder is not None else None
+    if hand is not None:
+        square = hand.square(w, h)
+        return Prepared(imageprep.square_to_sign(grey, square), picture, Box(*square, score=hand.score, found=True),
+                        "around the hand's landmarks", hand=hand)
     boxes, squares, found = _weighed_squares(picture, grey)
     if not found:
         note = ("the centre square: no hand found for sure (give your own square if it is elsewhere)"

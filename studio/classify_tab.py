@@ -18,10 +18,10 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from classifier import data, imageprep, ood, pipelines
+from classifier import data, imageprep, landmarks, ood, pipelines
 from classifier.data import DatasetSpec
 
-from . import inside_view, models
+from . import inside_view, models, teach
 from .html_image import img_tag
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -39,7 +39,8 @@ PICK_BRUSH_JS = """() => {
 
 
 # A square of one's own by clicking two corners on the picture in the classify view: the corners
-# go into the tab's box field (#<noun>-box), which submits them.
+# go into the tab's box field (#<noun>-box), and its "Use this square" button (#<noun>-box-go)
+# classifies them at once.
 CLICK_BOX_JS = """() => {
     if (window.__classifyBoxClicks) return;
     window.__classifyBoxClicks = true;
@@ -62,7 +63,8 @@ CLICK_BOX_JS = """() => {
         field.value = [first[0], first[1], x, y].join(',');
         first = null;
         field.dispatchEvent(new Event('input', {bubbles: true}));
-        field.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', keyCode: 13, bubbles: true}));
+        // Let Gradio take the new value, then classify the square (the tab's "Use this square").
+        setTimeout(() => document.querySelector('#' + noun + '-box-go')?.click(), 50);
     });
 }"""
 
@@ -118,8 +120,10 @@ INPUT_KINDS: dict[str, InputKind] = {
 
 
 def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous",
-             box: Any = None) -> tuple[Any, Any, Any]:
-    """A classify tab's input -> (every class's probability, the same for the top 3, the classify view).
+             box: Any = None) -> tuple[Any, ...]:
+    """A classify tab's input -> (every class's probability, the same for the top 3, the classify view),
+    and for photos a fourth: the pixel model's answer (the first two are the session's hand-shape
+    model's where it has one and MediaPipe found a hand).
 
     The view is a few kB of HTML the browser draws (the 28x28 scaled up pixel for pixel, a bar per
     class; below them, if the session asked, a look inside the model), so a stroke costs the server
@@ -133,15 +137,34 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
         raise gr.Error(str(e)) from None
     if prepared is None:
         msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
-        return msg, msg, view_html(None, None, message=msg)
+        empty = (msg, msg, view_html(None, None, message=msg))
+        return (*empty, msg) if INPUT_KINDS[str(spec.user_input)].takes_box else empty
     image = prepared.image
     answer = predictor.answer(image, prepared.squares)
     probs = NotSure(answer.probabilities) if answer.unsure else answer.probabilities
-    view = view_html(image, answer.probabilities, answer.unsure, picture=picture_html(prepared))
     state = models.SESSIONS.get(session)
+    shape = hand_shape_answer(prepared, state)
+    view = view_html(image, answer.probabilities, answer.unsure, picture=picture_html(prepared),
+                     beside=answer_html(shape, title=HAND_SHAPE_TITLE) if shape else "",
+                     title=PIXEL_TITLE if shape else "")
     if state is not None and spec.name in state.inside:
         view += inside_view.inside_html(predictor, image)
-    return probs, probs, view
+    if not INPUT_KINDS[str(spec.user_input)].takes_box:
+        return probs, probs, view
+    # Photos: the first answer is the hand-shape model's where it has one, and the pixel model's too.
+    first = shape if shape else probs
+    return first, first, view, probs
+
+
+PIXEL_TITLE = "Pixels: the MLP trained on Sign Language MNIST's 28x28 images"
+HAND_SHAPE_TITLE = "Hand shape: your taught MLP over the hand's 21 landmarks"
+
+
+def hand_shape_answer(prepared: pipelines.Prepared, state: models.Session | None) -> dict[str, float] | None:
+    """The session's hand-shape model's answer for the hand found in a photo, if both are there."""
+    if prepared.hand is None or state is None or state.handshape is None:
+        return None
+    return state.handshape.answer(landmarks.normalize(prepared.hand.points, prepared.hand.handedness))
 
 
 class NotSure(dict):
@@ -173,6 +196,7 @@ def seen_html(image: np.ndarray, size: int = 224) -> str:
 
 
 _ACCENT, _MUTED = "#ea580c", "#cbd5e1"
+_UNSURE_TOP, _UNSURE = "#94a3b8", "#e2e8f0"  # "not sure": every bar muted, the best guess a little darker
 
 
 LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
@@ -195,11 +219,21 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         return view_html(None, None, message=str(e)), recent
     answer = predictor.answer(prepared.image, prepared.squares)
-    recent = [*recent, {"p": answer.probabilities, "unsure": answer.unsure}][-LIVE_FRAMES:]
-    smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in predictor.classes}
+    shape = hand_shape_answer(prepared, models.SESSIONS.get(session))
+    # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
+    p, unsure_now = (shape, False) if shape else (answer.probabilities, answer.unsure)
+    recent = [r for r in recent if set(r["p"]) == set(p)]  # a model switch starts the average afresh
+    recent = [*recent, {"p": p, "unsure": unsure_now}][-LIVE_FRAMES:]
+    smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in p}
     unsure = sum(r["unsure"] for r in recent) * 2 > len(recent)
     note = f'<div style="font-size:.8em">averaged over the last {len(recent)} frames</div>'
-    return view_html(prepared.image, smoothed, unsure, picture=picture_html(prepared, clickable=False)) + note, recent
+    picture = picture_html(prepared, clickable=False)
+    if shape:
+        view = view_html(prepared.image, answer.probabilities, answer.unsure, picture=picture, title=PIXEL_TITLE,
+                         beside=answer_html(smoothed, unsure, title=HAND_SHAPE_TITLE + " (smoothed)"))
+    else:
+        view = view_html(prepared.image, smoothed, unsure, picture=picture)
+    return view + note, recent
 
 
 def picture_html(prepared: pipelines.Prepared, clickable: bool = True) -> str:
@@ -212,8 +246,15 @@ def picture_html(prepared: pipelines.Prepared, clickable: bool = True) -> str:
     small = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
                            Image.Resampling.BILINEAR)
     b = prepared.box
-    ImageDraw.Draw(small).rectangle([b.x0 * scale, b.y0 * scale, b.x1 * scale - 1, b.y1 * scale - 1],
-                                    outline=(234, 88, 12) if b.found else (148, 163, 184), width=3)
+    draw = ImageDraw.Draw(small)
+    draw.rectangle([b.x0 * scale, b.y0 * scale, b.x1 * scale - 1, b.y1 * scale - 1],
+                   outline=(234, 88, 12) if b.found else (148, 163, 184), width=3)
+    if prepared.hand is not None:  # the landmarks MediaPipe found, as a skeleton
+        pts = prepared.hand.points[:, :2] * scale
+        for i, j in landmarks.BONES:
+            draw.line([tuple(pts[i]), tuple(pts[j])], fill=(14, 165, 233), width=2)
+        for x, y in pts:
+            draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=(255, 255, 255))
     box = ",".join(str(round(v)) for v in b.as_tuple())
     size = f' data-size="{picture.width},{picture.height}"' if clickable else ""
     hint = " Click two corners to choose your own." if clickable else ""
@@ -223,30 +264,43 @@ def picture_html(prepared: pipelines.Prepared, clickable: bool = True) -> str:
             f"{hint}</figcaption></figure>")
 
 
-def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
-              message: str = "", picture: str = "") -> str:
-    """The classify view: the 28x28 the model saw beside a bar for every class, in class order, and
-    the answer once above them ("not sure", with its best guess, for inputs unlike the training data).
-    Compact (a 24-class chart is under 450 px tall) and drawn by the browser from a few kB of HTML."""
-    if image is None or not probabilities:
-        return f'<div class="classify-view" style="padding:1em 0;font-size:1.2em">{html.escape(message)}</div>'
+def answer_html(probabilities: dict[str, float], unsure: bool = False, title: str = "") -> str:
+    """One model's answer: the class once (or "not sure" with its best guess) above a bar for every
+    class in class order. For "not sure" the bars are muted and say they are no confidence."""
     top = max(probabilities, key=probabilities.get)
     if unsure:
         heading = (f'<span style="font-size:1.6em;font-weight:700">{ood.NOT_SURE}</span> <span>this is unlike '
-                   f"what the model was trained on; its best guess: {html.escape(top)} "
-                   f"({probabilities[top]:.0%})</span>")
+                   f"what the model was trained on; its best guess: {html.escape(top)}</span>"
+                   '<div class="not-sure-note" style="font-size:.85em;color:#64748b">For an input unlike the '
+                   "training data these percentages are not a confidence.</div>")
     else:
         heading = (f'<span style="font-size:1.6em;font-weight:700">{html.escape(top)}</span> '
                    f"<span>{probabilities[top]:.0%}</span>")
-    # Inline styles on every cell: Gradio's own table styles (borders, roomy padding) made a
-    # 24-class chart 900 px tall.
+    bar = (_UNSURE_TOP, _UNSURE) if unsure else (_ACCENT, _MUTED)
+    # Inline styles on every cell: Gradio's own table styles (borders, roomy padding) would make a
+    # 24-class chart twice as tall.
     cell = "border:0;background:none;padding:0 6px 0 0;line-height:16px"
     rows = "".join(
         f'<tr style="border:0;background:none"><td style="{cell};white-space:nowrap">{html.escape(name)}</td>'
         f'<td style="{cell};width:100%"><div style="height:9px;border-radius:2px;width:{max(p, 0.004):.1%};'
-        f'background:{_ACCENT if name == top else _MUTED}"></div></td>'
+        f'background:{bar[0] if name == top else bar[1]}"></div></td>'
         f'<td style="{cell};text-align:right;font-variant-numeric:tabular-nums">{p:.0%}</td></tr>'
         for name, p in probabilities.items())
+    caption = f'<div style="font-size:.85em;font-weight:600">{html.escape(title)}</div>' if title else ""
+    return (f'<div style="flex:1;min-width:200px">{caption}<div class="answer{" unsure" if unsure else ""}">'
+            f"{heading}</div>"
+            '<table style="width:100%;border:0;border-collapse:collapse;font-size:12px;margin:.4em 0 0 0">'
+            f"{rows}</table></div>")
+
+
+def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
+              message: str = "", picture: str = "", beside: str = "", title: str = "") -> str:
+    """The classify view: the 28x28 the model saw beside a bar for every class, in class order, and
+    the answer once above them ("not sure", with its best guess, for inputs unlike the training data).
+    `beside`: another model's answer (`answer_html`) shown next to this one, e.g. the hand-shape
+    model's beside the pixel model's. Drawn by the browser from a few kB of HTML."""
+    if image is None or not probabilities:
+        return f'<div class="classify-view" style="padding:1em 0;font-size:1.2em">{html.escape(message)}</div>'
     # With a photo, the photo and the 28x28 stack in one narrow column, so the bars keep their place
     # beside them and a 24-letter view stays within a 900 px window.
     seen = (f'<figure style="margin:0">{seen_html(image, 168 if picture else 224)}'
@@ -254,10 +308,8 @@ def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, 
     column = '<div style="display:flex;flex-direction:column;gap:6px;width:168px">'
     left = f"{column}{picture}{seen}</div>" if picture else seen
     return ('<div class="classify-view" style="display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap">'
-            f"{left}"
-            f'<div style="flex:1;min-width:220px"><div class="answer">{heading}</div>'
-            f'<table style="width:100%;border:0;border-collapse:collapse;font-size:12px;margin:.4em 0 0 0">'
-            f"{rows}</table></div></div>")
+            f'{left}<div style="flex:1;display:flex;gap:16px;flex-wrap:wrap;min-width:220px">'
+            f"{beside}{answer_html(probabilities, unsure, title)}</div></div>")
 
 
 _charts: dict[str, str] = {}
@@ -388,6 +440,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                                 box = gr.Textbox("", label="Your own square: click two of its corners on the picture "
                                                  "in the view, or type x0, y0, x1, y1 and Enter; empty: found "
                                                  "automatically", elem_id=f"{noun}-box", scale=3)
+                                box_go = gr.Button("Use this square", elem_id=f"{noun}-box-go", scale=1,
+                                                   min_width=80)
                                 box_clear = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
                                                       min_width=80)
                     if kind.live:
@@ -396,6 +450,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                                               label="Live webcam: press Record; the answer follows the hand",
                                               elem_id=f"{noun}-live-input")
                             recent = gr.State([])
+                if kind.takes_box:
+                    teach.build(source, noun)
                 with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as examples:
                     chart = gr.HTML(elem_id=f"{noun}-chart")
             with gr.Column(scale=1):
@@ -416,6 +472,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         if kind.takes_box:
             inputs.append(box)
         outputs = [every_class, top, view]
+        if kind.takes_box:  # photos: the pixel model's answer too (the first two may be the hand shape's)
+            outputs.append(says_not_sure(gr.Label(visible=False, label="pixel model")))
         if kind.clear_js:
             clear.click(None, js=kind.clear_js(f"{noun}-input"))
         else:
@@ -425,10 +483,10 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
 
         # Gradio gives a request only to positional parameters: one signature per kind of input.
         if kind.takes_box:
-            def run(value: Any, model: str, box: str, request: gr.Request) -> tuple[Any, Any, Any]:
+            def run(value: Any, model: str, box: str, request: gr.Request) -> tuple[Any, ...]:
                 return classify(spec, value, model, models.session_id(request), box)
         else:
-            def run(value: Any, model: str, request: gr.Request) -> tuple[Any, Any, Any]:  # type: ignore[misc]
+            def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
                 return classify(spec, value, model, models.session_id(request))
 
         def pick(name: str, request: gr.Request) -> str:
@@ -447,6 +505,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         if kind.takes_box:
             source.change(lambda: "", None, box, api_visibility="private", queue=False)
             box.submit(run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+            box_go.click(run, inputs, outputs, api_visibility="private", concurrency_id="classify")
             box_clear.click(lambda: "", None, box, api_visibility="private", queue=False).then(
                 run, inputs, outputs, api_visibility="private", concurrency_id="classify")
         def peek(on: bool, request: gr.Request) -> None:

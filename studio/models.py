@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from classifier import checkpoint, data
+from classifier.handshape import HandShape
 from classifier.predict import Predictor
 from classifier.report import Report
 from classifier.trainer import TrainConfig
@@ -141,6 +144,14 @@ class Run:
         return f"#{self.number} {self.preset} · {self.config.dataset} · {self.report.accuracy:.2%}"
 
 
+@dataclass(frozen=True)
+class Capture:
+    """One example of a hand sign a user taught: what the hand-shape model reads, and what the user sees."""
+
+    features: np.ndarray   # (63,) float32, `landmarks.normalize`
+    thumb: np.ndarray      # small uint8 greyscale picture of the hand's square
+
+
 @dataclass
 class Session:
     """What one browser session (or API client) has: its runs, its choices, its stop switch."""
@@ -151,6 +162,10 @@ class Session:
     chosen: dict[str, str] = field(default_factory=dict)       # data set -> model name (absent: shipped)
     stop: threading.Event | None = None                # set to stop the session's training run
     inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
+    # Teaching the hand-shape model one's own hand: label -> captures (normalized landmarks and a
+    # thumbnail of the hand), and the model taught on them (None: not taught).
+    captures: dict[str, list[Capture]] = field(default_factory=dict)
+    handshape: HandShape | None = None
     last_seen: float = field(default_factory=time.monotonic)
 
     def add_run(self, run: Run) -> None:

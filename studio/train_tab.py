@@ -30,7 +30,7 @@ from classifier.model import ACTIVATIONS
 from classifier.predict import Predictor
 from classifier.trainer import Trainer
 
-from . import models
+from . import memory, models
 from .models import session_id
 
 # Powers of two in the valid range, and any preset's own size (the classic small net's 10).
@@ -232,6 +232,7 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     finally:
         if session.stop is stop:
             session.stop = None
+        memory.trim()  # the run's batches, optimizer state and gradients are freed by now
     stopped = bool(run.history and run.history[-1].stopped)
     if not run.detector_ready():
         yield (gr.skip(), "Calibrating \"not sure\" on real photo-like pictures (once per server start, about two "

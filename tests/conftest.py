@@ -193,3 +193,16 @@ def app_url(app_data_dir: Path, app_cache_dir: Path, tmp_path_factory: pytest.Te
         proc.kill()
 
 
+
+
+@pytest.fixture(scope="session")
+def real_hands_dir() -> Path:
+    """The real photos of people's hands (`real_hands_dev`), for measuring only: read, never copied."""
+    real = _real_dir()
+    path = (real / "real_hands_dev") if real is not None else None
+    if path is None or not (path / "labels.csv").is_file():
+        reason = f"real hand photos not found (real_hands_dev beside the data sets, {SHARED_DATA})"
+        if os.environ.get("REQUIRE_REAL_DATA") == "1":
+            pytest.fail(reason + "; REQUIRE_REAL_DATA=1 says they must be there")
+        pytest.skip(reason)
+    return path

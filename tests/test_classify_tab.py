@@ -66,7 +66,19 @@ def test_view_shows_every_class_in_order_and_the_answer_once() -> None:
     assert names == list(probs) and view.count("91%") == 2  # the answer's figure and its bar's
     assert re.search(r'class="answer"><span[^>]*>7</span>', view)
     unsure = classify_tab.view_html(image, probs, unsure=True)
-    assert re.search(r'class="answer"><span[^>]*>not sure</span>', unsure) and "best guess: 7 (91%)" in unsure
+    assert re.search(r'class="answer unsure"><span[^>]*>not sure</span>', unsure)
+    assert "best guess: 7<" in unsure
+
+
+def test_a_not_sure_answer_looks_unsure() -> None:
+    """No orange 91% bar under "not sure": every bar muted, and a line saying they are no confidence."""
+    probs = {str(d): 0.01 for d in range(10)} | {"7": 0.91}
+    image = np.zeros((28, 28), np.uint8)
+    sure, unsure = classify_tab.view_html(image, probs), classify_tab.view_html(image, probs, unsure=True)
+    assert classify_tab._ACCENT in sure
+    assert classify_tab._ACCENT not in unsure
+    assert "not a confidence" in unsure
+    assert "not a confidence" not in sure
     assert "&lt;b&gt;" in classify_tab.view_html(None, None, message="<b>")  # messages are escaped
 
 

@@ -91,7 +91,7 @@ def test_classify_sign(client: Client, tmp_path: Path, real_data_dir: Path) -> N
     hits = 0
     for i in range(5):
         photo = Image.fromarray(x[i].numpy()).resize((480, 480), Image.Resampling.BICUBIC).convert("RGB")
-        full, top3, _ = client.predict(handle_file(png(photo, tmp_path, f"s{i}.jpg", quality=92)),
+        full, top3, *_ = client.predict(handle_file(png(photo, tmp_path, f"s{i}.jpg", quality=92)),
                                        api_name="/classify_sign")
         probs = confidences(full)
         assert sorted(probs) == sorted(data.SIGN_LETTERS) and len(probs) == 24
@@ -132,10 +132,10 @@ def test_a_hand_off_centre_is_found_and_a_box_can_be_given(client: Client, tmp_p
         path = tmp_path / f"hand{k}.jpg"
         path.write_bytes(pic.data)
         truth = data.SIGN_LETTERS[int(y[i])]
-        full, _, view = client.predict(handle_file(str(path)), api_name="/classify_sign")
+        full, _, view, _ = client.predict(handle_file(str(path)), api_name="/classify_sign")
         found += full["label"] == truth and photos.iou(_data_box(view), pic.box) >= 0.5
         box = ",".join(map(str, pic.box))
-        full, _, view = client.predict(handle_file(str(path)), "", box, api_name="/classify_sign")
+        full, _, view, _ = client.predict(handle_file(str(path)), "", box, api_name="/classify_sign")
         assert _data_box(view) == pytest.approx(pic.box, abs=1)
         given += full["label"] == truth
     assert found >= 4 and given >= 5, (found, given)
@@ -149,7 +149,7 @@ def test_pictures_without_a_hand_are_not_sure(client: Client, tmp_path: Path) ->
                                                                                               dtype=np.uint8)
     pictures = {"wall": Image.fromarray(wall), "black": Image.new("RGB", (640, 480))}
     for name, picture in pictures.items():
-        full, _, view = client.predict(handle_file(png(picture, tmp_path, f"{name}.png")), api_name="/classify_sign")
+        full, _, view, _ = client.predict(handle_file(png(picture, tmp_path, f"{name}.png")), api_name="/classify_sign")
         assert full["label"] == "not sure", (name, full["label"])
     with pytest.raises(Exception, match="3 x 3 pixels; a photo of a hand needs"):
         client.predict(handle_file(png(Image.new("RGB", (3, 3), (200, 150, 120)), tmp_path, "tiny.png")),
@@ -162,7 +162,7 @@ def test_unlike_the_training_data_is_not_sure_with_the_bars_anyway(client: Clien
     draw = ImageDraw.Draw(pattern)
     draw.ellipse((180, 100, 460, 380), fill=(40, 200, 60))
     draw.rectangle((250, 180, 390, 300), fill=(230, 230, 40))
-    full, top3, view = client.predict(handle_file(png(pattern, tmp_path, "pattern.png")), api_name="/classify_sign")
+    full, top3, view, _ = client.predict(handle_file(png(pattern, tmp_path, "pattern.png")), api_name="/classify_sign")
     assert full["label"] == "not sure" and top3["label"] == "not sure"
     assert len(confidences(full)) == 24 and len(top3["confidences"]) == 3
     assert "not sure" in view and "best guess" in view
@@ -206,7 +206,7 @@ def test_bad_inputs_never_break_the_server(client: Client, tmp_path: Path, api_n
                 client.predict(wrap(path), api_name=api_name)
             assert type(e.value).__name__ == "AppError", name
         else:
-            full, _, _ = client.predict(wrap(path), api_name=api_name)
+            full, *_ = client.predict(wrap(path), api_name=api_name)
             # A sign photo always gets all 24 letters; a drawing gets all 10 digits or "draw a digit".
             if api_name == "/classify_digit" and not full.get("confidences"):
                 assert full["label"] == "draw a digit", name

@@ -1,0 +1,167 @@
+"""How the Hand-signs tab does on real photos of people's hands (`real_hands_dev`: 405 photos, 6
+people, 24 letters; webcam frames with face and body, hands cut out on black, a hand on a wall).
+
+For every photo, per source and per kind of photo:
+
+- **hand found**: MediaPipe's hand landmarker (`classifier.landmarks`) finds a hand;
+- **pixel model, locator square**: the shipped Sign-MNIST pixel MLP on the square the sliding-window
+  locator picks (`pipelines.hand_photo` with no landmarker): top answer right (not "not sure"), and
+  best guess right;
+- **pixel model, landmark square**: the same model on the square framed around the landmarks
+  (`Hand.square`), for margins around `landmarks.SQUARE_MARGIN`;
+- **hand shape, leave one person out**: a hand-shape MLP (`classifier.handshape`) trained on five
+  people's photos, tested on the sixth's, for each person: what the approach gives a stranger;
+- **teaching**: k = 1 and 2 photos a letter of one person, tested on that person's other photos.
+
+A photo with no hand found counts as wrong wherever a hand is needed. These photos are for
+measuring only: no model that ships is trained on them. The last line printed is JSON.
+
+    python -m bench.real_hands --real-hands ../shared/datasets/real_hands_dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from classifier import checkpoint, data, handshape, imageprep, landmarks, locate, pipelines
+from classifier.predict import Predictor
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
+MARGINS = (1.1, 1.2, 1.3, 1.4, 1.5)
+
+
+def load(folder: Path) -> list[dict]:
+    with open(folder / "labels.csv", newline="") as f:
+        return [dict(r, file=folder / r["path"]) for r in csv.DictReader(f)]
+
+
+def share(hits: list[bool]) -> float:
+    return round(100 * float(np.mean(hits)), 1) if hits else float("nan")
+
+
+def by_group(rows: list[dict], hits: list[bool]) -> dict[str, float]:
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for r, h in zip(rows, hits, strict=True):
+        groups["all"].append(h)
+        groups[f"kind:{r['kind']}"].append(h)
+        groups[f"source:{r['source']}"].append(h)
+    return {k: share(v) for k, v in sorted(groups.items())}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--real-hands", type=Path, default=Path(os.environ.get("REAL_HANDS_DIR", DEFAULT)))
+    p.add_argument("--seeds", type=int, default=3, help="seeds for the hand-shape and teaching figures")
+    args = p.parse_args(argv)
+
+    rows = load(args.real_hands)
+    letters = list(data.SIGN_LETTERS)
+    target = np.array([letters.index(r["letter"]) for r in rows])
+    pixel = Predictor(checkpoint.load(checkpoint.weights_path("signs")))
+    finder = landmarks.finder()
+    assert finder is not None, "MediaPipe or weights/hand_landmarker.task is missing"
+
+    hands, old_top, old_guess, squares = [], [], [], {m: [] for m in MARGINS}
+    for r in rows:
+        picture = imageprep.reduce_photo(locate.upright(imageprep.open_image(r["file"], "photo")))
+        hand = finder.find(picture)
+        hands.append(hand)
+        prepared = pipelines.hand_photo(picture, None, pixel.confidence, find_hand=False)
+        answer = pixel.answer(prepared.image, prepared.squares)
+        best = max(answer.probabilities, key=answer.probabilities.get)
+        old_guess.append(best == r["letter"])
+        old_top.append(best == r["letter"] and not answer.unsure)
+        grey = imageprep.grey_photo(picture, upright=True)
+        for m in MARGINS:
+            if hand is None:
+                squares[m].append(None)
+            else:
+                squares[m].append(imageprep.square_to_sign(grey, hand.square(*picture.size, margin=m)))
+    found = [h is not None for h in hands]
+
+    new_guess, new_top = {}, {}
+    for m in MARGINS:
+        idx = [i for i, s in enumerate(squares[m]) if s is not None]
+        probs = pixel.probabilities(np.stack([squares[m][i] for i in idx])) if idx else np.zeros((0, 24))
+        guess = [False] * len(rows)
+        top = [False] * len(rows)
+        for k, i in enumerate(idx):
+            guess[i] = bool(probs[k].argmax() == target[i])
+            answer = pixel.answer(squares[m][i])
+            top[i] = guess[i] and not answer.unsure
+        new_guess[m], new_top[m] = guess, top
+
+    feats = np.stack([landmarks.normalize(h.points, h.handedness) if h is not None else np.zeros(63, np.float32)
+                      for h in hands])
+    people = sorted({r["source"] for r in rows})
+    lopo = [False] * len(rows)
+    lopo_runs: dict[str, list[float]] = defaultdict(list)
+    for seed in range(args.seeds):
+        hits = [False] * len(rows)
+        for person in people:
+            train = [i for i, r in enumerate(rows) if r["source"] != person and found[i]]
+            test = [i for i, r in enumerate(rows) if r["source"] == person]
+            model = handshape.fit(feats[train], target[train], len(letters), seed=seed)
+            probs = handshape.probabilities(model, feats[test])
+            for k, i in enumerate(test):
+                hits[i] = found[i] and bool(probs[k].argmax() == target[i])
+        for key, value in by_group(rows, hits).items():
+            lopo_runs[key].append(value)
+        if seed == 0:
+            lopo = hits
+
+    teaching: dict[str, list[float]] = defaultdict(list)
+    for k in (1, 2):
+        for seed in range(args.seeds):
+            rng = np.random.default_rng(seed)
+            for person in people:
+                mine = [i for i, r in enumerate(rows) if r["source"] == person]
+                taught, tested = [], []
+                for letter in range(len(letters)):
+                    of_letter = [i for i in mine if target[i] == letter]
+                    rng.shuffle(of_letter)
+                    taught += [i for i in of_letter[:k] if found[i]]
+                    tested += of_letter[k:]
+                if not taught or not tested:
+                    continue
+                model = handshape.fit(feats[taught], target[taught], len(letters), seed=seed)
+                probs = handshape.probabilities(model, feats[tested])
+                hits = [found[i] and bool(probs[j].argmax() == target[i]) for j, i in enumerate(tested)]
+                teaching[f"k={k}"].append(share(hits))
+
+    result = {
+        "photos": len(rows), "people": len(people),
+        "hand_found": by_group(rows, found),
+        "pixel_locator_square_top": by_group(rows, old_top),
+        "pixel_locator_square_guess": by_group(rows, old_guess),
+        "pixel_landmark_square_guess": {str(m): by_group(rows, new_guess[m])["all"] for m in MARGINS},
+        "pixel_landmark_square": {"margin": landmarks.SQUARE_MARGIN,
+                                  "guess": by_group(rows, new_guess[landmarks.SQUARE_MARGIN]),
+                                  "top": by_group(rows, new_top[landmarks.SQUARE_MARGIN])},
+        "handshape_leave_one_person_out": {k: round(float(np.mean(v)), 1) for k, v in lopo_runs.items()},
+        "handshape_leave_one_person_out_of_found": share([lopo[i] for i in range(len(rows)) if found[i]]),
+        "teaching_same_person": {k: round(float(np.mean(v)), 1) for k, v in teaching.items()},
+        "seeds": args.seeds,
+    }
+    width = max(len(k) for k in result["hand_found"])
+    print(f"{'':{width}}  found  pixel/locator(top, guess)  pixel/landmarks(top, guess)  hand-shape LOPO")
+    for key in result["hand_found"]:
+        print(f"{key:{width}}  {result['hand_found'][key]:5.1f}  {result['pixel_locator_square_top'][key]:5.1f} "
+              f"{result['pixel_locator_square_guess'][key]:5.1f}              "
+              f"{result['pixel_landmark_square']['top'][key]:5.1f} {result['pixel_landmark_square']['guess'][key]:5.1f}"
+              f"                 {result['handshape_leave_one_person_out'][key]:5.1f}")
+    print("pixel model on the landmark square, best guess by margin:", result["pixel_landmark_square_guess"])
+    print("teaching (same person, k photos a letter):", result["teaching_same_person"])
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

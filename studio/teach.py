@@ -1,0 +1,203 @@
+"""Teach it your hand: a session adds photos of its own hand signs under labels (letters, or any
+names the user types), trains a hand-shape model on them in seconds, and from then on its Hand
+signs tab answers with that model wherever MediaPipe finds a hand (photo, snapshot and Live).
+
+Captures are the hand's normalized landmarks plus a small thumbnail, kept in the session only
+(bounded in number), and go when the session ends. API: /teach_sign(image, label) adds one
+capture and returns the counts per label; /teach_train() trains and makes the result this
+session's hand-shape model; /teach_reset() forgets captures and model.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from classifier import data, handshape, imageprep, landmarks, locate
+from classifier.handshape import HandShape
+
+from . import models
+from .html_image import img_tag
+
+MAX_LABELS = 30
+MAX_PER_LABEL = 40
+MAX_CAPTURES = 400        # per session: 400 x (63 floats + a 40x40 thumbnail) is about 0.7 MB
+LABEL = re.compile(r"^[\w][\w .'-]{0,23}$")
+THUMB = 40
+
+
+class TeachError(ValueError):
+    """A capture or a training request that cannot be taken; the message says why."""
+
+
+def find_hand(image: Any) -> tuple[landmarks.Hand, Image.Image]:
+    """The hand in a photo or frame (and the upright picture it was found in), or TeachError."""
+    if image is None:
+        raise TeachError("Take a snapshot or upload a photo of the sign first.")
+    finder = landmarks.finder()
+    if finder is None:
+        raise TeachError("Teaching needs MediaPipe's hand landmarker, which is not installed here.")
+    try:
+        source = Image.fromarray(np.asarray(image)) if isinstance(image, np.ndarray) else image
+        picture = imageprep.reduce_photo(locate.upright(imageprep.open_image(source, "photo")))
+    except imageprep.ImageInputError as e:
+        raise TeachError(str(e)) from None
+    hand = finder.find(picture)
+    if hand is None:
+        raise TeachError("No hand found in this picture: show the whole hand, in good light, not too close.")
+    return hand, picture
+
+
+def add(session_id: str, image: Any, label: str) -> dict[str, int]:
+    """Add the hand in `image` as an example of `label` to the session; the counts per label."""
+    label = (label or "").strip()
+    if not LABEL.match(label):
+        raise TeachError("Name the sign with 1-24 letters, digits, spaces, - or _ (e.g. A, or 'hello').")
+    hand, picture = find_hand(image)
+    session = models.SESSIONS.edit(session_id)
+    captures = session.captures
+    if label not in captures and len(captures) >= MAX_LABELS:
+        raise TeachError(f"A session can teach at most {MAX_LABELS} signs.")
+    if len(captures.get(label, [])) >= MAX_PER_LABEL:
+        raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another sign.")
+    if sum(len(v) for v in captures.values()) >= MAX_CAPTURES:
+        raise TeachError(f"A session keeps at most {MAX_CAPTURES} examples: delete some first.")
+    grey = imageprep.grey_photo(picture, upright=True)
+    square = grey.crop(tuple(round(v) for v in hand.square(*picture.size)))
+    thumb = np.asarray(square.resize((THUMB, THUMB), Image.Resampling.BILINEAR), dtype=np.uint8)
+    captures.setdefault(label, []).append(models.Capture(landmarks.normalize(hand.points, hand.handedness), thumb))
+    return counts(session_id)
+
+
+def counts(session_id: str) -> dict[str, int]:
+    session = models.SESSIONS.get(session_id)
+    return {k: len(v) for k, v in session.captures.items()} if session else {}
+
+
+def delete_last(session_id: str, label: str) -> dict[str, int]:
+    """Forget the latest example of `label` (a bad capture)."""
+    session = models.SESSIONS.get(session_id)
+    if session is not None and session.captures.get(label):
+        session.captures[label].pop()
+        if not session.captures[label]:
+            del session.captures[label]
+    return counts(session_id)
+
+
+def ordered(labels: list[str]) -> list[str]:
+    """Letters in the alphabet's order first, then the user's own names."""
+    letters = [c for c in data.SIGN_LETTERS if c in labels]
+    return letters + sorted(set(labels) - set(letters))
+
+
+def train(session_id: str, seed: int = 0) -> str:
+    """Train a hand-shape model on the session's captures and make it the session's; a summary."""
+    session = models.SESSIONS.get(session_id)
+    captures = session.captures if session else {}
+    if len(captures) < 2:
+        raise TeachError("Teach at least two signs (a few examples each) before training.")
+    classes = ordered(list(captures))
+    x = np.stack([c.features for k in classes for c in captures[k]])
+    y = np.array([i for i, k in enumerate(classes) for _ in captures[k]])
+    start = time.monotonic()
+    model = handshape.fit(x, y, len(classes), seed=seed)
+    session.handshape = HandShape(model, classes, name=f"taught on {len(x)} examples of {len(classes)} signs")
+    return (f"Trained on {len(x)} examples of {len(classes)} signs in {time.monotonic() - start:.1f} s. Your Hand "
+            "signs tab now answers with it wherever a hand is found; no one else's changes.")
+
+
+def reset(session_id: str) -> dict[str, int]:
+    session = models.SESSIONS.get(session_id)
+    if session is not None:
+        session.captures.clear()
+        session.handshape = None
+    return {}
+
+
+def captures_html(session_id: str) -> str:
+    """The session's examples, a row of thumbnails per sign."""
+    session = models.SESSIONS.get(session_id)
+    if session is None or not session.captures:
+        return '<div class="teach-captures" style="font-size:.9em">No examples yet.</div>'
+    rows = []
+    for label in ordered(list(session.captures)):
+        thumbs = "".join(img_tag(c.thumb, THUMB, f"an example of {label}") for c in session.captures[label])
+        rows.append(f'<div style="display:flex;gap:4px;align-items:center;flex-wrap:wrap">'
+                    f'<b style="min-width:3em">{html.escape(label)} ({len(session.captures[label])})</b>{thumbs}</div>')
+    model = session.handshape
+    note = (f'<div style="font-size:.85em">In use: hand-shape model {html.escape(model.name)}.</div>'
+            if model is not None else "")
+    return f'<div class="teach-captures" style="display:flex;flex-direction:column;gap:4px">{note}{"".join(rows)}</div>'
+
+
+def build(source: Any, noun: str) -> None:
+    """The Hand signs tab's "Teach it your hand" panel: label, add the current photo or several
+    uploads, the examples so far, train, start over. Its events are the API's /teach_* endpoints."""
+    with gr.Accordion("Teach it your hand: a few photos of each sign, then train (seconds)", open=False,
+                      elem_id=f"{noun}-teach"):
+        with gr.Row(equal_height=True):
+            label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
+                                "of your own)", elem_id=f"{noun}-teach-label", min_width=120)
+            add_btn = gr.Button("Add the photo above", elem_id=f"{noun}-teach-add", min_width=120)
+            drop_btn = gr.Button("Delete its last example", elem_id=f"{noun}-teach-drop", min_width=120)
+        uploads = gr.File(file_count="multiple", file_types=["image"], label="...or upload photos of this sign",
+                          height=90, elem_id=f"{noun}-teach-uploads")
+        shown = gr.HTML(captures_html(""), elem_id=f"{noun}-teach-captures")
+        with gr.Row():
+            train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train")
+            reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset")
+        status = gr.Markdown(elem_id=f"{noun}-teach-status")
+
+    def teach_sign(image: Any, label: str, request: gr.Request) -> dict[str, int]:
+        """Add the hand in `image` as an example of `label` (a letter or any name) to this session's
+        examples; returns how many examples each label has."""
+        try:
+                return add(models.session_id(request), image, label)
+        except TeachError as e:
+            raise gr.Error(str(e)) from None
+
+    def teach_uploads(files: list[str] | None, label: str, request: gr.Request) -> tuple[str, str, None]:
+        added, problems = 0, []
+        for path in files or []:
+            try:
+                add(models.session_id(request), path, label)
+                added += 1
+            except TeachError as e:
+                problems.append(str(e))
+        note = f"Added {added} example(s) of {label}." + (f" {len(problems)} not added: {problems[0]}"
+                                                          if problems else "")
+        return captures_html(models.session_id(request)), note, None
+
+    def teach_train(request: gr.Request) -> str:
+        """Train a hand-shape model on this session's examples and use it for this session's hand signs."""
+        try:
+            return train(models.session_id(request))
+        except TeachError as e:
+            raise gr.Error(str(e)) from None
+
+    def teach_reset(request: gr.Request) -> dict[str, int]:
+        """Forget this session's examples and taught model."""
+        return reset(models.session_id(request))
+
+    def view(request: gr.Request) -> str:
+        return captures_html(models.session_id(request))
+
+    def drop(label: str, request: gr.Request) -> str:
+        delete_last(models.session_id(request), label)
+        return captures_html(models.session_id(request))
+
+    counts_out = gr.JSON(visible=False, label="examples per label")
+    add_btn.click(teach_sign, [source, label], counts_out, api_name="teach_sign").then(
+        view, None, shown, api_visibility="private")
+    uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], api_visibility="private")
+    drop_btn.click(drop, label, shown, api_visibility="private")
+    train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
+                    concurrency_limit=1).then(view, None, shown, api_visibility="private")
+    reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset").then(
+        view, None, shown, api_visibility="private")

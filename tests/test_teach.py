@@ -1,0 +1,78 @@
+"""Teaching the hand-shape model one's own hand, through the running app (real photos of one
+person from real_hands_dev), and the teaching module's own rules."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def _photos(folder: Path, source: str) -> dict[str, list[str]]:
+    """One person's photos, by letter."""
+    out: dict[str, list[str]] = {}
+    with open(folder / "labels.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["source"] == source:
+                out.setdefault(row["letter"], []).append(str(folder / row["path"]))
+    return out
+
+
+def test_teaching_makes_the_sessions_own_model_answer_first(app_url: str, real_hands_dir: Path) -> None:
+    photos = _photos(real_hands_dir, "vedant")
+    letters = ["A", "B", "L", "V", "Y"]
+    me, other = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    for letter in letters:
+        for path in photos[letter][:2]:
+            counts = me.predict(handle_file(path), letter, api_name="/teach_sign")
+    assert counts == {letter: 2 for letter in letters}
+    assert "Trained on 10 examples of 5 signs" in me.predict(api_name="/teach_train")
+
+    hits = 0
+    for letter in letters:
+        first, _, view, pixel = me.predict(handle_file(photos[letter][2]), api_name="/classify_sign")
+        assert {c["label"] for c in first["confidences"]} == set(letters)  # the taught model's classes
+        assert len(pixel["confidences"]) == 24                          # the pixel model's answer too
+        assert "Hand shape" in view and "Pixels" in view
+        hits += first["label"] == letter
+    assert hits >= 4
+
+    # Another session has no captures and no taught model: the pixel model answers first.
+    first, _, view, pixel = other.predict(handle_file(photos["A"][2]), api_name="/classify_sign")
+    assert len(first["confidences"]) == 24 and first == pixel and "Hand shape" not in view
+    with pytest.raises(Exception, match="at least two signs"):
+        other.predict(api_name="/teach_train")
+    assert me.predict(api_name="/teach_reset") == {}
+    first, *_ = me.predict(handle_file(photos["A"][2]), api_name="/classify_sign")
+    assert len(first["confidences"]) == 24
+
+
+def test_a_picture_with_no_hand_is_not_taught(app_url: str, tmp_path: Path) -> None:
+    wall = tmp_path / "wall.png"
+    Image.fromarray(np.full((480, 640, 3), 200, np.uint8)).save(wall)
+    with pytest.raises(Exception, match="No hand found"):
+        Client(app_url, verbose=False).predict(handle_file(str(wall)), "A", api_name="/teach_sign")
+
+
+def test_labels_and_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import landmarks
+    from studio import models, teach
+
+    hand = landmarks.Hand(np.random.default_rng(0).random((21, 3)).astype(np.float32) * 100, "Right", 0.9)
+    monkeypatch.setattr(teach, "find_hand", lambda image: (hand, Image.new("RGB", (200, 200))))
+    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
+    with pytest.raises(teach.TeachError, match="Name the sign"):
+        teach.add("a", "photo", "<script>")
+    for _ in range(teach.MAX_PER_LABEL):
+        teach.add("a", "photo", "A")
+    with pytest.raises(teach.TeachError, match="examples already"):
+        teach.add("a", "photo", "A")
+    assert teach.counts("a") == {"A": teach.MAX_PER_LABEL}
+    assert teach.counts("b") == {}  # another session has nothing
+    assert teach.ordered(["hello", "B", "A"]) == ["A", "B", "hello"]
