@@ -157,6 +157,22 @@ def test_upload_a_sign_photo(page, real_data_dir: Path, tmp_path: Path) -> None:
     _shot(page, "sign-L")
 
 
+def test_two_clicks_on_the_picture_classify_that_square(page, real_data_dir: Path, tmp_path: Path) -> None:
+    """The second click used to fill the box field and wait for an Enter no one pressed."""
+    photo = tmp_path / "wall.png"
+    Image.new("RGB", (480, 360), (200, 190, 170)).save(photo)
+    page.get_by_role("tab", name="Hand signs").click()
+    page.locator("#sign-input input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("document.querySelector('#sign-view figure.picture')", timeout=60_000)
+    picture = page.locator("#sign-view figure.picture img")
+    box = picture.bounding_box()
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.8 * box["height"])
+    page.wait_for_function("document.querySelector('#sign-view figcaption')?.innerText.includes('your box')",
+                           timeout=30_000)
+    assert page.locator("#sign-view .answer").count() == 1
+
+
 def test_short_training_updates_the_curves(page) -> None:
     page.get_by_role("tab", name="Train").click()
     epochs = page.locator("input[type=number][aria-label*='Epochs'], input[type=number]").first
@@ -379,5 +395,29 @@ def test_live_webcam_mode(browser, app_url: str, real_data_dir: Path, tmp_path: 
         assert pg.locator("#sign-view figure.picture").count() == 1  # the frame with its square
         assert _top_label(pg, "#sign-view") in ("L", "not")
         _shot(pg, "sign-live")
+    finally:
+        b.close()
+
+
+def test_live_webcam_mode_with_a_real_hand(browser, app_url: str, real_hands_dir: Path, tmp_path: Path) -> None:
+    """The fake camera plays a real webcam frame of a person signing (real_hands_dev): MediaPipe
+    finds the hand, and the live view frames it by its landmarks."""
+    frame = Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB").resize((640, 480))
+    video = write_y4m(tmp_path / "real.y4m", [frame] * 15)
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        pg = b.new_page(viewport={"width": 1440, "height": 900})
+        pg.goto(app_url)
+        pg.wait_for_selector("#digit-input canvas", timeout=60_000)
+        pg.get_by_role("tab", name="Hand signs").click()
+        pg.get_by_role("tab", name="Live").click()
+        pg.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
+        pg.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
+        pg.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('landmarks')",
+                             timeout=60_000)
+        assert pg.locator("#sign-view figure.picture").count() == 1
+        _shot(pg, "sign-live-real")
     finally:
         b.close()

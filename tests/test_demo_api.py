@@ -57,7 +57,7 @@ def seen_image(html: str) -> np.ndarray:
 
 def test_api_names(client: Client) -> None:
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/classify_digit", "/classify_sign", "/train"} <= set(names)
+    assert {"/classify_digit", "/classify_sign", "/train", "/teach_sign", "/teach_train", "/teach_reset"} <= set(names)
 
 
 def test_classify_digit(client: Client, tmp_path: Path) -> None:

@@ -1,0 +1,63 @@
+"""Hands as landmarks: normalization invariances, the square around a hand, MediaPipe on a real photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from classifier import landmarks
+
+
+def _hand(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    pts = rng.normal(size=(21, 3)).astype(np.float32) * 20 + 200
+    pts[landmarks.MIDDLE_KNUCKLE, :2] = pts[landmarks.WRIST, :2] + (5, -60)  # a hand's size apart
+    return pts
+
+
+def test_normalizing_ignores_where_the_hand_is() -> None:
+    pts = _hand()
+    moved = pts + np.array([130, -45, 7], np.float32)
+    assert np.allclose(landmarks.normalize(pts, "Right"), landmarks.normalize(moved, "Right"), atol=1e-5)
+
+
+def test_normalizing_ignores_how_large_the_hand_is() -> None:
+    pts = _hand()
+    assert np.allclose(landmarks.normalize(pts, "Right"), landmarks.normalize(pts * 2.5, "Right"), atol=1e-5)
+
+
+def test_a_left_hand_reads_as_the_mirrored_right_one() -> None:
+    pts = _hand()
+    mirrored = pts.copy()
+    mirrored[:, 0] = -mirrored[:, 0]
+    assert np.allclose(landmarks.normalize(pts, "Right"), landmarks.normalize(mirrored, "Left"), atol=1e-5)
+
+
+def test_the_wrist_is_the_origin_and_the_knuckle_one_unit_away() -> None:
+    p = landmarks.normalize(_hand(1), "Right").reshape(21, 3)
+    assert np.allclose(p[landmarks.WRIST], 0)
+    assert np.linalg.norm(p[landmarks.MIDDLE_KNUCKLE, :2]) == pytest.approx(1.0)
+
+
+def test_the_square_frames_the_hand_inside_the_picture() -> None:
+    hand = landmarks.Hand(_hand(), "Right", 0.9)
+    x0, y0, x1, y1 = hand.square(640, 480)
+    assert x1 - x0 == pytest.approx(y1 - y0)
+    assert x0 <= hand.points[:, 0].min() and x1 >= hand.points[:, 0].max()
+    assert y0 <= hand.points[:, 1].min() and y1 >= hand.points[:, 1].max()
+    near_edge = landmarks.Hand(_hand() - 190, "Right", 0.9).square(640, 480)
+    assert min(near_edge) >= 0
+
+
+def test_mediapipe_finds_a_real_hand_and_not_a_wall(real_hands_dir: Path) -> None:
+    finder = landmarks.finder()
+    assert finder is not None
+    photo = Image.open(real_hands_dir / "L" / "vedant_2.jpg")
+    hand = finder.find(photo)
+    assert hand is not None
+    assert hand.points.shape == (21, 3)
+    assert 0 <= hand.points[:, 0].min() and hand.points[:, 0].max() <= photo.width
+    assert finder.find(Image.new("RGB", (640, 480), (200, 190, 170))) is None
