@@ -108,13 +108,13 @@ class HandFinder:
         best = result.handedness[0][0]
         return pts, best.category_name, float(best.score)
 
-    def find(self, picture: Image.Image) -> Hand | None:
-        """The hand in an upright picture, or None. Tried as given, then with a black border (a hand
-        filling the picture is often missed otherwise)."""
+    def find(self, picture: Image.Image, pad: bool = True) -> Hand | None:
+        """The hand in an upright picture, or None. Tried as given, then (`pad`) with a black border
+        (a hand filling the picture is often missed otherwise)."""
         rgb = np.asarray(picture.convert("RGB"))
         found = self._detect(rgb)
         offset = 0.0, 0.0
-        if found is None:
+        if found is None and pad:
             w, h = picture.size
             bx, by = round(w * PAD), round(h * PAD)
             padded = ImageOps.expand(picture.convert("RGB"), border=(bx, by, bx, by), fill=(0, 0, 0))

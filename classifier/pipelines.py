@@ -88,13 +88,16 @@ JUDGED_MARGIN = 0.3
 
 
 def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray | None, box: Any = None,
-               judge: Callable[[np.ndarray], np.ndarray] | None = None, find_hand: bool = True) -> Prepared | None:
+               judge: Callable[[np.ndarray], np.ndarray] | None = None, find_hand: bool = True,
+               frame: bool = False) -> Prepared | None:
     """A photo or webcam frame of a hand sign -> Sign Language MNIST-style image of the hand's square:
     `box` if the user gave one; else the square around the hand's landmarks where MediaPipe finds a
     hand (`find_hand`); else where the sliding-window locator finds one (it knows hands as Sign
     Language MNIST shows them, which MediaPipe misses); else the centre square.
     `judge`: the model's confidence in its answer for each of a batch of 28x28s (N, 28, 28) -> (N,):
-    given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN)."""
+    given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN).
+    `frame`: a live webcam frame, searched once as it is (a webcam shows the person, so a hand
+    rarely fills it), to keep up with the frames."""
     if source is None:
         return None
     picture = imageprep.reduce_photo(locate.upright(_photo(source)))
@@ -105,7 +108,7 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
         return Prepared(imageprep.square_to_sign(grey, given), picture, Box(*given, score=1.0, found=True),
                         "your box")
     finder = landmarks.finder() if find_hand else None
-    hand = finder.find(picture) if finder is not None else None
+    hand = finder.find(picture, pad=not frame) if finder is not None else None
     if hand is not None:
         square = hand.square(w, h)
         return Prepared(imageprep.square_to_sign(grey, square), picture, Box(*square, score=hand.score, found=True),

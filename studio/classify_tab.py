@@ -200,7 +200,7 @@ _UNSURE_TOP, _UNSURE = "#94a3b8", "#e2e8f0"  # "not sure": every bar muted, the 
 
 
 LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
-LIVE_EVERY = 0.2       # seconds between the frames the page sends
+LIVE_EVERY = 0.1       # seconds between the frames the page sends
 
 
 def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict[str, Any]] | None,
@@ -215,9 +215,10 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
         return view_html(None, None, message="waiting for the camera..."), recent
     try:
         predictor = models.predictor_for(spec.name, session)
-        prepared = pipelines.PIPELINES[str(spec.user_input)](frame, None, predictor.confidence)
+        prepared = pipelines.PIPELINES[str(spec.user_input)](frame, None, predictor.confidence, frame=True)
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         return view_html(None, None, message=str(e)), recent
+    recording = teach.take_live(session, prepared.hand, prepared.picture)
     answer = predictor.answer(prepared.image, prepared.squares)
     shape = hand_shape_answer(prepared, models.SESSIONS.get(session))
     # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
@@ -227,6 +228,8 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in p}
     unsure = sum(r["unsure"] for r in recent) * 2 > len(recent)
     note = f'<div style="font-size:.8em">averaged over the last {len(recent)} frames</div>'
+    if recording:
+        note += f'<div class="recording" style="font-size:.9em;font-weight:600">{recording}</div>'
     picture = picture_html(prepared, clickable=False)
     if shape:
         view = view_html(prepared.image, answer.probabilities, answer.unsure, picture=picture, title=PIXEL_TITLE,

@@ -166,6 +166,7 @@ class Session:
     # thumbnail of the hand), and the model taught on them (None: not taught).
     captures: dict[str, list[Capture]] = field(default_factory=dict)
     handshape: HandShape | None = None
+    recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
     last_seen: float = field(default_factory=time.monotonic)
 
     def add_run(self, run: Run) -> None:

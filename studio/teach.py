@@ -60,6 +60,11 @@ def add(session_id: str, image: Any, label: str) -> dict[str, int]:
     if not LABEL.match(label):
         raise TeachError("Name the sign with 1-24 letters, digits, spaces, - or _ (e.g. A, or 'hello').")
     hand, picture = find_hand(image)
+    return add_hand(session_id, hand, picture, label)
+
+
+def add_hand(session_id: str, hand: landmarks.Hand, picture: Image.Image, label: str) -> dict[str, int]:
+    """Add a hand already found in an upright picture as an example of `label`; the counts per label."""
     session = models.SESSIONS.edit(session_id)
     captures = session.captures
     if label not in captures and len(captures) >= MAX_LABELS:
@@ -75,18 +80,53 @@ def add(session_id: str, image: Any, label: str) -> dict[str, int]:
     return counts(session_id)
 
 
+BURST = 10  # Live frames with a hand that one press of "Record" adds (2 s at 5 frames a second)
+
+
+def record(session_id: str, label: str) -> str:
+    """Take the next BURST live frames in which a hand is found as examples of `label`."""
+    label = (label or "").strip()
+    if not LABEL.match(label):
+        raise TeachError("Name the sign with 1-24 letters, digits, spaces, - or _ (e.g. A, or 'hello').")
+    models.SESSIONS.edit(session_id).recording = (label, BURST)
+    return (f"Recording {BURST} frames of {label}: switch to Live, press Record, and hold the sign (move it a "
+            "little) until the count reaches 0.")
+
+
+def take_live(session_id: str, hand: landmarks.Hand | None, picture: Image.Image | None) -> str:
+    """A live frame: an example for the sign being recorded, if any; a line saying how far it is."""
+    session = models.SESSIONS.get(session_id)
+    if session is None or session.recording is None:
+        return ""
+    label, left = session.recording
+    if hand is None or picture is None:
+        return f"recording {html.escape(label)}: no hand in view ({left} to go)"
+    try:
+        add_hand(session_id, hand, picture, label)
+    except TeachError as e:
+        session.recording = None
+        return html.escape(str(e))
+    session.recording = (label, left - 1) if left > 1 else None
+    return f"recording {html.escape(label)}: {left - 1} to go" if left > 1 else f"recorded {BURST} of {label}"
+
+
 def counts(session_id: str) -> dict[str, int]:
     session = models.SESSIONS.get(session_id)
     return {k: len(v) for k, v in session.captures.items()} if session else {}
 
 
-def delete_last(session_id: str, label: str) -> dict[str, int]:
-    """Forget the latest example of `label` (a bad capture)."""
+def delete(session_id: str, label: str, number: int | None = None) -> dict[str, int]:
+    """Forget example `number` (1, 2, ... as the thumbnails are numbered; None: the latest) of `label`."""
     session = models.SESSIONS.get(session_id)
-    if session is not None and session.captures.get(label):
-        session.captures[label].pop()
-        if not session.captures[label]:
-            del session.captures[label]
+    examples = session.captures.get(label) if session is not None else None
+    if not examples:
+        raise TeachError(f"There are no examples of '{label}'.")
+    index = len(examples) if number is None else int(number)
+    if not 1 <= index <= len(examples):
+        raise TeachError(f"'{label}' has examples 1 to {len(examples)}.")
+    del examples[index - 1]
+    if not examples:
+        del session.captures[label]
     return counts(session_id)
 
 
@@ -127,7 +167,9 @@ def captures_html(session_id: str) -> str:
         return '<div class="teach-captures" style="font-size:.9em">No examples yet.</div>'
     rows = []
     for label in ordered(list(session.captures)):
-        thumbs = "".join(img_tag(c.thumb, THUMB, f"an example of {label}") for c in session.captures[label])
+        thumbs = "".join(f'<figure style="margin:0;text-align:center;font-size:.7em">'
+                         f'{img_tag(c.thumb, THUMB, f"example {n} of {label}")}<figcaption>{n}</figcaption></figure>'
+                         for n, c in enumerate(session.captures[label], start=1))
         rows.append(f'<div style="display:flex;gap:4px;align-items:center;flex-wrap:wrap">'
                     f'<b style="min-width:3em">{html.escape(label)} ({len(session.captures[label])})</b>{thumbs}</div>')
     model = session.handshape
@@ -145,11 +187,14 @@ def build(source: Any, noun: str) -> None:
             label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
                                 "of your own)", elem_id=f"{noun}-teach-label", min_width=120)
             add_btn = gr.Button("Add the photo above", elem_id=f"{noun}-teach-add", min_width=120)
-            drop_btn = gr.Button("Delete its last example", elem_id=f"{noun}-teach-drop", min_width=120)
+            number = gr.Number(None, precision=0, label="Example (empty: the last)", minimum=1, min_width=90,
+                               elem_id=f"{noun}-teach-number")
+            drop_btn = gr.Button("Delete it", elem_id=f"{noun}-teach-drop", min_width=90)
         uploads = gr.File(file_count="multiple", file_types=["image"], label="...or upload photos of this sign",
                           height=90, elem_id=f"{noun}-teach-uploads")
         shown = gr.HTML(captures_html(""), elem_id=f"{noun}-teach-captures")
         with gr.Row():
+            record_btn = gr.Button(f"Record {BURST} frames from Live", elem_id=f"{noun}-teach-record")
             train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train")
             reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset")
         status = gr.Markdown(elem_id=f"{noun}-teach-status")
@@ -188,15 +233,25 @@ def build(source: Any, noun: str) -> None:
     def view(request: gr.Request) -> str:
         return captures_html(models.session_id(request))
 
-    def drop(label: str, request: gr.Request) -> str:
-        delete_last(models.session_id(request), label)
+    def drop(label: str, n: float | None, request: gr.Request) -> str:
+        try:
+            delete(models.session_id(request), label, None if n is None else int(n))
+        except TeachError as e:
+            raise gr.Error(str(e)) from None
         return captures_html(models.session_id(request))
 
+    def start_recording(label: str, request: gr.Request) -> str:
+        try:
+            return record(models.session_id(request), label)
+        except TeachError as e:
+            raise gr.Error(str(e)) from None
+
     counts_out = gr.JSON(visible=False, label="examples per label")
+    record_btn.click(start_recording, label, status, api_visibility="private")
     add_btn.click(teach_sign, [source, label], counts_out, api_name="teach_sign").then(
         view, None, shown, api_visibility="private")
     uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], api_visibility="private")
-    drop_btn.click(drop, label, shown, api_visibility="private")
+    drop_btn.click(drop, [label, number], shown, api_visibility="private")
     train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
                     concurrency_limit=1).then(view, None, shown, api_visibility="private")
     reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset").then(

@@ -76,3 +76,43 @@ def test_labels_and_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert teach.counts("a") == {"A": teach.MAX_PER_LABEL}
     assert teach.counts("b") == {}  # another session has nothing
     assert teach.ordered(["hello", "B", "A"]) == ["A", "B", "hello"]
+
+
+def test_any_example_can_be_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import landmarks
+    from studio import models, teach
+
+    hands = iter(landmarks.Hand(np.full((21, 3), k, np.float32) + np.arange(63).reshape(21, 3), "Right", 0.9)
+                 for k in range(10))
+    monkeypatch.setattr(teach, "find_hand", lambda image: (next(hands), Image.new("RGB", (200, 200))))
+    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
+    for _ in range(3):
+        teach.add("a", "photo", "B")
+    kept = [c.features for c in models.SESSIONS.get("a").captures["B"]]
+    assert teach.delete("a", "B", 2) == {"B": 2}
+    assert [c.features for c in models.SESSIONS.get("a").captures["B"]] == [kept[0], kept[2]]
+    with pytest.raises(teach.TeachError, match="examples 1 to 2"):
+        teach.delete("a", "B", 5)
+    teach.delete("a", "B")
+    assert teach.delete("a", "B") == {}
+
+
+def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import data
+    from studio import classify_tab, models, teach
+
+    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
+    spec = data.DATASETS["signs"]
+    frame = np.asarray(Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB"))
+    wall = np.full_like(frame, 200)
+    teach.record("a", "L")
+    view, _ = classify_tab.classify_live(spec, wall, [], "a")
+    assert "no hand in view" in view and teach.counts("a") == {}
+    for left in range(teach.BURST - 1, 0, -1):
+        view, _ = classify_tab.classify_live(spec, frame, [], "a")
+        assert f"{left} to go" in view
+    view, _ = classify_tab.classify_live(spec, frame, [], "a")
+    assert f"recorded {teach.BURST} of L" in view
+    assert teach.counts("a") == {"L": teach.BURST}
+    classify_tab.classify_live(spec, frame, [], "a")
+    assert teach.counts("a") == {"L": teach.BURST}  # recording stopped
