@@ -137,7 +137,7 @@ def _check_meta(meta: Any, source: str) -> None:
     if n_classes != len(meta["classes"]):
         raise CheckpointError(f"{source}: model has {n_classes} outputs but {len(meta['classes'])} class names")
     norm = meta["preprocessing"].get("normalization", {})
-    if norm.get("kind") not in ("standardize", "per_image"):
+    if norm.get("kind") not in ("standardize", "per_image", "landmarks"):
         raise CheckpointError(f"{source}: unknown normalization {norm!r}")
 
 

@@ -10,11 +10,16 @@ noise on every point (the landmarker's own jitter).
 from __future__ import annotations
 
 import math
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import checkpoint
 from .landmarks import N_POINTS
 from .model import MLP, MLPConfig
 
@@ -69,14 +74,36 @@ def probabilities(model: MLP, features: np.ndarray) -> np.ndarray:
     return torch.softmax(model.eval()(x).float(), dim=1).numpy()
 
 
+# How a hand-shape model's input is made, as its weights file records it (`landmarks.normalize`).
+NORMALIZATION = {"kind": "landmarks", "points": N_POINTS, "origin": "wrist", "unit": "wrist to middle knuckle",
+                 "mirror": "left hands into right ones", "source": "MediaPipe hand landmarker (x, y pixels, z depth)"}
+
+
 class HandShape:
     """A trained hand-shape model and its class names: immutable, so one object can serve any number
-    of requests at once."""
+    of requests at once. Saved as this project's self-describing weights files (input: landmarks)."""
 
     def __init__(self, model: MLP, classes: list[str], name: str = "hand shape") -> None:
         self.model = model.eval()
         self.classes = list(classes)
         self.name = name
+
+    def save(self, path: str | os.PathLike[str], **extra: Any) -> Path:
+        meta = {"format": checkpoint.FORMAT, "format_version": checkpoint.FORMAT_VERSION, "dataset": "handshape",
+                "classes": self.classes, "model": self.model.config.to_dict(),
+                "preprocessing": {"input": "hand_landmarks", "normalization": dict(NORMALIZATION)},
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "versions": checkpoint.library_versions(), "name": self.name, **extra}
+        return checkpoint.save(path, self.model, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> HandShape:
+        """A hand-shape model from its weights file (CheckpointError for anything else)."""
+        ckpt = checkpoint.load(path, expect_dataset="handshape")
+        if ckpt.model.config.in_features != N_FEATURES:
+            raise checkpoint.CheckpointError(f"{path}: a hand-shape model reads {N_FEATURES} numbers, not "
+                                             f"{ckpt.model.config.in_features}")
+        return cls(ckpt.model, ckpt.classes, str(ckpt.meta.get("name") or Path(path).stem))
 
     def answer(self, features: np.ndarray) -> dict[str, float]:
         """{class: probability} for one normalized hand (63,)."""

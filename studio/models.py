@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -121,6 +123,25 @@ def load_saved(dataset: str, name: str) -> Predictor:
         while len(_files) > FILE_CACHE_SIZE:
             _files.popitem(last=False)
     return predictor
+
+
+# ------------------------------------------------------------------------------ downloads
+
+DOWNLOADS = Path(tempfile.mkdtemp(prefix="classifier-downloads-"))
+DOWNLOAD_SECONDS = 600  # Gradio copies a returned file into its own cache at once; ours go after this
+
+
+def download_folder() -> Path:
+    """A new folder for one file to download; folders older than DOWNLOAD_SECONDS are deleted."""
+    now = time.time()
+    for old in DOWNLOADS.iterdir():
+        try:
+            stale = now - old.stat().st_mtime > DOWNLOAD_SECONDS
+        except FileNotFoundError:  # another request cleaned it first
+            continue
+        if stale:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=DOWNLOADS))
 
 
 # ------------------------------------------------------------------------------- sessions

@@ -152,6 +152,14 @@ def train(session_id: str, seed: int = 0) -> str:
             "signs tab now answers with it wherever a hand is found; no one else's changes.")
 
 
+def saved_model(session_id: str) -> str | None:
+    """The session's taught model as a weights file to download, or None if it has none."""
+    session = models.SESSIONS.get(session_id)
+    if session is None or session.handshape is None:
+        return None
+    return str(session.handshape.save(models.download_folder() / "my-hand-shape.safetensors"))
+
+
 def reset(session_id: str) -> dict[str, int]:
     session = models.SESSIONS.get(session_id)
     if session is not None:
@@ -198,6 +206,8 @@ def build(source: Any, noun: str) -> None:
             train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train")
             reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset")
         status = gr.Markdown(elem_id=f"{noun}-teach-status")
+        download = gr.DownloadButton("Download my hand-shape model", value=None, visible=False,
+                                     elem_id=f"{noun}-teach-download")
 
     def teach_sign(image: Any, label: str, request: gr.Request) -> dict[str, int]:
         """Add the hand in `image` as an example of `label` (a letter or any name) to this session's
@@ -252,7 +262,12 @@ def build(source: Any, noun: str) -> None:
         view, None, shown, api_visibility="private")
     uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], api_visibility="private")
     drop_btn.click(drop, [label, number], shown, api_visibility="private")
+    def downloadable(request: gr.Request) -> Any:
+        path = saved_model(models.session_id(request))
+        return gr.DownloadButton(value=path, visible=path is not None)
+
     train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
-                    concurrency_limit=1).then(view, None, shown, api_visibility="private")
+                    concurrency_limit=1).then(view, None, shown, api_visibility="private").then(
+        downloadable, None, download, api_visibility="private")
     reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset").then(
         view, None, shown, api_visibility="private")

@@ -15,7 +15,6 @@ import os
 import queue
 import re
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -352,23 +351,11 @@ def save_model(name: str, number: str | None = None, request: gr.Request | None 
     return message, str(path)
 
 
-DOWNLOADS = Path(tempfile.mkdtemp(prefix="classifier-downloads-"))
-DOWNLOAD_SECONDS = 600  # Gradio copies a returned file into its own cache at once; ours go after this
-
-
 def download_model(number: str | None = None, request: gr.Request | None = None) -> str:
     """Run `number` as a weights file to download (Gradio serves it from its cache, which the app cleans)."""
     run = _run(number, request)
-    now = time.time()
-    for old in DOWNLOADS.iterdir():
-        try:
-            stale = now - old.stat().st_mtime > DOWNLOAD_SECONDS
-        except FileNotFoundError:  # another request cleaned it first
-            continue
-        if stale:
-            shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(dir=DOWNLOADS))
-    return str(run.result.save(folder / f"{run.config.dataset}-run{run.number}-{run.preset}.safetensors"))
+    return str(run.result.save(models.download_folder() / f"{run.config.dataset}-run{run.number}-{run.preset}"
+                                                             ".safetensors"))
 
 
 def build(demo: gr.Blocks) -> None:

@@ -37,3 +37,20 @@ def test_the_same_seed_gives_the_same_model() -> None:
     a = handshape.probabilities(handshape.fit(x, y, 3, steps=50, seed=3), x)
     b = handshape.probabilities(handshape.fit(x, y, 3, steps=50, seed=3), x)
     assert np.array_equal(a, b)
+
+
+def test_a_saved_model_describes_itself_and_answers_the_same(tmp_path) -> None:
+    import pytest
+
+    from classifier import checkpoint
+
+    x, y = _shapes(3)
+    model = handshape.HandShape(handshape.fit(x, y, 3, steps=50), ["A", "B", "hello"], "mine")
+    path = model.save(tmp_path / "hand.safetensors")
+    meta = checkpoint.read_meta(path)
+    assert meta["preprocessing"]["input"] == "hand_landmarks"
+    assert meta["classes"] == ["A", "B", "hello"]
+    back = handshape.HandShape.load(path)
+    assert back.answer(x[0]) == pytest.approx(model.answer(x[0]))
+    with pytest.raises(checkpoint.CheckpointError, match="not 'handshape'"):
+        handshape.HandShape.load(checkpoint.weights_path("digits"))
