@@ -9,6 +9,7 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from classifier import data, imageprep, landmarks, ood, pipelines
+from classifier import data, imageprep, landmarks, ood, pipelines, strokes
 from classifier.data import DatasetSpec
 
 from . import inside_view, models, teach
@@ -156,6 +157,15 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
     return first, first, view, probs
 
 
+def classify_strokes(spec: DatasetSpec, payload: Any, model: str = "", session: str = "anonymous") -> tuple[Any, ...]:
+    """A drawing sent as strokes (`classifier.strokes`) -> the same answer as for its picture."""
+    try:
+        image = strokes.rasterize(strokes.parse(payload))
+    except imageprep.ImageInputError as e:
+        raise gr.Error(str(e)) from None
+    return classify(spec, image, model, session)
+
+
 PIXEL_TITLE = "Pixels: the MLP trained on Sign Language MNIST's 28x28 images"
 HAND_SHAPE_TITLE = "Hand shape: your taught MLP over the hand's 21 landmarks"
 
@@ -227,7 +237,9 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     recent = [*recent, {"p": p, "unsure": unsure_now}][-LIVE_FRAMES:]
     smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in p}
     unsure = sum(r["unsure"] for r in recent) * 2 > len(recent)
-    note = f'<div style="font-size:.8em">averaged over the last {len(recent)} frames</div>'
+    # Each frame's view differs (its time), so the page redraws it and a bench can count frames.
+    note = (f'<div style="font-size:.8em" data-frame="{time.monotonic():.3f}">averaged over the last '
+            f"{len(recent)} frames</div>")
     if recording:
         note += f'<div class="recording" style="font-size:.9em;font-weight:600">{recording}</div>'
     picture = picture_html(prepared, clickable=False)
@@ -491,6 +503,17 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         else:
             def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
                 return classify(spec, value, model, models.session_id(request))
+
+        if kind.decodes == "drawing":  # drawings may also come as strokes: /classify_strokes
+            strokes_in = gr.JSON(visible=False, label="strokes: {strokes: [[[x...], [y...]], ...], width, height, "
+                                 "brush}")
+            strokes_go = gr.Button(visible=False)
+
+            def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
+                return classify_strokes(spec, payload, model, models.session_id(request))
+
+            strokes_go.click(run_strokes, [strokes_in, override], outputs, api_name="classify_strokes",
+                             concurrency_id="classify", show_progress="hidden")
 
         def pick(name: str, request: gr.Request) -> str:
             return choose(spec, name, models.session_id(request))

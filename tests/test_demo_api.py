@@ -509,3 +509,17 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
     assert statuses[-1].startswith("Done")
     run = models.SESSIONS.get("anonymous").runs[-1]
     assert run.result.ood is not None and run.result.ood.picture_threshold is not None
+
+
+def test_classify_strokes(client: Client, tmp_path: Path) -> None:
+    seven_strokes = {"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": 400, "height": 400, "brush": 14}
+    full, top3, view = client.predict(seven_strokes, api_name="/classify_strokes")
+    assert full["label"] == "7" and len(confidences(full)) == 10 and len(top3["confidences"]) == 3
+    assert seen_image(view).shape == (28, 28)
+    as_picture = client.predict(sketch_value(png(seven(), tmp_path)), api_name="/classify_digit")[0]
+    assert as_picture["label"] == "7"  # the image API answers as before
+    with pytest.raises(Exception, match="leaves the 400 x 400 canvas") as e:
+        client.predict({**seven_strokes, "strokes": [[[1, 900], [1, 1]]]}, api_name="/classify_strokes")
+    assert type(e.value).__name__ == "AppError"
+    empty = client.predict({**seven_strokes, "strokes": []}, api_name="/classify_strokes")[0]
+    assert empty["label"] == "draw a digit"

@@ -1,0 +1,89 @@
+"""How many webcam frames a second the Hand signs tab's Live mode classifies for one viewer.
+
+Starts the app on a free local port and a headless Chromium whose fake camera plays a real
+webcam frame of a person signing (`real_hands_dev`, beside the data sets), opens the Live tab,
+presses Record, and counts the live view's updates (each a classified frame) over `--seconds`.
+The last line printed is JSON.
+
+    python -m bench.live --real-hands ../shared/datasets/real_hands_dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from bench.latency import CHROMIUM, running
+from bench.real_hands import DEFAULT
+
+
+def write_y4m(path: Path, frame: Image.Image, count: int = 30, fps: int = 30) -> Path:
+    """A YUV4MPEG2 video of one picture, for Chromium's fake camera (it loops the file)."""
+    import numpy as np
+
+    w, h = frame.width // 2 * 2, frame.height // 2 * 2
+    y, cb, cr = (np.asarray(c) for c in frame.convert("RGB").resize((w, h)).convert("YCbCr").split())
+    cb, cr = (np.asarray(Image.fromarray(c).resize((w // 2, h // 2), Image.Resampling.BOX)) for c in (cb, cr))
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(count):
+            f.write(b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes())
+    return path
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--real-hands", type=Path, default=Path(os.environ.get("REAL_HANDS_DIR", DEFAULT)))
+    p.add_argument("--photo", default="L/vedant_2.jpg", help="the frame the fake camera plays")
+    p.add_argument("--seconds", type=float, default=20.0)
+    args = p.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    video = write_y4m(Path(tempfile.mkdtemp()) / "hand.y4m",
+                      Image.open(args.real_hands / args.photo).convert("RGB").resize((640, 480)))
+    with running("app") as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("#digit-input canvas", timeout=120_000)
+        page.get_by_role("tab", name="Hand signs").click()
+        page.get_by_role("tab", name="Live").click()
+        page.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
+        page.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
+        page.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('frames')",
+                               timeout=120_000)
+        # Count, in the page, the distinct frames the view has shown (each carries its server time).
+        page.evaluate("""() => {
+            window.__frames = new Set();
+            const seen = () => {
+                const f = document.querySelector('#sign-view [data-frame]');
+                if (f) window.__frames.add(f.dataset.frame);
+            };
+            new MutationObserver(seen).observe(document.querySelector('#sign-view'),
+                                               {childList: true, subtree: true, attributes: true});
+        }""")
+        start = time.monotonic()
+        page.wait_for_timeout(args.seconds * 1000)
+        frames = page.evaluate("() => window.__frames.size")
+        elapsed = time.monotonic() - start
+        landmarks = "landmarks" in page.locator("#sign-view").inner_text()
+        browser.close()
+    result = {"seconds": round(elapsed, 1), "frames": frames, "frames_per_second": round(frames / elapsed, 2),
+              "hand_by_landmarks": landmarks}
+    print(f"{frames} frames classified in {elapsed:.1f} s: {frames / elapsed:.1f} a second "
+          f"(hand found by its landmarks: {landmarks})")
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
