@@ -160,10 +160,27 @@ def ink_map(image: np.ndarray | Image.Image) -> np.ndarray:
     if opaque.mean() < 0.5:
         ink = alpha
     else:
+        # Ink is what stands out from the picture's own background (its median), measured against
+        # the strongest contrast the picture has: faint grey on white is as much ink as black. A
+        # picture with no real contrast keeps the full scale, so its noise stays below the floor.
         bg = float(np.median(lum[opaque]))
-        ink = np.abs(lum - bg) / max(bg, 1.0 - bg, 0.1) * alpha
+        distance = np.abs(lum - bg) * alpha
+        contrast = _contrast(distance)
+        ink = distance / (contrast if contrast >= MIN_CONTRAST else max(bg, 1.0 - bg, 0.1))
     # A faint floor (paper texture, compression noise, anti-aliasing fringes) is not ink.
     return np.clip((ink - 0.1) / 0.9, 0.0, 1.0).astype(np.float32)
+
+
+MIN_CONTRAST = 0.1  # below this strongest contrast, a picture is read on the full scale (noise, not ink)
+
+
+def _contrast(distance: np.ndarray) -> float:
+    """The picture's strongest contrast with its background: the largest distance after a 3x3 box
+    blur, so that a lone noisy pixel does not count but a stroke one pixel wide still does."""
+    if distance.size == 0:
+        return 0.0
+    levels = Image.fromarray(np.round(np.clip(distance, 0.0, 1.0) * 255).astype(np.uint8))
+    return float(np.asarray(levels.filter(ImageFilter.BoxBlur(1))).max(initial=0)) / 255.0
 
 
 def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -227,3 +227,23 @@ def test_redrawn_mnist_digits_come_back_as_themselves(real_data_dir: Path) -> No
     accuracy = float((probs.argmax(1) == y[:300].numpy()).mean())
     assert np.median(correlations) > 0.85
     assert accuracy >= 0.97
+
+
+def _seven_on(background: int, ink: int, size: int = 400) -> np.ndarray:
+    img = Image.new("L", (size, size), background)
+    ImageDraw.Draw(img).line([(80, 60), (320, 60), (180, 360)], fill=ink, width=14)
+    return np.asarray(img)
+
+
+@pytest.mark.parametrize("background,ink", [(255, 0), (255, 190), (255, 215), (0, 255), (30, 90), (200, 150)])
+def test_faint_or_inverted_ink_is_found_by_its_contrast(background: int, ink: int) -> None:
+    """Faint grey on white, white on black, dim on dark: each comes out as the same clean digit."""
+    reference = ip.sketch_to_digit(_seven_on(255, 0))
+    out = ip.sketch_to_digit(_seven_on(background, ink))
+    assert out is not None
+    assert corr(out, reference) > 0.95
+
+
+def test_paper_noise_alone_is_not_ink() -> None:
+    noise = np.random.default_rng(0).normal(235, 3, size=(300, 300)).clip(0, 255).astype(np.uint8)
+    assert ip.sketch_to_digit(noise) is None
