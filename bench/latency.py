@@ -47,27 +47,36 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-@contextmanager
-def running(name: str) -> Iterator[str]:
-    """Start one of APPS on a free port; yield its URL; stop it."""
+def start(name: str, env: dict[str, str] | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """Start one of APPS on a free port (with `env` added to this environment; its output to `log`)
+    and wait until it answers: the process and its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([*APPS[name], str(port)], cwd=ROOT,
-                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
+                            stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"{name} did not start") from None
+            time.sleep(0.5)
+    time.sleep(1.0)
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+@contextmanager
+def running(name: str) -> Iterator[str]:
+    """Start one of APPS on a free port; yield its URL; stop it."""
+    proc, url = start(name)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"{name} did not start") from None
-                time.sleep(0.5)
-        time.sleep(1.0)
-        yield f"http://127.0.0.1:{port}/"
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -15,26 +15,52 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from bench.latency import CHROMIUM, running
 from bench.real_hands import DEFAULT
 
 
-def write_y4m(path: Path, frame: Image.Image, count: int = 30, fps: int = 30) -> Path:
-    """A YUV4MPEG2 video of one picture, for Chromium's fake camera (it loops the file)."""
-    import numpy as np
-
-    w, h = frame.width // 2 * 2, frame.height // 2 * 2
-    y, cb, cr = (np.asarray(c) for c in frame.convert("RGB").resize((w, h)).convert("YCbCr").split())
-    cb, cr = (np.asarray(Image.fromarray(c).resize((w // 2, h // 2), Image.Resampling.BOX)) for c in (cb, cr))
+def write_y4m(path: Path, frames: list[Image.Image], fps: int = 15) -> Path:
+    """A YUV4MPEG2 video of these pictures (all one size), for Chromium's fake camera (it loops the file)."""
+    w, h = frames[0].width // 2 * 2, frames[0].height // 2 * 2
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(count):
+        for frame in frames:
+            y, cb, cr = (np.asarray(c) for c in frame.convert("RGB").resize((w, h)).convert("YCbCr").split())
+            # 4:2:0: one chroma sample per 2x2 pixels.
+            cb, cr = (np.asarray(Image.fromarray(c).resize((w // 2, h // 2), Image.Resampling.BOX)) for c in (cb, cr))
             f.write(b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes())
     return path
+
+
+@contextmanager
+def camera_browser(browser_type: Any, video: Path) -> Iterator[Any]:
+    """A headless Chromium (from a Playwright browser type) whose fake camera plays `video`."""
+    browser = browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def open_live(page: Any, url: str) -> None:
+    """Open the app, its Hand signs tab's Live mode, start the camera and wait for the first answer."""
+    page.goto(url)
+    page.wait_for_selector("#digit-input canvas", timeout=120_000)
+    page.get_by_role("tab", name="Hand signs").click()
+    page.get_by_role("tab", name="Live").click()
+    page.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
+    page.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
+    page.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('frames')", timeout=120_000)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -47,20 +73,10 @@ def main(argv: list[str] | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     video = write_y4m(Path(tempfile.mkdtemp()) / "hand.y4m",
-                      Image.open(args.real_hands / args.photo).convert("RGB").resize((640, 480)))
-    with running("app") as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+                      [Image.open(args.real_hands / args.photo).convert("RGB").resize((640, 480))] * 30, fps=30)
+    with running("app") as url, sync_playwright() as pw, camera_browser(pw.chromium, video) as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(url)
-        page.wait_for_selector("#digit-input canvas", timeout=120_000)
-        page.get_by_role("tab", name="Hand signs").click()
-        page.get_by_role("tab", name="Live").click()
-        page.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
-        page.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
-        page.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('frames')",
-                               timeout=120_000)
+        open_live(page, url)
         # Count, in the page, the distinct frames the view has shown (each carries its server time).
         page.evaluate("""() => {
             window.__frames = new Set();
@@ -76,7 +92,6 @@ def main(argv: list[str] | None = None) -> dict:
         frames = page.evaluate("() => window.__frames.size")
         elapsed = time.monotonic() - start
         landmarks = "landmarks" in page.locator("#sign-view").inner_text()
-        browser.close()
     result = {"seconds": round(elapsed, 1), "frames": frames, "frames_per_second": round(frames / elapsed, 2),
               "hand_by_landmarks": landmarks}
     print(f"{frames} frames classified in {elapsed:.1f} s: {frames / elapsed:.1f} a second "

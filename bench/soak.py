@@ -27,9 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,6 +40,7 @@ import numpy as np
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
+from bench.latency import start
 from classifier import presets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,25 +64,9 @@ def reset_peak(pid: int) -> None:
 
 
 def start_app(data_dir: Path, cache: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "CLASSIFIER_DATA_DIR": str(data_dir),
-           "GRADIO_TEMP_DIR": str(cache)}
-    log = open(cache.parent / "demo.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("demo.py did not start") from None
-            time.sleep(0.5)
-    time.sleep(1.0)
-    return proc, f"http://127.0.0.1:{port}/"
+    """The app on a free port, reading `data_dir`, with Gradio's cache in `cache` (its log beside it)."""
+    return start("app", {"CLASSIFIER_DATA_DIR": str(data_dir), "GRADIO_TEMP_DIR": str(cache)},
+                 cache.parent / "demo.log")
 
 
 def inputs(folder: Path, data_dir: Path) -> dict[str, str]:

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from bench.live import camera_browser, open_live, write_y4m
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -349,19 +351,6 @@ def test_look_inside_the_model(browser, app_url: str) -> None:
     pg.close()
 
 
-def write_y4m(path: Path, frames: list[Image.Image], fps: int = 15) -> Path:
-    """A YUV4MPEG2 video of these pictures (all one size), for Chromium's fake camera (it loops the file)."""
-    w, h = frames[0].width // 2 * 2, frames[0].height // 2 * 2
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in frames:
-            y, cb, cr = (np.asarray(c) for c in frame.convert("RGB").resize((w, h)).convert("YCbCr").split())
-            # 4:2:0: one chroma sample per 2x2 pixels.
-            cb, cr = (np.asarray(Image.fromarray(c).resize((w // 2, h // 2), Image.Resampling.BOX)) for c in (cb, cr))
-            f.write(b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes())
-    return path
-
-
 def test_live_webcam_mode(browser, app_url: str, real_data_dir: Path, tmp_path: Path) -> None:
     """Chromium's fake camera plays a picture made from a Sign Language MNIST test image (an "L" on
     a plain background, off-centre): the live view shows a prediction, and it keeps updating."""
@@ -375,19 +364,9 @@ def test_live_webcam_mode(browser, app_url: str, real_data_dir: Path, tmp_path: 
               for _ in range(2)]
     video = write_y4m(tmp_path / "hand.y4m", [places[0]] * 15 + [places[1]] * 15)
     # A second Chromium, with the fake camera, from the same Playwright (one per thread is allowed).
-    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
-    try:
+    with camera_browser(browser.browser_type, video) as b:
         pg = b.new_page(viewport={"width": 1440, "height": 900})
-        pg.goto(app_url)
-        pg.wait_for_selector("#digit-input canvas", timeout=60_000)
-        pg.get_by_role("tab", name="Hand signs").click()
-        pg.get_by_role("tab", name="Live").click()
-        pg.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
-        pg.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
-        pg.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('frames')",
-                             timeout=60_000)
+        open_live(pg, app_url)
         first = pg.locator("#sign-view").inner_html()
         pg.wait_for_function("(first) => document.querySelector('#sign-view').innerHTML !== first",
                              arg=first, timeout=30_000)
@@ -395,8 +374,6 @@ def test_live_webcam_mode(browser, app_url: str, real_data_dir: Path, tmp_path: 
         assert pg.locator("#sign-view figure.picture").count() == 1  # the frame with its square
         assert _top_label(pg, "#sign-view") in ("L", "not")
         _shot(pg, "sign-live")
-    finally:
-        b.close()
 
 
 def test_live_webcam_mode_with_a_real_hand(browser, app_url: str, real_hands_dir: Path, tmp_path: Path) -> None:
@@ -404,20 +381,10 @@ def test_live_webcam_mode_with_a_real_hand(browser, app_url: str, real_hands_dir
     finds the hand, and the live view frames it by its landmarks."""
     frame = Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB").resize((640, 480))
     video = write_y4m(tmp_path / "real.y4m", [frame] * 15)
-    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
-    try:
+    with camera_browser(browser.browser_type, video) as b:
         pg = b.new_page(viewport={"width": 1440, "height": 900})
-        pg.goto(app_url)
-        pg.wait_for_selector("#digit-input canvas", timeout=60_000)
-        pg.get_by_role("tab", name="Hand signs").click()
-        pg.get_by_role("tab", name="Live").click()
-        pg.locator("#sign-live-input").get_by_text("Click to Access Webcam").click(timeout=30_000)
-        pg.locator("#sign-live-input").get_by_role("button", name="capture photo").click(timeout=30_000)
+        open_live(pg, app_url)
         pg.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('landmarks')",
                              timeout=60_000)
         assert pg.locator("#sign-view figure.picture").count() == 1
         _shot(pg, "sign-live-real")
-    finally:
-        b.close()
