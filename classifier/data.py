@@ -266,7 +266,7 @@ DATASETS: dict[str, DatasetSpec] = {
         augment=AugmentConfig(degrees=10, scale=0.2, shift=4.0, shear=5, brightness=0.15, contrast=0.3,
                               gamma=0.3, padding="photo"),
         recipe={"epochs": 30}, val_fraction=0.1,
-        note="J and Z need motion, so the data set has no images of them and the model cannot answer them. "
+        note="J and Z need motion and are not in the data set. "
              "For a good picture: a plain background, the hand facing the camera, lit from the front.",
         validation_note="Its training rows are augmented copies of a few photos, so validation rows are "
                         "near-copies of training rows and flatter the model; the test curve (other photos) is honest.",

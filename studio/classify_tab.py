@@ -110,18 +110,16 @@ INPUT_KINDS: dict[str, InputKind] = {
         }}""",
     ),
     "hand_photo": InputKind(
-        "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo; the app looks for the hand "
-                      "(the square it classifies is drawn on the picture; if it is wrong, give your own).",
+        "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo; the app finds the hand and "
+                      "draws the square it classifies.",
         "take a snapshot or upload a photo of a hand {noun}",
         # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode
         # every photo and clip 16-bit ones); imageprep does modes, EXIF and size limits.
         lambda spec: gr.Image(label=f"Hand {spec.noun}", sources=["webcam", "upload"], type="filepath",
                               image_mode=None, height=320, elem_id=f"{spec.noun}-input"),
         takes_box=True, live=True,
-        real_world="On real photos of people's hands (405 photos of 6 people, `bench/real_hands.py`) the shipped "
-                   "pixel model's best guess is right only 15% of the time: its 28x28 training images come from a "
-                   "few people in a few rooms. **Teach it your hand** (below): from two photos a sign, a hand-shape "
-                   "model read the same person's other photos right 88% of the time.",
+        real_world="On real photos of people's hands its best guess is right only 15% of the time: **teach it "
+                   "your hand** below (two photos a sign: 88% right on the same person's other photos).",
     ),
 }
 
@@ -459,21 +457,18 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                             value="Clear", elem_id=f"{noun}-clear")
                         if kind.takes_box:
                             with gr.Row(equal_height=True):
-                                box = gr.Textbox("", label="Your own square: click two of its corners on the picture "
-                                                 "in the view, or type x0, y0, x1, y1 and Enter; empty: found "
-                                                 "automatically", elem_id=f"{noun}-box", scale=3)
+                                box = gr.Textbox("", label="Your own square: x0, y0, x1, y1 (or click two corners)",
+                                                 elem_id=f"{noun}-box", scale=3)
                                 box_go = gr.Button("Use this square", elem_id=f"{noun}-box-go", scale=1,
-                                                   min_width=80)
+                                                   min_width=80, size="sm")
                                 box_clear = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
-                                                      min_width=80)
+                                                      min_width=80, size="sm")
                     if kind.live:
                         with gr.Tab("Live", elem_id=f"{noun}-live-tab"):
                             camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
                                               label="Live webcam: press Record; the answer follows the hand",
                                               elem_id=f"{noun}-live-input")
                             recent = gr.State([])
-                if kind.takes_box:
-                    teach.build(source, noun)
                 with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as examples:
                     chart = gr.HTML(elem_id=f"{noun}-chart")
             with gr.Column(scale=1):
@@ -481,8 +476,13 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                 menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
                                    allow_custom_value=True, elem_id=f"{noun}-model")
                 view = gr.HTML(elem_id=f"{noun}-view")
-                inside = gr.Checkbox(False, label="Look inside the model: what each hidden layer does",
-                                     elem_id=f"{noun}-inside")
+                with gr.Row(equal_height=False):
+                    # Beside the teaching panel (photos) the label is short, so both keep to one line.
+                    inside = gr.Checkbox(False, label="Look inside the model" + (
+                        "" if kind.takes_box else ": what each hidden layer does"), elem_id=f"{noun}-inside")
+                    if kind.takes_box:
+                        with gr.Column(scale=2):
+                            teach.build(source, noun)
         # The API's first two outputs: every class's probability, and the top 3. The page shows
         # both in the view (the answer once, a bar for every class), so these stay hidden.
         every_class = says_not_sure(gr.Label(visible=False, label=f"every {noun}"))

@@ -189,12 +189,12 @@ def captures_html(session_id: str) -> str:
 def build(source: Any, noun: str) -> None:
     """The Hand signs tab's "Teach it your hand" panel: label, add the current photo or several
     uploads, the examples so far, train, start over. Its events are the API's /teach_* endpoints."""
-    with gr.Accordion("Teach it your hand: a few photos of each sign, then train (seconds)", open=False,
+    with gr.Accordion("Teach it your hand (a few photos a sign)", open=False,
                       elem_id=f"{noun}-teach"):
         with gr.Row(equal_height=True):
             label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
                                 "of your own)", elem_id=f"{noun}-teach-label", min_width=120)
-            add_btn = gr.Button("Add the photo above", elem_id=f"{noun}-teach-add", min_width=120)
+            add_btn = gr.Button("Add the current photo", elem_id=f"{noun}-teach-add", min_width=120)
             number = gr.Number(None, precision=0, label="Example (empty: the last)", minimum=1, min_width=90,
                                elem_id=f"{noun}-teach-number")
             drop_btn = gr.Button("Delete it", elem_id=f"{noun}-teach-drop", min_width=90)

@@ -280,7 +280,8 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
         pg.locator("#train-use").click()
         pg.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
                              timeout=30_000)
-        (session,) = [models.SESSIONS.get(sid) for sid in list(models.SESSIONS._by_id)]
+        # The page's session is the one with a run (in-process tests before this one may leave others).
+        (session,) = [s for s in (models.SESSIONS.get(sid) for sid in list(models.SESSIONS._by_id)) if s.runs]
         used = weakref.ref(session.used["digits"].model)
         result = weakref.ref(session.runs[0].result.model)
         del session
