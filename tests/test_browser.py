@@ -164,8 +164,10 @@ def test_two_clicks_on_the_picture_classify_that_square(page, real_data_dir: Pat
     photo = tmp_path / "wall.png"
     Image.new("RGB", (480, 360), (200, 190, 170)).save(photo)
     page.get_by_role("tab", name="Hand signs").click()
+    before = page.locator("#sign-view").inner_html()  # the page may show an earlier test's photo
     page.locator("#sign-input input[type=file]").set_input_files(str(photo))
-    page.wait_for_function("document.querySelector('#sign-view figure.picture')", timeout=60_000)
+    page.wait_for_function("(before) => document.querySelector('#sign-view').innerHTML !== before "
+                           "&& document.querySelector('#sign-view figure.picture')", arg=before, timeout=60_000)
     picture = page.locator("#sign-view figure.picture img")
     box = picture.bounding_box()
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
@@ -274,14 +276,15 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
 
     monkeypatch.setattr(models, "DATA_DIR", real_data_dir)
     _, url, _ = app.demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    before = set(models.SESSIONS._by_id)
     try:
         pg = _open(browser, url)
         _train_briefly(pg)
         pg.locator("#train-use").click()
         pg.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
                              timeout=30_000)
-        # The page's session is the one with a run (in-process tests before this one may leave others).
-        (session,) = [s for s in (models.SESSIONS.get(sid) for sid in list(models.SESSIONS._by_id)) if s.runs]
+        # The page's session is the new one (in-process tests before this one may leave others).
+        (session,) = [models.SESSIONS.get(sid) for sid in set(models.SESSIONS._by_id) - before]
         used = weakref.ref(session.used["digits"].model)
         result = weakref.ref(session.runs[0].result.model)
         del session
