@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import checkpoint, data, handshape, imageprep, landmarks, locate, pipelines
+from classifier import checkpoint, data, handshape, imageprep, landmarks, pipelines
 from classifier.predict import Predictor
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     hands, old_top, old_guess, squares = [], [], [], {m: [] for m in MARGINS}
     for r in rows:
-        picture = imageprep.reduce_photo(locate.upright(imageprep.open_image(r["file"], "photo")))
+        picture = pipelines.photo_picture(r["file"])
         hand = finder.find(picture)
         hands.append(hand)
         prepared = pipelines.hand_photo(picture, None, pixel.confidence, find_hand=False)

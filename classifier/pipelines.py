@@ -100,7 +100,7 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     rarely fills it), to keep up with the frames."""
     if source is None:
         return None
-    picture = imageprep.reduce_photo(locate.upright(_photo(source)))
+    picture = photo_picture(source)
     grey = imageprep.grey_photo(picture, upright=True)
     w, h = picture.size
     given = parse_box(box, w, h)
@@ -122,6 +122,12 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     if judge is not None and len(squares) > 1:
         pick = int(np.argmax(judge(squares) + np.array([b.score for b in boxes])))
     return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares)
+
+
+def photo_picture(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> Image.Image:
+    """A photo or webcam frame as the pipeline works on it: size checked before decoding, upright
+    (EXIF), reduced to a bounded size (`imageprep.reduce_photo`)."""
+    return imageprep.reduce_photo(locate.upright(_photo(source)))
 
 
 def _photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> Image.Image:

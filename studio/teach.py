@@ -19,7 +19,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from classifier import data, handshape, imageprep, landmarks, locate
+from classifier import data, handshape, imageprep, landmarks, pipelines
 from classifier.handshape import HandShape
 
 from . import models
@@ -44,8 +44,7 @@ def find_hand(image: Any) -> tuple[landmarks.Hand, Image.Image]:
     if finder is None:
         raise TeachError("Teaching needs MediaPipe's hand landmarker, which is not installed here.")
     try:
-        source = Image.fromarray(np.asarray(image)) if isinstance(image, np.ndarray) else image
-        picture = imageprep.reduce_photo(locate.upright(imageprep.open_image(source, "photo")))
+        picture = pipelines.photo_picture(image)
     except imageprep.ImageInputError as e:
         raise TeachError(str(e)) from None
     hand = finder.find(picture)
