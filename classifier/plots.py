@@ -132,3 +132,26 @@ def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int
     fig.suptitle("misclassified, highest loss first: predicted (true) probability" if n
                  else "no misclassified test images", fontsize=9)
     return fig
+
+
+def hands(by_label: dict[str, Sequence[np.ndarray]], columns: int = 6) -> Figure:
+    """Hands as the hand-shape models read them (normalized (63,) or (21, 3) landmarks, y down), a
+    cell per label with its hands side by side: the bones, the thumb orange, the fingertips dotted."""
+    from .landmarks import BONES
+
+    labels = list(by_label)
+    rows = max(1, -(-len(labels) // columns))
+    fig = Figure(figsize=(columns * 2.6, rows * 1.9), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for ax, label in zip(axes, labels, strict=False):
+        for k, points in enumerate(by_label[label]):
+            p = np.asarray(points, dtype=float).reshape(21, 3)[:, :2] + [2.8 * k, 0]
+            for a, b in BONES:
+                ax.plot(p[[a, b], 0], p[[a, b], 1], color=_ACCENT if b <= 4 else "#334155", lw=1.5)
+            ax.plot(p[[8, 12, 16, 20], 0], p[[8, 12, 16, 20], 1], "o", ms=2.5, color=_TEST)
+        ax.set_aspect("equal")
+        ax.invert_yaxis()
+        ax.set_title(label, fontsize=11, fontweight="bold")
+    return fig

@@ -20,7 +20,6 @@ import numpy as np
 from PIL import Image
 
 from classifier import data, handshape, imageprep, landmarks, pipelines
-from classifier.handshape import HandShape
 
 from . import models
 from .html_image import img_tag
@@ -136,19 +135,25 @@ def ordered(labels: list[str]) -> list[str]:
 
 
 def train(session_id: str, seed: int = 0) -> str:
-    """Train a hand-shape model on the session's captures and make it the session's; a summary."""
+    """Teach the session's captures to a hand-shape model and make it the session's; a summary.
+
+    It starts from the shipped letters model (when there is one), so the letters not taught stay
+    known and one taught sign is enough; without it, at least two signs are needed."""
     session = models.SESSIONS.get(session_id)
     captures = session.captures if session else {}
-    if len(captures) < 2:
-        raise TeachError("Teach at least two signs (a few examples each) before training.")
-    classes = ordered(list(captures))
-    x = np.stack([c.features for k in classes for c in captures[k]])
-    y = np.array([i for i, k in enumerate(classes) for _ in captures[k]])
-    start = time.monotonic()
-    model = handshape.fit(x, y, len(classes), seed=seed)
-    session.handshape = HandShape(model, classes, name=f"taught on {len(x)} examples of {len(classes)} signs")
-    return (f"Trained on {len(x)} examples of {len(classes)} signs in {time.monotonic() - start:.1f} s. Your Hand "
-            "signs tab now answers with it wherever a hand is found; no one else's changes.")
+    start = handshape.shipped()
+    if len(captures) < (1 if start is not None else 2):
+        raise TeachError("Teach at least one sign (a few examples) before training." if start is not None
+                         else "Teach at least two signs (a few examples each) before training.")
+    labels = [k for k in ordered(list(captures)) for _ in captures[k]]
+    x = np.stack([c.features for k in ordered(list(captures)) for c in captures[k]])
+    began = time.monotonic()
+    session.handshape = handshape.teach(x, labels, start=start, seed=seed)
+    untaught = len(set(start.classes) - set(labels)) if start is not None else 0
+    kept = (f" It started from the shipped letters model: the {untaught} letters you did not teach stay known."
+            if start is not None else "")
+    return (f"Trained on {len(x)} examples of {len(captures)} signs in {time.monotonic() - began:.1f} s.{kept} Your "
+            "Hand signs tab now answers with it wherever a hand is found; no one else's changes.")
 
 
 def saved_model(session_id: str) -> str | None:
