@@ -8,7 +8,8 @@ Models are loaded once, at import (`studio.models`). Each browser session classi
 shipped models until it picks its own trained run or a saved weights file; nothing one session
 does changes what another sees. API names: /classify_digit, /classify_sign (with an optional
 `model`, a weights name; /classify_sign also an optional `box`, x0,y0,x1,y1, and a fourth output,
-the pixel model's answer: its first is the session's taught hand-shape model's where there is one),
+the pixel model's answer: its first is the hand-shape model's where a hand was found, the session's
+taught one if it has one, else the shipped letters model),
 /choose_digit_model, /choose_sign_model, /teach_sign, /teach_train, /teach_reset, /train,
 /stop_training, /pick_run, /use_model, /restore_shipped, /save_model (only with
 --save-to-weights), /download_model.

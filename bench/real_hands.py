@@ -9,12 +9,18 @@ For every photo, per source and per kind of photo:
   best guess right;
 - **pixel model, landmark square**: the same model on the square framed around the landmarks
   (`Hand.square`), for margins around `landmarks.SQUARE_MARGIN`;
+- **hand shape, shipped**: the shipped letters model (`weights/handshape.safetensors`, trained on
+  generated hands only, `classifier.handgen`): right, right and not "not sure", and how its "not
+  sure" sorts the photos it reads right from those it reads wrong;
 - **hand shape, leave one person out**: a hand-shape MLP (`classifier.handshape`) trained on five
-  people's photos, tested on the sixth's, for each person: what the approach gives a stranger;
-- **teaching**: k = 1 and 2 photos a letter of one person, tested on that person's other photos.
+  people's photos, tested on the sixth's, for each person: what real photos would give a stranger;
+- **teaching**: k = 1 and 2 photos a letter of one person, tested on that person's other photos,
+  taught from scratch and from the shipped model (as the app teaches); and teaching 6 letters
+  only: the shipped model's accuracy on the 18 letters not taught, before and after.
 
 A photo with no hand found counts as wrong wherever a hand is needed. These photos are for
-measuring only: no model that ships is trained on them. The last line printed is JSON.
+measuring only: no model that ships is trained on them (the generator's letter ranges and the "not
+sure" threshold were tuned with them as a development set). The last line printed is JSON.
 
     python -m bench.real_hands --real-hands ../shared/datasets/real_hands_dev
 """
@@ -100,6 +106,18 @@ def main(argv: list[str] | None = None) -> dict:
 
     feats = np.stack([landmarks.normalize(h.points, h.handedness) if h is not None else np.zeros(63, np.float32)
                       for h in hands])
+    shipped = handshape.shipped()
+    assert shipped is not None, "weights/handshape.safetensors is missing: python train.py handshape"
+    shipped_probs = handshape.probabilities(shipped.model, feats)
+    shipped_right = [found[i] and bool(shipped_probs[i].argmax() == target[i]) for i in range(len(rows))]
+    shipped_sure = [bool(shipped_probs[i].max() >= shipped.not_sure_below) for i in range(len(rows))]
+    flagged_right = [not s for s, h in zip(shipped_sure, shipped_right, strict=True) if h]
+    flagged_wrong = [not s for s, h, f in zip(shipped_sure, shipped_right, found, strict=True) if f and not h]
+    confusions: dict[str, int] = defaultdict(int)
+    for i, r in enumerate(rows):
+        if found[i] and not shipped_right[i]:
+            confusions[f"{r['letter']}->{letters[int(shipped_probs[i].argmax())]}"] += 1
+
     people = sorted({r["source"] for r in rows})
     lopo = [False] * len(rows)
     lopo_runs: dict[str, list[float]] = defaultdict(list)
@@ -131,10 +149,34 @@ def main(argv: list[str] | None = None) -> dict:
                     tested += of_letter[k:]
                 if not taught or not tested:
                     continue
-                model = handshape.fit(feats[taught], target[taught], len(letters), seed=seed)
-                probs = handshape.probabilities(model, feats[tested])
-                hits = [found[i] and bool(probs[j].argmax() == target[i]) for j, i in enumerate(tested)]
-                teaching[f"k={k}"].append(share(hits))
+                labels = [letters[target[i]] for i in taught]
+                truth = [letters[target[i]] for i in tested]
+                for how, start in (("from scratch", None), ("from shipped", shipped)):
+                    model = handshape.teach(feats[taught], labels, start=start, seed=seed)
+                    probs = handshape.probabilities(model.model, feats[tested])
+                    hits = [found[i] and model.classes[int(probs[j].argmax())] == truth[j]
+                            for j, i in enumerate(tested)]
+                    teaching[f"k={k} {how}"].append(share(hits))
+                if k == 1 and seed == 0:
+                    teaching["k=0 shipped"].append(share([shipped_right[i] for i in tested]))
+    # Teaching a few letters keeps the others: 6 letters, 2 photos each, of each person.
+    few = ["A", "E", "M", "N", "S", "T"]
+    untaught_before, untaught_after, taught_after = [], [], []
+    for person in people:
+        mine = [i for i, r in enumerate(rows) if r["source"] == person]
+        taught = [i for i in mine if rows[i]["letter"] in few and found[i]]
+        taught = [i for letter in few for i in [j for j in taught if rows[j]["letter"] == letter][:2]]
+        model = handshape.teach(feats[taught], [rows[i]["letter"] for i in taught], start=shipped, seed=0)
+        probs = handshape.probabilities(model.model, feats)
+        for i in mine:
+            if i in taught:
+                continue
+            right = found[i] and model.classes[int(probs[i].argmax())] == rows[i]["letter"]
+            if rows[i]["letter"] in few:
+                taught_after.append(right)
+            else:
+                untaught_before.append(shipped_right[i])
+                untaught_after.append(right)
 
     result = {
         "photos": len(rows), "people": len(people),
@@ -145,20 +187,32 @@ def main(argv: list[str] | None = None) -> dict:
         "pixel_landmark_square": {"margin": landmarks.SQUARE_MARGIN,
                                   "guess": by_group(rows, new_guess[landmarks.SQUARE_MARGIN]),
                                   "top": by_group(rows, new_top[landmarks.SQUARE_MARGIN])},
+        "handshape_shipped": by_group(rows, shipped_right),
+        "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
+                                                                                     strict=True)]),
+        "handshape_shipped_not_sure": {"below": shipped.not_sure_below, "flags_of_right": share(flagged_right),
+                                       "flags_of_wrong_with_hand": share(flagged_wrong)},
+        "handshape_shipped_confusions": dict(sorted(confusions.items(), key=lambda kv: -kv[1])[:10]),
         "handshape_leave_one_person_out": {k: round(float(np.mean(v)), 1) for k, v in lopo_runs.items()},
         "handshape_leave_one_person_out_of_found": share([lopo[i] for i in range(len(rows)) if found[i]]),
-        "teaching_same_person": {k: round(float(np.mean(v)), 1) for k, v in teaching.items()},
+        "teaching_same_person": {k: round(float(np.mean(v)), 1) for k, v in sorted(teaching.items())},
+        "teaching_6_letters": {"taught": few, "taught_right_after": share(taught_after),
+                               "untaught_right_before": share(untaught_before),
+                               "untaught_right_after": share(untaught_after)},
         "seeds": args.seeds,
     }
     width = max(len(k) for k in result["hand_found"])
-    print(f"{'':{width}}  found  pixel/locator(top, guess)  pixel/landmarks(top, guess)  hand-shape LOPO")
+    print(f"{'':{width}}  found  pixel/locator(top, guess)  pixel/landmarks(top, guess)  hand-shape LOPO  shipped")
     for key in result["hand_found"]:
         print(f"{key:{width}}  {result['hand_found'][key]:5.1f}  {result['pixel_locator_square_top'][key]:5.1f} "
               f"{result['pixel_locator_square_guess'][key]:5.1f}              "
               f"{result['pixel_landmark_square']['top'][key]:5.1f} {result['pixel_landmark_square']['guess'][key]:5.1f}"
               f"                 {result['handshape_leave_one_person_out'][key]:5.1f}")
     print("pixel model on the landmark square, best guess by margin:", result["pixel_landmark_square_guess"])
+    print("shipped hand-shape model, not sure:", result["handshape_shipped_not_sure"])
+    print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
+    print("teaching 6 letters:", result["teaching_6_letters"])
     print(json.dumps(result))
     return result
 

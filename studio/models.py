@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier import checkpoint, data
+from classifier import checkpoint, data, handshape
 from classifier.handshape import HandShape
 from classifier.predict import Predictor
 from classifier.report import Report
@@ -74,6 +74,7 @@ SHIPPED: dict[str, Predictor | None] = {}
 LOAD_ERRORS: dict[str, str] = {}
 for _spec in TAB_SPECS:
     SHIPPED[_spec.name], LOAD_ERRORS[_spec.name] = _load_shipped(_spec.name)
+handshape.shipped()   # the hand-shape letters model, loaded now rather than by the first photo
 
 
 # ---------------------------------------------------------------------------- saved files

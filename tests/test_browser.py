@@ -391,4 +391,6 @@ def test_live_webcam_mode_with_a_real_hand(browser, app_url: str, real_hands_dir
         pg.wait_for_function("document.querySelector('#sign-view')?.innerText.includes('landmarks')",
                              timeout=60_000)
         assert pg.locator("#sign-view figure.picture").count() == 1
+        # The hand-shape letters model answers beside the pixel model.
+        assert "trained on generated hands" in pg.locator("#sign-view").inner_text()
         _shot(pg, "sign-live-real")
