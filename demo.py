@@ -25,7 +25,7 @@ import os
 import gradio as gr
 
 from studio import classify_tab, memory, models, train_tab
-from studio.classify_tab import CLICK_BOX_JS, PICK_BRUSH_JS
+from studio.classify_tab import CLICK_BOX_JS
 from studio.models import session_id
 
 
@@ -44,7 +44,6 @@ with gr.Blocks(title="Image classifier studio", delete_cache=(600, 3600)) as dem
     for spec in models.TAB_SPECS:
         classify_tab.build(spec, demo)
     train_tab.build(demo)
-    demo.load(None, js=PICK_BRUSH_JS)
     demo.load(None, js=CLICK_BOX_JS)
     demo.unload(end_session)
 

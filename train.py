@@ -5,6 +5,7 @@
     python train.py digits --preset quick --output weights/quick.safetensors
     python train.py --evaluate weights/digits.safetensors
     python train.py handshape                   # the hand-shape letters model, from generated hands only
+    python train.py --export onnx weights/digits.safetensors    # -> weights/digits.onnx
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import shlex
 import sys
 import time
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "hands classifier/handgen.py generates (its recipe is fixed but for --seed, --output, "
                    "--dry-run)")
     p.add_argument("--evaluate", metavar="WEIGHTS", help="evaluate a weights file on its test split and exit")
+    p.add_argument("--export", nargs=2, metavar=("FORMAT", "WEIGHTS"),
+                   help="write a weights file in another format and exit: onnx (to --output, default the "
+                   "weights' path with .onnx)")
     p.add_argument("--calibrate", metavar="WEIGHTS", help="fit the 'not sure' detector of a weights file "
                    "(training rows, half the test set) and store it in the file; the weights stay as they are")
     p.add_argument("--preset", choices=list(presets.PRESETS), default="best",
@@ -79,8 +84,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in the weights' metadata
-    if args.evaluate is None and args.calibrate is None and args.dataset is None:
-        p.error("give a data set to train on, or --evaluate WEIGHTS, or --calibrate WEIGHTS")
+    if args.evaluate is None and args.calibrate is None and args.export is None and args.dataset is None:
+        p.error("give a data set to train on, or --evaluate WEIGHTS, --calibrate WEIGHTS or --export onnx WEIGHTS")
+    if args.export is not None and args.export[0] != "onnx":
+        p.error(f"--export: the one format is onnx, not {args.export[0]!r}")
     return args
 
 
@@ -97,6 +104,16 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     print(f"wrote the detector ({ood.score_name(detector.scores)}) into {args.calibrate}: threshold "
           f"{detector.threshold:.3f}{picture}", file=sys.stderr)
     return {"dataset": ckpt.dataset, "ood": detector.meta()}
+
+
+def run_export(args: argparse.Namespace) -> dict:
+    """A weights file as ONNX (`classifier.export`)."""
+    from classifier import export
+
+    weights = Path(args.export[1])
+    output = export.to_onnx(weights, args.output or weights.with_suffix(".onnx"))
+    print(f"wrote {output}", file=sys.stderr)
+    return {"export": "onnx", "weights": str(weights), "output": str(output)}
 
 
 def run_evaluate(args: argparse.Namespace) -> dict:
@@ -182,7 +199,9 @@ def _with_progress(run: Trainer, quiet: bool):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        if args.evaluate:
+        if args.export:
+            result = run_export(args)
+        elif args.evaluate:
             result = run_evaluate(args)
         elif args.calibrate:
             result = run_calibrate(args)
@@ -190,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_handshape(args)
         else:
             result = run_train(args)
-    except (data.DataError, checkpoint.CheckpointError, ValueError) as e:
+    except (data.DataError, checkpoint.CheckpointError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(json.dumps(result))

@@ -2,8 +2,11 @@
 
 For each `weights/<name>.safetensors`: test accuracy on the full test split. For digits also:
 every MNIST test digit redrawn as a user would draw it (enlarged 6-15x, black on white, at a
-random place on an 800x600 canvas) and sent through the app's preprocessing; the accuracy on
-those shows how much the drawing -> 28x28 path loses. The last line printed is JSON.
+random place on an 800x600 canvas) and sent through the app's preprocessing; and every test digit
+traced as strokes, as the Draw tab's pad sends a drawing (its skeleton as line segments on the
+pad's 400x400 canvas, the brush as wide as the digit's strokes), drawn by `classifier.strokes`
+and sent through the same preprocessing. The accuracy on those shows how much the drawing ->
+28x28 path loses. The last line printed is JSON.
 
     python -m bench.accuracy --data-dir ../shared/datasets
 """
@@ -16,7 +19,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from classifier import checkpoint, data, imageprep
+from classifier import checkpoint, data, imageprep, strokes
 from classifier.predict import Predictor
 from classifier.trainer import evaluate
 
@@ -29,6 +32,43 @@ def redraw_as_user(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     top, left = int(rng.integers(0, 600 - size)), int(rng.integers(0, 800 - size))
     canvas[top:top + size, left:left + size] = 255 - big
     return canvas
+
+
+def traced_as_strokes(digit: np.ndarray, rng: np.random.Generator, side: int = 400) -> dict:
+    """An MNIST digit as the stroke pad would send it: its skeleton's pixels joined to their
+    neighbours as two-point strokes, scaled 6-14x to a random place on the pad's canvas, the brush
+    as wide as the digit's strokes."""
+    from skimage.morphology import skeletonize
+
+    ink = digit > 127
+    skeleton = skeletonize(ink)
+    scale = float(rng.integers(6, 15))
+    left, top = (float(v) for v in rng.uniform(0, side - 28 * scale, 2))
+    brush = float(np.clip(ink.sum() / max(int(skeleton.sum()), 1) * scale, 4, 60))
+
+    def at(r: int, c: int) -> tuple[float, float]:
+        return round(left + (c + 0.5) * scale, 1), round(top + (r + 0.5) * scale, 1)
+
+    lines = []
+    for r, c in zip(*np.nonzero(skeleton), strict=True):
+        joined = False
+        for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):   # each neighbour pair once
+            if 0 <= r + dr < 28 and 0 <= c + dc < 28 and skeleton[r + dr, c + dc]:
+                (x0, y0), (x1, y1) = at(r, c), at(r + dr, c + dc)
+                lines.append([[x0, x1], [y0, y1]])
+                joined = True
+        if not joined:
+            x, y = at(r, c)
+            lines.append([[x], [y]])
+    return {"strokes": lines, "width": side, "height": side, "brush": brush}
+
+
+def traced_accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    outs = [imageprep.sketch_to_digit(np.asarray(strokes.rasterize(strokes.parse(traced_as_strokes(d, rng)))))
+            for d in images]
+    preds = predictor.probabilities(np.stack(outs)).argmax(1)
+    return float((preds == labels).mean())
 
 
 def redrawn_accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
@@ -54,6 +94,10 @@ def main() -> None:
             acc_redrawn = redrawn_accuracy(Predictor(ckpt), x.numpy(), y.numpy())
             result[name]["redrawn_test_accuracy"] = round(acc_redrawn, 4)
             print(f"{name} redrawn through the Draw preprocessing: {acc_redrawn:.4f}", flush=True)
+            acc_traced = traced_accuracy(Predictor(ckpt), x.numpy(), y.numpy())
+            result[name]["traced_as_strokes_test_accuracy"] = round(acc_traced, 4)
+            print(f"{name} traced as strokes, through strokes and the Draw preprocessing: {acc_traced:.4f}",
+                  flush=True)
     print(json.dumps(result))
 
 

@@ -9,6 +9,7 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 from __future__ import annotations
 
 import html
+import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -22,22 +23,10 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 from classifier import data, handshape, imageprep, landmarks, ood, pipelines, strokes
 from classifier.data import DatasetSpec
 
-from . import inside_view, models, teach
+from . import canvas, inside_view, models, teach
 from .html_image import img_tag
 
 C = TypeVar("C", bound=gr.components.Component)
-
-# The sketchpad starts, and restarts after a clear, with no tool selected: pick the brush so
-# the first stroke draws instead of showing "select the draw tool".
-PICK_BRUSH_JS = """() => {
-    let tries = 0;
-    const pick = () => {
-        const brushes = document.querySelectorAll('.drawing-input button[aria-label="Brush"]');
-        if (brushes.length) { brushes.forEach(b => b.click()); } else if (tries++ < 50) { setTimeout(pick, 200); }
-    };
-    setTimeout(pick, 300);
-}"""
-
 
 # A square of one's own by clicking two corners on the picture in the classify view: the corners
 # go into the tab's box field (#<noun>-box), and its "Use this square" button (#<noun>-box-go)
@@ -77,11 +66,11 @@ class InputKind:
     tab: str                                 # tab title
     how: str                                 # the tab's instructions; {noun} and {span} (e.g. "0-9") are the spec's
     empty: str                               # what to say when there is nothing to classify
+    # The input component of the tab's API endpoint (on the page too, unless the kind draws strokes).
     component: Callable[[DatasetSpec], gr.components.Component]
-    js_after_clear: str | None = None        # run in the browser on load and after a clear
-    # How the tab's Clear button clears the input in the browser (given the input's elem_id);
-    # None: Gradio's ClearButton, which resets the input's value.
-    clear_js: Callable[[str], str] | None = None
+    # The page draws on a stroke pad (`studio.canvas`) and sends strokes; the component above stays
+    # the /classify_<noun> endpoint's input for scripts, hidden on the page.
+    strokes: bool = False
     # The input is a picture in which the user may give the square to classify (x0,y0,x1,y1).
     takes_box: bool = False
     # A live mode: webcam frames classified as they come (Gradio's streaming webcam input).
@@ -95,19 +84,12 @@ class InputKind:
 
 INPUT_KINDS: dict[str, InputKind] = {
     "drawing": InputKind(
-        "Draw", "Draw a {noun} ({span}) with the brush (left of the canvas); it is classified after every stroke.",
+        "Draw", "Draw a {noun} ({span}) with the mouse, a pen or a finger; it is classified after every stroke.",
         "draw a {noun}",
         lambda spec: gr.Sketchpad(
-            label=f"Draw a {spec.noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400), height=520,
-            brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"), layers=False,
-            elem_id=f"{spec.noun}-input", elem_classes=["drawing-input"]),
-        js_after_clear=PICK_BRUSH_JS, decodes="drawing",
-        # Resetting a Sketchpad's value to empty when it is already empty changes nothing, so from the
-        # second Clear on the strokes stayed on the canvas: press the sketchpad's own clear instead
-        # (the canvas change then asks for a new drawing, and the clear event picks the brush).
-        clear_js=lambda elem_id: f"""() => {{
-            document.querySelector('#{elem_id} button[aria-label="Clear canvas"]')?.click();
-        }}""",
+            label=f"Draw a {spec.noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400), visible=False,
+            layers=False, elem_id=f"{spec.noun}-sketchpad"),
+        strokes=True, decodes="drawing",
     ),
     "hand_photo": InputKind(
         "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo; the app finds the hand and "
@@ -171,6 +153,12 @@ def classify_strokes(spec: DatasetSpec, payload: Any, model: str = "", session: 
         raise gr.Error(str(e)) from None
     return classify(spec, image, model, session)
 
+
+STROKES_LABEL = ('strokes: {"strokes": [[[x0, x1, ...], [y0, y1, ...]], ...], "width": W, "height": H, '
+                 '"brush": B} in canvas pixels (an object or its JSON text)')
+# The pad's event skips Gradio's queue: a stroke's answer is one short request, not a job to wait
+# for. (CLASSIFIER_STROKES_QUEUE=1 queues it, for `bench/latency.py --browser` to compare the two.)
+STROKES_QUEUE = os.environ.get("CLASSIFIER_STROKES_QUEUE") == "1"
 
 PIXEL_TITLE = "Pixels: the MLP trained on Sign Language MNIST's 28x28 images"
 HAND_SHAPE_TITLE = "Hand shape: the MLP over the hand's 21 landmarks, trained on generated hands"
@@ -467,8 +455,10 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                 with gr.Tabs() if kind.live else nullcontext():
                     with gr.Tab("Photo") if kind.live else nullcontext():
                         source = explain_undecodable(kind.component(spec), kind.decodes)
-                        clear = gr.Button("Clear", elem_id=f"{noun}-clear") if kind.clear_js else gr.ClearButton(
-                            value="Clear", elem_id=f"{noun}-clear")
+                        if kind.strokes:
+                            pad = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
+                        else:
+                            clear = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear")
                         if kind.takes_box:
                             with gr.Row(equal_height=True):
                                 box = gr.Textbox("", label="Your own square: x0, y0, x1, y1 (or click two corners)",
@@ -510,12 +500,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         outputs = [every_class, top, view]
         if kind.takes_box:  # photos: the pixel model's answer too (the first two may be the hand shape's)
             outputs.append(says_not_sure(gr.Label(visible=False, label="pixel model")))
-        if kind.clear_js:
-            clear.click(None, js=kind.clear_js(f"{noun}-input"))
-        else:
+        if not kind.strokes:
             clear.add([source, *outputs])
-        if kind.js_after_clear:
-            source.clear(None, js=kind.js_after_clear)
 
         # Gradio gives a request only to positional parameters: one signature per kind of input.
         if kind.takes_box:
@@ -525,16 +511,17 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
                 return classify(spec, value, model, models.session_id(request))
 
-        if kind.decodes == "drawing":  # drawings may also come as strokes: /classify_strokes
-            strokes_in = gr.JSON(visible=False, label="strokes: {strokes: [[[x...], [y...]], ...], width, height, "
-                                 "brush}")
-            strokes_go = gr.Button(visible=False)
-
+        # What the page's own events (a new model, looking inside) classify again: the pad's strokes
+        # where the page draws, else the input.
+        page_run, page_inputs = run, inputs
+        if kind.strokes:
             def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
                 return classify_strokes(spec, payload, model, models.session_id(request))
 
-            strokes_go.click(run_strokes, [strokes_in, override], outputs, api_name="classify_strokes",
-                             concurrency_id="classify", show_progress="hidden")
+            # The page's stroke event is the API's /classify_strokes: scripts send what the page sends.
+            pad.stroke(run_strokes, [pad, override], outputs, api_name="classify_strokes", queue=STROKES_QUEUE,
+                       concurrency_id="classify", show_progress="hidden", trigger_mode="always_last")
+            page_run, page_inputs = run_strokes, [pad, override]
 
         def pick(name: str, request: gr.Request) -> str:
             return choose(spec, name, models.session_id(request))
@@ -548,7 +535,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         source.change(run, inputs, outputs, api_name=f"classify_{noun}", concurrency_id="classify",
                       concurrency_limit=8, show_progress="hidden", trigger_mode="always_last", js=fresh)
         menu.input(pick, menu, intro, api_name=f"choose_{noun}_model").success(
-            run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+            page_run, page_inputs, outputs, api_visibility="private", concurrency_id="classify")
         if kind.takes_box:
             source.change(lambda: "", None, box, api_visibility="private", queue=False)
             box.submit(run, inputs, outputs, api_visibility="private", concurrency_id="classify")
@@ -559,7 +546,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             look_inside(spec, on, models.session_id(request))
 
         inside.input(peek, inside, None, api_visibility="private").success(
-            run, inputs, outputs, api_visibility="private", concurrency_id="classify")
+            page_run, page_inputs, outputs, api_visibility="private", concurrency_id="classify")
         if kind.live:
             def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list]:
                 return classify_live(spec, frame, history, models.session_id(request))

@@ -120,18 +120,18 @@ def test_draw_a_seven_and_a_one(page) -> None:
     assert page.locator("#digit-view img").count() == 1
     _shot(page, "draw-7")
 
-    page.locator("#digit-input button[aria-label='Clear canvas']").click()
+    page.locator("#digit-input .pad-clear").click()
     page.wait_for_timeout(1500)
     _stroke(page, [(0.0, -0.5), (0.0, 0.5)], cx, cy, 200)
     page.wait_for_function(f"{ANSWER_JS} === '1'",
                            timeout=30_000)
     _shot(page, "draw-1")
 
-    # The app's own Clear button empties the canvas and the outputs every time, not only the first
-    # (it used to leave the strokes from the second press on); drawing works again after each.
+    # Clear empties the canvas and the answer every time, not only the first; drawing works again
+    # after each.
     seven, one = [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], [(0.0, -0.5), (0.0, 0.5)]
     for press, (points, digit) in enumerate([(seven, "7"), (one, "1"), (seven, "7"), (one, "1")], start=1):
-        page.get_by_role("button", name="Clear", exact=True).click()
+        page.locator("#digit-input .pad-clear").click()
         page.wait_for_function("!document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
         page.wait_for_timeout(1000)
         assert _ink_pixels(page, cx, cy) == 0, f"strokes left on the canvas after Clear press {press}"
@@ -394,3 +394,52 @@ def test_live_webcam_mode_with_a_real_hand(browser, app_url: str, real_hands_dir
         # The hand-shape letters model answers beside the pixel model.
         assert "trained on generated hands" in pg.locator("#sign-view").inner_text()
         _shot(pg, "sign-live-real")
+
+
+def test_undo_takes_back_the_last_stroke_every_time(page) -> None:
+    """A 7, then a stroke across it, undone: the 7's answer comes back; twice in a row."""
+    page.get_by_role("tab", name="Draw").click()
+    box = page.locator("#digit-input canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.locator("#digit-input .pad-clear").click()
+    page.wait_for_function("!document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
+    _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], cx, cy, 200)
+    page.wait_for_function(f"{ANSWER_JS} === '7'", timeout=30_000)
+    seven_ink = _ink_pixels(page, cx, cy)
+    seen = "document.querySelector('#digit-view img')?.getAttribute('src')"
+    seven_seen = page.evaluate(seen)
+    for _ in range(2):
+        _stroke(page, [(-0.45, 0.3), (0.45, 0.35)], cx, cy, 200)
+        page.wait_for_function(f"{seen} !== {seven_seen!r}", timeout=30_000)   # the model saw the new stroke
+        assert _ink_pixels(page, cx, cy) > seven_ink
+        page.locator("#digit-input .pad-undo").click()
+        page.wait_for_function(f"{seen} === {seven_seen!r}", timeout=30_000)   # and then the 7 again
+        assert _ink_pixels(page, cx, cy) == seven_ink
+    page.locator("#digit-input .pad-undo").click()   # the 7 itself: nothing left
+    page.wait_for_function("document.querySelector('#digit-view').innerText.includes('draw a digit')",
+                           timeout=30_000)
+    assert _ink_pixels(page, cx, cy) == 0
+
+
+def test_a_finger_draws_on_a_touch_screen(browser, app_url: str) -> None:
+    """A phone-sized touch context: a 7 drawn with touch events (pointer events of type touch)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)
+    pg = context.new_page()
+    pg.goto(app_url)
+    pg.wait_for_selector("#digit-input canvas", timeout=60_000)
+    canvas = pg.locator("#digit-input canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    cx, cy, size = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 2
+    cdp = context.new_cdp_session(pg)
+    path = [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)]
+    points = [(x0 + (x1 - x0) * t / 12, y0 + (y1 - y0) * t / 12)
+              for (x0, y0), (x1, y1) in zip(path, path[1:], strict=False) for t in range(13)]
+    for k, (x, y) in enumerate(points):
+        kind = "touchStart" if k == 0 else "touchMove"
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": cx + x * size, "y": cy + y * size}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    pg.wait_for_function(f"{ANSWER_JS} === '7'", timeout=30_000)
+    _shot(pg, "draw-7-touch")
+    context.close()
