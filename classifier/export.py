@@ -56,7 +56,7 @@ class _Probabilities(torch.nn.Module):
         return torch.softmax(self.model(x), dim=1)
 
 
-def _metadata(ckpt: checkpoint.Checkpoint, source: Path, landmarks: bool) -> dict[str, str]:
+def _metadata(ckpt: checkpoint.Checkpoint, source: str, landmarks: bool) -> dict[str, str]:
     meta = ckpt.meta
     out = {
         "classes": json.dumps(ckpt.classes),
@@ -66,7 +66,7 @@ def _metadata(ckpt: checkpoint.Checkpoint, source: Path, landmarks: bool) -> dic
         "output": "probabilities: float32 (batch, classes), softmax over the classes, in the order of 'classes'",
         "dataset": str(meta.get("dataset", "")),
         "model": json.dumps(meta.get("model", {})),
-        "source": source.name,
+        "source": source,
         "format": f"{checkpoint.FORMAT} {checkpoint.FORMAT_VERSION}, exported to ONNX",
     }
     for key in ("test_accuracy", "name", "command", "created"):
@@ -77,16 +77,25 @@ def _metadata(ckpt: checkpoint.Checkpoint, source: Path, landmarks: bool) -> dic
 
 def to_onnx(weights: str | os.PathLike[str], output: str | os.PathLike[str]) -> Path:
     """Write the model in `weights` (this project's safetensors file) as an ONNX file at `output`."""
-    import onnx
-
-    weights, output = Path(weights), Path(output)
+    weights = Path(weights)
     try:
         ckpt = checkpoint.load(weights)
     except (checkpoint.CheckpointError, OSError) as e:
         raise ExportError(f"{weights.name} is not a weights file this project can read: {e}") from None
+    return checkpoint_to_onnx(ckpt, output, weights.name)
+
+
+def checkpoint_to_onnx(ckpt: checkpoint.Checkpoint, output: str | os.PathLike[str], source: str) -> Path:
+    """Write a loaded model (`source`: what to call where it came from) as an ONNX file at `output`."""
+    import onnx
+
+    output = Path(output)
     landmarks = ckpt.normalization.get("kind") == "landmarks"
     config = ckpt.model.config
-    wrapper = _Probabilities(ckpt.model, None if landmarks else ckpt.normalization).eval()
+    # A copy on the CPU: a model being served stays as it is.
+    model_copy = type(ckpt.model)(ckpt.model.config)
+    model_copy.load_state_dict({k: v.detach().cpu() for k, v in ckpt.model.state_dict().items()})
+    wrapper = _Probabilities(model_copy, None if landmarks else ckpt.normalization).eval()
     example = (torch.zeros(2, config.in_features) if landmarks else torch.zeros(2, 28, 28))
     name = "landmarks" if landmarks else "image"
     batch = torch.export.Dim("batch", min=1)
@@ -96,7 +105,7 @@ def to_onnx(weights: str | os.PathLike[str], output: str | os.PathLike[str]) -> 
                           dynamic_shapes=({0: batch},), opset_version=OPSET, dynamo=True, external_data=False,
                           verbose=False)
         model = onnx.load(str(raw))
-    for key, value in _metadata(ckpt, weights, landmarks).items():
+    for key, value in _metadata(ckpt, source, landmarks).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     model.producer_name = "classifier-studio"

@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from classifier import data, handshape, imageprep, landmarks, ood, pipelines, strokes
+from classifier import checkpoint, data, export, handshape, imageprep, landmarks, ood, pipelines, strokes
 from classifier.data import DatasetSpec
 
 from . import canvas, inside_view, models, teach
@@ -413,6 +414,17 @@ def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
     return f"{intro} Model: MLP {predictor.meta['model']['hidden']}{acc_text} ({predictor.name}).{honest}"
 
 
+def download_onnx(spec: DatasetSpec, session: str) -> str:
+    """The model this session classifies `spec`'s inputs with, as an ONNX file to download."""
+    try:
+        predictor = models.predictor_for(spec.name, session)
+    except models.ModelChoiceError as e:
+        raise gr.Error(str(e)) from None
+    stem = Path(predictor.name).stem or spec.name
+    return str(export.checkpoint_to_onnx(checkpoint.Checkpoint(predictor.model, predictor.meta),
+                                         models.download_folder() / f"{stem}.onnx", predictor.name))
+
+
 def choose(spec: DatasetSpec, name: str, session: str) -> str:
     """Make `name` the model this session classifies `spec`'s inputs with; returns the new caption."""
     try:
@@ -477,8 +489,13 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                     chart = gr.HTML(elem_id=f"{noun}-chart")
             with gr.Column(scale=1):
                 # Each session has its own options; `choose` checks any name, so Gradio need not.
-                menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
-                                   allow_custom_value=True, elem_id=f"{noun}-model")
+                with gr.Row(equal_height=True):
+                    menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
+                                       allow_custom_value=True, elem_id=f"{noun}-model", scale=4)
+                    onnx_btn = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110,
+                                         size="sm")
+                onnx_file = gr.File(label="ONNX file", interactive=False, height=70, visible=False,
+                                    elem_id=f"{noun}-onnx-file")
                 view = gr.HTML(elem_id=f"{noun}-view")
                 with gr.Row(equal_height=False):
                     # Beside the teaching panel (photos) the label is short, so both keep to one line.
@@ -555,6 +572,12 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             camera.stream(live, [camera, recent], [view, recent], stream_every=LIVE_EVERY, time_limit=600,
                           concurrency_id="live", concurrency_limit=8, show_progress="hidden",
                           api_visibility="private")
+        def as_onnx(request: gr.Request) -> Any:
+            return gr.File(download_onnx(spec, models.session_id(request)), visible=True)
+
+        # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
+        onnx_btn.click(as_onnx, None, onnx_file, api_name=f"download_{noun}_onnx", concurrency_id="export",
+                       concurrency_limit=1)
         tab.select(opened, None, [menu, intro], api_visibility="private")
         examples.expand(lambda: class_chart(spec), None, chart, api_visibility="private")
         demo.load(opened, None, [menu, intro], api_visibility="private")

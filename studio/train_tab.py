@@ -24,7 +24,7 @@ from typing import Any
 
 import gradio as gr
 
-from classifier import checkpoint, data, outliers, plots, presets, trainer
+from classifier import checkpoint, data, export, outliers, plots, presets, trainer
 from classifier.model import ACTIVATIONS
 from classifier.predict import Predictor
 from classifier.trainer import Trainer
@@ -358,6 +358,14 @@ def download_model(number: str | None = None, request: gr.Request | None = None)
                                                              ".safetensors"))
 
 
+def download_onnx(number: str | None = None, request: gr.Request | None = None) -> str:
+    """Run `number` as an ONNX file to download (`classifier.export`: runs anywhere without this code)."""
+    run = _run(number, request)
+    name = f"{run.config.dataset}-run{run.number}-{run.preset}"
+    return str(export.checkpoint_to_onnx(run.result, models.download_folder() / f"{name}.onnx",
+                                         f"run #{run.number} ({run.preset}) of this app's Train tab"))
+
+
 def build(demo: gr.Blocks) -> None:
     """The Train tab."""
     with gr.Tab("Train"):
@@ -432,6 +440,7 @@ def build(demo: gr.Blocks) -> None:
                                         min_width=160)
                     save_btn = gr.Button("Save", min_width=60, size="md")
                     download_btn = gr.Button("Download", min_width=90, size="md")
+                    onnx_btn = gr.Button("Download as ONNX", min_width=120, size="md", elem_id="train-onnx")
                 t_message = gr.Markdown(elem_id="train-message")
                 t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
                                  elem_id="train-file")
@@ -459,6 +468,8 @@ def build(demo: gr.Blocks) -> None:
                      "api_visibility": "private"}
         save_btn.click(save_model, [t_name, t_run], [t_message, t_file], api_name="save_model").success(**show_file)
         download_btn.click(download_model, t_run, t_file, api_name="download_model").success(**show_file)
+        onnx_btn.click(download_onnx, t_run, t_file, api_name="download_onnx", concurrency_id="export",
+                       concurrency_limit=1).success(**show_file)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")
     # Saving into weights/ shows only where the person running the app turned it on.
     demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,

@@ -57,7 +57,8 @@ def seen_image(html: str) -> np.ndarray:
 
 def test_api_names(client: Client) -> None:
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/classify_digit", "/classify_sign", "/train", "/teach_sign", "/teach_train", "/teach_reset"} <= set(names)
+    assert {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/teach_sign", "/teach_train",
+            "/teach_reset", "/download_onnx", "/download_digit_onnx", "/download_sign_onnx"} <= set(names)
 
 
 def test_classify_digit(client: Client, tmp_path: Path) -> None:
@@ -523,3 +524,17 @@ def test_classify_strokes(client: Client, tmp_path: Path) -> None:
     assert type(e.value).__name__ == "AppError"
     empty = client.predict({**seven_strokes, "strokes": []}, api_name="/classify_strokes")[0]
     assert empty["label"] == "draw a digit"
+
+
+def test_the_digit_tabs_model_downloads_as_onnx_and_reads_a_seven(client: Client, real_data_dir: Path) -> None:
+    """The tab's "Download as ONNX": the session's model, run by onnxruntime on a test 7."""
+    ort = pytest.importorskip("onnxruntime")
+    from classifier import data
+
+    path = client.predict(api_name="/download_digit_onnx")
+    assert path.endswith(".onnx")
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    x, y = data.load("digits", "test", real_data_dir)
+    i = int((y == 7).nonzero()[0, 0])
+    probs = session.run(["probabilities"], {"image": x[i:i + 1].numpy().astype(np.float32)})[0]
+    assert int(probs.argmax()) == 7
