@@ -15,6 +15,7 @@ import functools
 import math
 import os
 import re
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -488,3 +489,28 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
     n = max(len(y), 1)
     preds = out.argmax(1)
     return float(F.cross_entropy(out, y, reduction="sum")) / n, float((preds == y).sum()) / n, preds
+
+
+def seconds_per_step(config: TrainConfig, n_classes: int, steps: int = 6) -> float:
+    """One training step of `config`, measured on its device: its model, batch size, augmentation and
+    optimizer on random rows (the median of `steps` after two warm-up steps). With outlier exposure
+    the step is scaled by the outliers' share of its rows (they share its forward and backward pass)."""
+    rows = config.batch_size * (steps + 2)
+    fake = torch.randint(0, 256, (rows, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(rows) % n_classes
+    splits = datamod.Splits(fake, labels, fake[:n_classes], labels[:n_classes], fake[:n_classes], labels[:n_classes])
+    probe = replace(config, epochs=1, max_batches=steps + 2, outlier_exposure=0.0, method="gradient")
+    run = Trainer(probe, splits=splits, points_per_epoch=1)
+    stamps: list[float] = []
+    for _ in run.run(on_batch=lambda step, total: stamps.append(time.perf_counter())):
+        pass
+    per_step = statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:], strict=False))
+    return per_step * (1 + OUTLIER_SHARE if config.outlier_exposure else 1)
+
+
+def estimate_seconds(config: TrainConfig, n_train: int, n_classes: int) -> float:
+    """About how long `config` trains on `n_train` training rows on this machine: a measured step
+    times the steps (the nearest-class-mean baseline has none: one pass over the rows)."""
+    if config.method == "nearest_mean":
+        return 1.0
+    return seconds_per_step(config, n_classes) * math.ceil(n_train / config.batch_size) * config.epochs

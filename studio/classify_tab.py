@@ -216,6 +216,8 @@ _ACCENT, _MUTED = "#ea580c", "#cbd5e1"
 _UNSURE_TOP, _UNSURE = "#94a3b8", "#e2e8f0"  # "not sure": every bar muted, the best guess a little darker
 
 
+LIVE_WAITING = ('<div class="classify-view" style="padding:1em 0;font-size:1.2em">Press Record: the answer '
+                'follows the hand in the webcam.</div>')
 LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
 LIVE_EVERY = 0.1       # seconds between the frames the page sends
 
@@ -465,7 +467,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 with gr.Tabs() if kind.live else nullcontext():
-                    with gr.Tab("Photo") if kind.live else nullcontext():
+                    with gr.Tab("Photo") if kind.live else nullcontext() as photo_tab:
                         source = explain_undecodable(kind.component(spec), kind.decodes)
                         if kind.strokes:
                             pad = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
@@ -480,7 +482,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                                 box_clear = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
                                                       min_width=80, size="sm")
                     if kind.live:
-                        with gr.Tab("Live", elem_id=f"{noun}-live-tab"):
+                        with gr.Tab("Live", elem_id=f"{noun}-live-tab") as live_tab:
                             camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
                                               label="Live webcam: press Record; the answer follows the hand",
                                               elem_id=f"{noun}-live-input")
@@ -572,6 +574,11 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             camera.stream(live, [camera, recent], [view, recent], stream_every=LIVE_EVERY, time_limit=600,
                           concurrency_id="live", concurrency_limit=8, show_progress="hidden",
                           api_visibility="private")
+            # Switching modes clears the view: the last photo's answer is no live answer, nor the
+            # reverse. (The page does it itself, no request.)
+            live_tab.select(None, None, [view, recent], js=f"() => [{LIVE_WAITING!r}, []]",
+                            api_visibility="private")
+            photo_tab.select(None, None, view, js="() => ''", api_visibility="private")
         def as_onnx(request: gr.Request) -> Any:
             return gr.File(download_onnx(spec, models.session_id(request)), visible=True)
 

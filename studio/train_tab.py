@@ -11,6 +11,7 @@ number; empty: the latest run).
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import re
@@ -50,10 +51,35 @@ def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
                  for k in SETTINGS)
 
 
+DEFAULT_PRESET = "quick"   # a curve and a 97% model in seconds; `best` takes many minutes on a CPU
+
+
+@functools.cache
+def _train_rows(dataset: str) -> int | None:
+    """How many training rows a run on `dataset` uses (None while the data set is not on disk)."""
+    try:
+        return len(data.load_splits(dataset, models.DATA_DIR).train_x)
+    except data.DataError:
+        return None
+
+
+def expected_time(config: trainer.TrainConfig) -> str:
+    """About how long a run of `config` takes here, from a step measured now on this machine."""
+    rows = _train_rows(config.dataset)
+    if rows is None:
+        return ""
+    seconds = trainer.estimate_seconds(config, rows, len(data.DATASETS[config.dataset].classes))
+    if seconds < 60:
+        return f"About {max(1, round(seconds))} s on this machine."
+    return f"About {seconds / 60:.0f} min on this machine."
+
+
 def preset_widgets(preset: str, dataset: str) -> tuple[Any, ...]:
-    """What the tab shows for a preset on a data set: its one-line story and every setting."""
-    p = presets.get(preset if preset in presets.PRESETS else "best")
-    return (f"*{p.about}*", *settings_widgets(p.config(dataset)))
+    """What the tab shows for a preset on a data set: its one-line story, how long it takes here (a
+    training step measured now, times the recipe's steps) and every setting."""
+    p = presets.get(preset if preset in presets.PRESETS else DEFAULT_PRESET)
+    config = p.config(dataset)
+    return (f"*{p.about}* {expected_time(config)}", *settings_widgets(config))
 
 
 def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
@@ -372,13 +398,13 @@ def build(demo: gr.Blocks) -> None:
         # One line: the data directory is in the status below it (`data_status`).
         gr.Markdown("Train an MLP and watch it learn. Your runs are kept: compare, use, save or download any of "
                     "them. One run at a time; a second waits in the queue.")
-        about, *values = preset_widgets("best", "digits")
+        about, *values = preset_widgets(DEFAULT_PRESET, "digits")
         v = dict(zip(SETTINGS, values, strict=True))
         with gr.Row():
             with gr.Column(scale=1):
                 with gr.Row():
                     t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=100)
-                    t_preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value="best",
+                    t_preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value=DEFAULT_PRESET,
                                            label="Preset (fills the settings)", elem_id="train-preset",
                                            min_width=160)
                 t_hidden = gr.Textbox(value=v["hidden"], label="Hidden sizes (comma separated; empty: linear)")

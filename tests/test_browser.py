@@ -443,3 +443,32 @@ def test_a_finger_draws_on_a_touch_screen(browser, app_url: str) -> None:
     pg.wait_for_function(f"{ANSWER_JS} === '7'", timeout=30_000)
     _shot(pg, "draw-7-touch")
     context.close()
+
+
+def test_switching_to_live_clears_the_photos_answer(browser, app_url: str, real_data_dir: Path,
+                                                    tmp_path: Path) -> None:
+    """Before Record is pressed the Live panel shows no answer: the last photo's is gone."""
+    from classifier import data
+
+    x, _ = data.load("signs", "test", real_data_dir)
+    photo = tmp_path / "sign.jpg"
+    Image.fromarray(x[0].numpy()).resize((360, 360), Image.Resampling.BICUBIC).convert("RGB").save(photo)
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input input[type=file]").set_input_files(str(photo))
+    pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
+    pg.get_by_role("tab", name="Live").click()
+    pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('Press Record')", timeout=10_000)
+    assert "%" not in pg.locator("#sign-view").inner_text()
+    pg.close()
+
+
+def test_the_default_preset_trains_in_seconds_and_draws_its_curve(browser, app_url: str) -> None:
+    """The Train tab opens on quick, says how long it takes here, and Start alone finishes with a curve."""
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Train").click()
+    assert "About" in pg.locator("#train-preset-about").inner_text()
+    pg.locator("#train-start").click()
+    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    assert pg.locator("#train-curves img").count() >= 1
+    pg.close()
