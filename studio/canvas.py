@@ -104,6 +104,7 @@ function end(e) {
   if (!current) return;
   add(e);
   current = null;
+  paint();   // the finished drawing as a whole, exactly as Undo and a new brush redraw it
   send();
 }
 canvas.addEventListener('pointerup', end);

@@ -172,7 +172,7 @@ def test_two_clicks_on_the_picture_classify_that_square(browser, app_url: str, t
     page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
     page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.8 * box["height"])
     page.wait_for_function("document.querySelector('#sign-view figcaption')?.innerText.includes('your box')",
-                           timeout=60_000)
+                           timeout=120_000)
     assert page.locator("#sign-view .answer").count() == 1
     page.close()
 
