@@ -32,7 +32,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset("nearest-mean", "Nearest class mean (no training)",
+    Preset("nearest-mean", "Nearest class mean",
            "The mean image of each class; an image gets the class of the nearest mean (pixel similarity). "
            "A baseline every model should beat.",
            {"method": "nearest_mean", "hidden": [], "epochs": 1}),
@@ -40,11 +40,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "One linear layer, 784 pixels -> one score per class: the classic 'linear model from scratch'.",
            {"hidden": [], "optimizer": "adamw", "lr": 1e-3, "batch_size": 128, "epochs": 10,
             "schedule": "cosine"}),
-    Preset("small", "Small sigmoid network (784-30-10)",
+    Preset("small", "Small (784-30-10)",
            "The classic from-scratch MNIST network: 30 sigmoid units, plain SGD on mini-batches of 10.",
            {"hidden": [30], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.5, "batch_size": 10,
             "epochs": 10}),
-    Preset("tutorial", "PyTorch tutorial net (784-128-64-10)",
+    Preset("tutorial", "Tutorial (784-128-64-10)",
            "The classic PyTorch tutorial: 128 ReLU then 64 Tanh units, SGD lr 0.01 momentum 0.9, batch 64, "
            "15 epochs (it reports 97.2% on MNIST).",
            {"hidden": [128, 64], "activation": ["relu", "tanh"], "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
@@ -54,7 +54,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            "rate annealed over one epoch of batches of 128.",
            {"hidden": [256], "batchnorm": True, "optimizer": "adamw", "lr": 0.02, "batch_size": 128, "epochs": 1,
             "schedule": "cosine"}),
-    Preset("best", "Best (the default recipe)",
+    Preset("best", "Best (the shipped models)",
            "The data set's default recipe, tuned for accuracy: 1024-1024 with BatchNorm, dropout, augmentation, "
            "AdamW with a one-cycle schedule, and for digits outlier exposure (the shipped models).", {}),
 ]}

@@ -579,12 +579,14 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             live_tab.select(None, None, [view, recent], js=f"() => [{LIVE_WAITING!r}, []]",
                             api_visibility="private")
             photo_tab.select(None, None, view, js="() => ''", api_visibility="private")
-        def as_onnx(request: gr.Request) -> Any:
-            return gr.File(download_onnx(spec, models.session_id(request)), visible=True)
+        def as_onnx(request: gr.Request) -> str:
+            return download_onnx(spec, models.session_id(request))
 
         # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
+        # The file box shows once it holds the file (the API gets the file alone).
         onnx_btn.click(as_onnx, None, onnx_file, api_name=f"download_{noun}_onnx", concurrency_id="export",
-                       concurrency_limit=1)
+                       concurrency_limit=1).success(lambda: gr.File(visible=True), None, onnx_file,
+                                                    api_visibility="private")
         tab.select(opened, None, [menu, intro], api_visibility="private")
         examples.expand(lambda: class_chart(spec), None, chart, api_visibility="private")
         demo.load(opened, None, [menu, intro], api_visibility="private")

@@ -405,8 +405,7 @@ def build(demo: gr.Blocks) -> None:
                 with gr.Row():
                     t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=100)
                     t_preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value=DEFAULT_PRESET,
-                                           label="Preset (fills the settings)", elem_id="train-preset",
-                                           min_width=160)
+                                           label="Preset", elem_id="train-preset", min_width=160, scale=2)
                 t_hidden = gr.Textbox(value=v["hidden"], label="Hidden sizes (comma separated; empty: linear)")
                 t_epochs = gr.Slider(1, trainer.MAX_EPOCHS, value=v["epochs"], step=1, label="Epochs")
                 with gr.Row():
@@ -459,11 +458,11 @@ def build(demo: gr.Blocks) -> None:
                         t_mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
                 t_summary = gr.Markdown(elem_id="train-summary")
                 with gr.Row(equal_height=True):
-                    t_run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=200, scale=2)
+                    t_run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=150, scale=2)
                     use_btn = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
                     restore_btn = gr.Button("Shipped again", elem_id="train-restore", min_width=90, size="md")
-                    t_name = gr.Textbox(value="my-model", label="Save as weights/<name>.safetensors", scale=2,
-                                        min_width=160)
+                    t_name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2,
+                                        min_width=120)
                     save_btn = gr.Button("Save", min_width=60, size="md")
                     download_btn = gr.Button("Download", min_width=90, size="md")
                     onnx_btn = gr.Button("Download as ONNX", min_width=120, size="md", elem_id="train-onnx")
