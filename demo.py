@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     gc.freeze()
     memory.limit_arenas()
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True,
-                max_file_size=MAX_FILE_SIZE)
+                max_file_size=MAX_FILE_SIZE, css=classify_tab.CSS)
 
 
 if __name__ == "__main__":

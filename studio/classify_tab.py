@@ -317,6 +317,24 @@ def answer_html(probabilities: dict[str, float], unsure: bool = False, title: st
             f"{rows}</table></div>")
 
 
+# On a narrow screen (a phone) the two columns become one list, ordered so that the answer sits
+# right under the drawing or photo, and the 28x28 shrinks to stay beside the bars. (The page's
+# stylesheet: `demo.launch(css=...)`.)
+CSS = """
+@media (max-width: 720px) {
+  .classify-row { flex-direction: column !important; }
+  .classify-row > .classify-column { display: contents !important; }
+  .classify-row > .classify-column > * { order: 3; }
+  .classify-row > .classify-column > [id$="-input"], .classify-row > .classify-column > [id$="-modes"] { order: 1; }
+  .classify-row > .classify-column > [id$="-view"] { order: 2; }
+  .classify-view { flex-wrap: nowrap !important; gap: 10px !important; }
+  .classify-view figure img { width: 96px !important; height: 96px !important; }
+  .classify-view > :first-child { width: 96px !important; flex: none; }
+  .classify-view > :last-child { min-width: 0 !important; }
+}
+"""
+
+
 def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
               message: str = "", picture: str = "", beside: str = "", title: str = "") -> str:
     """The classify view: the 28x28 the model saw beside a bar for every class, in class order, and
@@ -464,9 +482,9 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
     noun = spec.noun
     with gr.Tab(kind.tab) as tab:
         intro = gr.Markdown(caption(spec), elem_id=f"{noun}-caption")
-        with gr.Row():
-            with gr.Column(scale=1):
-                with gr.Tabs() if kind.live else nullcontext():
+        with gr.Row(elem_classes=["classify-row"]):
+            with gr.Column(scale=1, elem_classes=["classify-column"]):
+                with gr.Tabs(elem_id=f"{noun}-modes") if kind.live else nullcontext():
                     with gr.Tab("Photo") if kind.live else nullcontext() as photo_tab:
                         source = explain_undecodable(kind.component(spec), kind.decodes)
                         if kind.strokes:
@@ -489,7 +507,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                             recent = gr.State([])
                 with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as examples:
                     chart = gr.HTML(elem_id=f"{noun}-chart")
-            with gr.Column(scale=1):
+            with gr.Column(scale=1, elem_classes=["classify-column"]):
                 # Each session has its own options; `choose` checks any name, so Gradio need not.
                 with gr.Row(equal_height=True):
                     menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",

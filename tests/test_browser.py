@@ -473,3 +473,24 @@ def test_the_default_preset_trains_in_seconds_and_draws_its_curve(browser, app_u
     pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
     assert pg.locator("#train-curves img").count() >= 1
     pg.close()
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+def test_after_a_stroke_the_answer_is_in_view_without_scrolling(browser, app_url: str, width: int,
+                                                                 height: int) -> None:
+    """On a wide window the answer is beside the canvas; on a phone, right under it."""
+    phone = width < 500
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone)
+    pg = context.new_page()
+    pg.goto(app_url)
+    canvas = pg.locator("#digit-input canvas").first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    assert box["y"] + box["height"] <= height   # the canvas is in view as the page opens
+    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
+            box["y"] + box["height"] / 2, box["width"] / 2)
+    pg.wait_for_function(f"{ANSWER_JS} === '7'", timeout=30_000)
+    assert pg.evaluate("window.scrollY") == 0
+    answer = pg.locator("#digit-view .answer").bounding_box()
+    assert 0 <= answer["y"] and answer["y"] + answer["height"] <= height
+    context.close()
