@@ -116,6 +116,8 @@ paint();
 """.replace("MIN_STEP", str(MIN_STEP))
 
 EMPTY = json.dumps({"strokes": [], "width": SIDE, "height": SIDE, "brush": BRUSH})
+# A "7" as the pad sends it: the API page's example of a drawing.
+SEVEN = json.dumps({"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": SIDE, "height": SIDE, "brush": BRUSH})
 
 
 def stroke_pad(elem_id: str, label: str) -> gr.HTML:

@@ -475,6 +475,31 @@ def refresh(spec: DatasetSpec, session: str) -> tuple[Any, str]:
     return gr.Dropdown(choices=models.choices(spec.name, session), value=value), caption(spec, session)
 
 
+def api_doc(spec: DatasetSpec, kind: InputKind, strokes: bool) -> str:
+    """What the API page says of a classify endpoint (Gradio reads a function's docstring: its first
+    paragraph, Args and Returns)."""
+    noun = spec.noun
+    if strokes:
+        what = f"Classify a drawn {noun} sent as strokes, as the Draw tab's pad sends it."
+        given = ('    payload: {"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": 400, "height": 400, '
+                 '"brush": 14} (a 7): each stroke its x and y lists in canvas pixels (Quick, Draw!\'s format), '
+                 "or that as JSON text\n")
+    elif kind.takes_box:
+        what = f"Classify a photo of a hand {noun} (a file: JPEG, PNG, WebP...)."
+        given = "    value: the photo, e.g. handle_file('hand.jpg')\n"
+    else:
+        what = f"Classify a drawn {noun} sent as a picture (any contrast: dark on light or light on dark)."
+        given = ('    value: a Sketchpad value, {"background": None, "layers": [], "composite": '
+                 "handle_file('seven.png')}\n")
+    box = ("    box: optional, your own square 'x0,y0,x1,y1' in the photo's pixels (or shares of its width and "
+           "height, each at most 1); empty: the app finds the hand\n" if kind.takes_box and not strokes else "")
+    extra = ("    the pixel model's answer (the first is the hand-shape model's where a hand was found)\n"
+             if kind.takes_box else "")
+    return (f"{what}\n\nArgs:\n{given}    model: optional, a weights file's name (empty: this session's model)\n"
+            f"{box}\nReturns:\n    every {noun}'s probability (\"not sure\" for an input unlike the training data)\n"
+            f"    the top 3\n    the classify view: HTML, the 28x28 the model saw beside a bar for each class\n{extra}")
+
+
 def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
     """One live classify tab: input, Clear, the model menu, and the classify view (the 28x28 the
     model saw beside every class's probability)."""
@@ -489,6 +514,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                         source = explain_undecodable(kind.component(spec), kind.decodes)
                         if kind.strokes:
                             pad = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
+                            pad.example_inputs = lambda: canvas.SEVEN  # type: ignore[method-assign]
                         else:
                             clear = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear")
                         if kind.takes_box:
@@ -516,7 +542,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                                          size="sm")
                 onnx_file = gr.File(label="ONNX file", interactive=False, height=70, visible=False,
                                     elem_id=f"{noun}-onnx-file")
-                view = gr.HTML(elem_id=f"{noun}-view")
+                view = gr.HTML(elem_id=f"{noun}-view", label="classify view (HTML)")
                 with gr.Row(equal_height=False):
                     # Beside the teaching panel (photos) the label is short, so both keep to one line.
                     inside = gr.Checkbox(False, label="Look inside the model" + (
@@ -530,7 +556,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         top = says_not_sure(gr.Label(num_top_classes=3, visible=False, label="top 3"))
         # The API's optional model name (a weights file's name); the page leaves it empty, so the
         # session's own choice applies.
-        override = gr.Textbox("", visible=False, label="model")
+        override = gr.Textbox("", visible=False, label="model: a weights file's name (empty: this session's model)")
+        override.example_inputs = lambda: ""  # type: ignore[method-assign]  # the API page's example: none
         inputs = [source, override]
         if kind.takes_box:
             inputs.append(box)
@@ -548,12 +575,15 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
                 return classify(spec, value, model, models.session_id(request))
 
+        run.__doc__ = api_doc(spec, kind, strokes=False)
         # What the page's own events (a new model, looking inside) classify again: the pad's strokes
         # where the page draws, else the input.
         page_run, page_inputs = run, inputs
         if kind.strokes:
             def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
                 return classify_strokes(spec, payload, model, models.session_id(request))
+
+            run_strokes.__doc__ = api_doc(spec, kind, strokes=True)
 
             # The page's stroke event is the API's /classify_strokes: scripts send what the page sends.
             pad.stroke(run_strokes, [pad, override], outputs, api_name="classify_strokes", queue=STROKES_QUEUE,
@@ -599,6 +629,10 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
             photo_tab.select(None, None, view, js="() => ''", api_visibility="private")
         def as_onnx(request: gr.Request) -> str:
             return download_onnx(spec, models.session_id(request))
+
+        as_onnx.__doc__ = (f"The model this session classifies {noun}s with, as an ONNX file (input 'image', "
+                           "a batch of 28x28 pictures 0-255; output 'probabilities'; class names and "
+                           "preprocessing in its metadata).\n\nReturns:\n    the .onnx file")
 
         # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
         # The file box shows once it holds the file (the API gets the file alone).
