@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 from classifier import checkpoint, data, export, handshape, imageprep, landmarks, ood, pipelines, strokes
 from classifier.data import DatasetSpec
 
-from . import canvas, inside_view, models, teach
+from . import canvas, inside_view, models, teach, train_tab
 from .html_image import img_tag
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -540,8 +540,7 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                                        allow_custom_value=True, elem_id=f"{noun}-model", scale=4)
                     onnx_btn = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110,
                                          size="sm")
-                onnx_file = gr.File(label="ONNX file", interactive=False, height=70, visible=False,
-                                    elem_id=f"{noun}-onnx-file")
+                onnx_file = gr.DownloadButton(visible="hidden", elem_id=f"{noun}-onnx-file")
                 view = gr.HTML(elem_id=f"{noun}-view", label="classify view (HTML)")
                 with gr.Row(equal_height=False):
                     # Beside the teaching panel (photos) the label is short, so both keep to one line.
@@ -635,9 +634,9 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                            "preprocessing in its metadata).\n\nReturns:\n    the .onnx file")
 
         # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
-        # The file box shows once it holds the file (the API gets the file alone).
+        # The file goes to a hidden download button the page then clicks: one click, one download.
         onnx_btn.click(as_onnx, None, onnx_file, api_name=f"download_{noun}_onnx", concurrency_id="export",
-                       concurrency_limit=1).success(lambda: gr.File(visible=True), None, onnx_file,
+                       concurrency_limit=1).success(None, js=train_tab.DOWNLOAD_JS.format(elem_id=f"{noun}-onnx-file"),
                                                     api_visibility="private")
         tab.select(opened, None, [menu, intro], api_visibility="private")
         examples.expand(lambda: class_chart(spec), None, chart, api_visibility="private")

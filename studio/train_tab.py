@@ -51,6 +51,12 @@ def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
                  for k in SETTINGS)
 
 
+# Starts the browser's download of a hidden DownloadButton's file, once its new value is on the page.
+DOWNLOAD_JS = """() => {{ setTimeout(() => {{
+    const el = document.querySelector('#{elem_id}');
+    (el?.tagName === 'BUTTON' ? el : el?.querySelector('button'))?.click();
+}}, 50); }}"""
+
 DEFAULT_PRESET = "quick"   # a curve and a 97% model in seconds; `best` takes many minutes on a CPU
 
 
@@ -467,6 +473,9 @@ def build(demo: gr.Blocks) -> None:
                     download_btn = gr.Button("Download", min_width=90, size="md")
                     onnx_btn = gr.Button("Download as ONNX", min_width=120, size="md", elem_id="train-onnx")
                 t_message = gr.Markdown(elem_id="train-message")
+                # Downloads land here, unseen; the page then clicks it, so one click on Download starts
+                # the browser's download.
+                t_download = gr.DownloadButton(visible="hidden", elem_id="train-download")
                 t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
                                  elem_id="train-file")
         settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer, t_activation, t_dropout, t_batchnorm,
@@ -489,12 +498,13 @@ def build(demo: gr.Blocks) -> None:
         use_btn.click(use_model, t_run, t_message, api_name="use_model")
         restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
         # The file box shows only once there is a file in it (empty, it pushed the results down).
+        fetch = {"fn": None, "js": DOWNLOAD_JS.format(elem_id="train-download"), "api_visibility": "private"}
         show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": t_file,
                      "api_visibility": "private"}
         save_btn.click(save_model, [t_name, t_run], [t_message, t_file], api_name="save_model").success(**show_file)
-        download_btn.click(download_model, t_run, t_file, api_name="download_model").success(**show_file)
-        onnx_btn.click(download_onnx, t_run, t_file, api_name="download_onnx", concurrency_id="export",
-                       concurrency_limit=1).success(**show_file)
+        download_btn.click(download_model, t_run, t_download, api_name="download_model").success(**fetch)
+        onnx_btn.click(download_onnx, t_run, t_download, api_name="download_onnx", concurrency_id="export",
+                       concurrency_limit=1).success(**fetch)
     demo.load(data_status, t_dataset, t_status, api_visibility="private")
     # Saving into weights/ shows only where the person running the app turned it on.
     demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,

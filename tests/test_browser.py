@@ -494,3 +494,19 @@ def test_after_a_stroke_the_answer_is_in_view_without_scrolling(browser, app_url
     answer = pg.locator("#digit-view .answer").bounding_box()
     assert 0 <= answer["y"] and answer["y"] + answer["height"] <= height
     context.close()
+
+
+def test_one_click_downloads_a_run_and_the_tabs_model(browser, app_url: str) -> None:
+    """Download (and Download as ONNX) start the browser's download at once: no file box to find."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    pg.goto(app_url)
+    pg.wait_for_selector("#digit-input canvas", timeout=60_000)
+    with pg.expect_download(timeout=180_000) as onnx:
+        pg.locator("#digit-onnx").click()
+    assert onnx.value.suggested_filename == "digits.onnx"
+    _train_briefly(pg)
+    with pg.expect_download(timeout=60_000) as weights:
+        pg.get_by_role("button", name="Download", exact=True).click()
+    assert weights.value.suggested_filename.endswith(".safetensors")
+    context.close()
