@@ -21,6 +21,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from . import ood as ood_module
 from .data import DatasetSpec
 from .model import MLP, MLPConfig
 from .ood import Detector
@@ -205,8 +206,12 @@ def _detector(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
     # The quantiles' rows must match the scores the metadata names: `Detector.from_file` checks that.
     shapes = {"ood.means": (model.config.n_classes, width), "ood.precision": (width, width),
               "ood.pca_mean": (pixels,), "ood.components": (None, pixels), "ood.quantiles": (None, None)}
+    scores = (meta["ood"] or {}).get("scores", ood_module.DEFAULT_SCORES) if isinstance(meta["ood"], dict) else ()
+    used = {"quantiles", *(t for s in scores for t in ood_module.USES.get(s, ()))}
     for name, shape in shapes.items():
         t = tensors.get(name)
+        if name.removeprefix("ood.") not in used and t is not None and t.numel() == 0:
+            continue   # a tensor its scores do not read, stored empty
         fits = t is not None and t.ndim == len(shape) and all(want in (None, got) for want, got in zip(
             shape, t.shape, strict=True))
         if not fits or not torch.isfinite(t).all():

@@ -52,6 +52,9 @@ MAX_FIT_ROWS = 20_000        # training rows used to fit the means, covariance a
 N_COMPONENTS = 50
 N_QUANTILES = 1001
 SCORES = ("energy", "mahalanobis-last-hidden", "pca-reconstruction", "max-probability")
+TENSORS = ("means", "precision", "pca_mean", "components", "quantiles")
+# The tensors each score reads (the others read only the model's own outputs).
+USES = {"mahalanobis-last-hidden": ("means", "precision"), "pca-reconstruction": ("pca_mean", "components")}
 DEFAULT_SCORES = SCORES[:3]            # also what files from before named scores used
 OUTLIER_EXPOSED_SCORES = ("max-probability",)
 
@@ -133,8 +136,11 @@ class Detector:
         return float(self.score(x, feats, logits).mean())
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        return {f"ood.{k}": getattr(self, k).float().contiguous()
-                for k in ("means", "precision", "pca_mean", "components", "quantiles")}
+        """What a weights file stores: the tensors its scores read, and an empty one for each other
+        (a max-probability detector needs none of the 1024x1024 precision matrix's 4 MB)."""
+        used = {"quantiles", *(t for s in self.scores for t in USES.get(s, ()))}
+        return {f"ood.{k}": getattr(self, k).float().contiguous() if k in used else torch.zeros(0)
+                for k in TENSORS}
 
     def meta(self) -> dict[str, Any]:
         meta = {"score": score_name(self.scores), "scores": list(self.scores), "threshold": self.threshold,
@@ -149,7 +155,7 @@ class Detector:
     def from_file(cls, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Detector:
         scores = tuple(meta.get("scores", DEFAULT_SCORES))
         picture = meta.get("picture_threshold")
-        return cls(*(tensors[f"ood.{k}"] for k in ("means", "precision", "pca_mean", "components", "quantiles")),
+        return cls(*(tensors[f"ood.{k}"] for k in TENSORS),
                    float(meta["threshold"]), str(meta.get("calibrated_on", "")), scores,
                    None if picture is None else float(picture), str(meta.get("picture_calibrated_on", "")))
 

@@ -107,3 +107,28 @@ def test_refuses_nan_weights_and_wrong_dataset(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(checkpoint.CheckpointError, match="no such weights file"):
         checkpoint.load(tmp_path / "nope.safetensors")
+
+
+def test_a_detector_stores_only_the_tensors_its_scores_read(tmp_path) -> None:
+    """The shipped digits detector scores max-probability alone: no 1024x1024 precision matrix in the file."""
+    from safetensors import safe_open
+
+    from classifier import checkpoint
+
+    ckpt = checkpoint.load(checkpoint.weights_path("digits"))
+    assert ckpt.ood.scores == ("max-probability",)
+    path = ckpt.save(tmp_path / "digits.safetensors")
+    with safe_open(str(path), "pt") as f:
+        assert f.get_slice("ood.precision").get_shape() == [0]
+
+
+def test_a_detector_without_its_unread_tensors_loads_and_answers_the_same(tmp_path) -> None:
+    import torch
+
+    from classifier import checkpoint
+
+    ckpt = checkpoint.load(checkpoint.weights_path("digits"))
+    back = checkpoint.load(ckpt.save(tmp_path / "digits.safetensors"))
+    x = torch.rand(4, 784)
+    feats, logits = torch.rand(4, 1024), torch.rand(4, 10)
+    assert torch.equal(back.ood.score(x, feats, logits), ckpt.ood.score(x, feats, logits))
