@@ -535,20 +535,18 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                     chart = gr.HTML(elem_id=f"{noun}-chart")
             with gr.Column(scale=1, elem_classes=["classify-column"]):
                 # Each session has its own options; `choose` checks any name, so Gradio need not.
+                # "Look inside" sits above the view it opens, so it stays where it was when the view grows.
                 with gr.Row(equal_height=True):
                     menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
-                                       allow_custom_value=True, elem_id=f"{noun}-model", scale=4)
+                                       allow_custom_value=True, elem_id=f"{noun}-model", scale=3)
                     onnx_btn = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110,
                                          size="sm")
+                    inside = gr.Checkbox(False, label="Look inside the model", elem_id=f"{noun}-inside", scale=1,
+                                         min_width=120)
                 onnx_file = gr.DownloadButton(visible="hidden", elem_id=f"{noun}-onnx-file")
                 view = gr.HTML(elem_id=f"{noun}-view", label="classify view (HTML)")
-                with gr.Row(equal_height=False):
-                    # Beside the teaching panel (photos) the label is short, so both keep to one line.
-                    inside = gr.Checkbox(False, label="Look inside the model" + (
-                        "" if kind.takes_box else ": what each hidden layer does"), elem_id=f"{noun}-inside")
-                    if kind.takes_box:
-                        with gr.Column(scale=2):
-                            teach.build(source, noun)
+                if kind.takes_box:
+                    teach.build(source, noun)
         # The API's first two outputs: every class's probability, and the top 3. The page shows
         # both in the view (the answer once, a bar for every class), so these stay hidden.
         every_class = says_not_sure(gr.Label(visible=False, label=f"every {noun}"))

@@ -510,3 +510,16 @@ def test_one_click_downloads_a_run_and_the_tabs_model(browser, app_url: str) -> 
         pg.get_by_role("button", name="Download", exact=True).click()
     assert weights.value.suggested_filename.endswith(".safetensors")
     context.close()
+
+
+def test_look_inside_stays_where_it_was_when_the_view_grows(browser, app_url: str) -> None:
+    pg = _open(browser, app_url)
+    box = pg.locator("#digit-input canvas").first.bounding_box()
+    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
+            box["y"] + box["height"] / 2, 150)
+    pg.wait_for_function(f"{ANSWER_JS} === '7'", timeout=30_000)
+    before = pg.locator("#digit-inside").bounding_box()
+    pg.locator("#digit-inside input").check()
+    pg.wait_for_selector("#digit-view .inside-view", timeout=30_000)
+    assert pg.locator("#digit-inside").bounding_box() == before
+    pg.close()
