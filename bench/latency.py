@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from studio import canvas
+
 ROOT = Path(__file__).resolve().parents[1]
 APPS = {"app": [sys.executable, "demo.py", "--port"], "bare": [sys.executable, "-m", "bench.bare_app", "--port"]}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -153,10 +155,6 @@ def run_clients(url: str, path: str, clients: int, requests: int) -> dict:
             "throughput_rps": round(len(times) / wall, 2)}
 
 
-# A "7" as the stroke pad sends it: one stroke, canvas pixels.
-SEVEN = {"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": 400, "height": 400, "brush": 14}
-
-
 class PageStrokes:
     """Sends a drawing the way the page's stroke pad does: one POST of its strokes to Gradio's
     /gradio_api/run/predict (the pad's event skips the queue), in a session of its own."""
@@ -169,9 +167,10 @@ class PageStrokes:
         self.fn_index = next(d.get("id", i) for i, d in enumerate(deps) if d.get("api_name") == "classify_strokes")
         self.session = os.urandom(6).hex()
 
-    def label(self, drawing: dict) -> str:
+    def label(self, drawing: str) -> str:
+        """The answer's label for a drawing's strokes as JSON text (what the pad's value holds)."""
         r = self.http.post("gradio_api/run/predict", json={
-            "data": [json.dumps(drawing), ""], "fn_index": self.fn_index, "session_hash": self.session,
+            "data": [drawing, ""], "fn_index": self.fn_index, "session_hash": self.session,
             "event_data": None, "trigger_id": None})
         return r.raise_for_status().json()["data"][0]["label"]
 
@@ -194,7 +193,7 @@ def paced_users(url: str, path: str, users: int, seconds: float, strokes: bool =
         if strokes:
             page = PageStrokes(url)
             try:
-                requests_from(lambda: page.label(SEVEN), k)
+                requests_from(lambda: page.label(canvas.SEVEN), k)
             finally:
                 page.close()
             return

@@ -206,8 +206,8 @@ def _detector(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
     # The quantiles' rows must match the scores the metadata names: `Detector.from_file` checks that.
     shapes = {"ood.means": (model.config.n_classes, width), "ood.precision": (width, width),
               "ood.pca_mean": (pixels,), "ood.components": (None, pixels), "ood.quantiles": (None, None)}
-    scores = (meta["ood"] or {}).get("scores", ood_module.DEFAULT_SCORES) if isinstance(meta["ood"], dict) else ()
-    used = {"quantiles", *(t for s in scores for t in ood_module.USES.get(s, ()))}
+    used = ood_module.tensors_read(tuple(meta["ood"].get("scores", ood_module.DEFAULT_SCORES))
+                                   if isinstance(meta["ood"], dict) else ())
     for name, shape in shapes.items():
         t = tensors.get(name)
         if name.removeprefix("ood.") not in used and t is not None and t.numel() == 0:

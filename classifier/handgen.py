@@ -31,7 +31,6 @@ FINGERS = ("index", "middle", "ring", "little")
 THUMB_POINTS = (1, 2, 3, 4)
 FINGER_POINTS = {"index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16),
                  "little": (17, 18, 19, 20)}
-TIPS = (4, 8, 12, 16, 20)
 
 # An average hand in wrist-to-middle-knuckle units (x to the thumb's side, y down the picture):
 # the knuckles and the thumb's base on the palm, and each bone's length.
@@ -159,7 +158,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 PALMAR = np.array([0.0, 0.0, -1.0])   # the way the palm faces
 
 
-def pose(letter: Letter, rng: np.random.Generator, size: float = 1.0) -> np.ndarray:
+def pose(letter: Letter, rng: np.random.Generator) -> np.ndarray:
     """(21, 3) points of one hand making `letter`, in the hand's own frame (palm facing the camera),
     with proportions and angles drawn from the letter's ranges."""
     def draw(r: Range) -> float:
@@ -200,7 +199,7 @@ def pose(letter: Letter, rng: np.random.Generator, size: float = 1.0) -> np.ndar
                                                                            + math.sin(bent) * curl)
         chain.append(point)
     pts[list(THUMB_POINTS)] = chain
-    return pts * size
+    return pts
 
 
 def view(points: np.ndarray, letter: Letter, rng: np.random.Generator) -> np.ndarray:

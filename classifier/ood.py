@@ -55,6 +55,11 @@ SCORES = ("energy", "mahalanobis-last-hidden", "pca-reconstruction", "max-probab
 TENSORS = ("means", "precision", "pca_mean", "components", "quantiles")
 # The tensors each score reads (the others read only the model's own outputs).
 USES = {"mahalanobis-last-hidden": ("means", "precision"), "pca-reconstruction": ("pca_mean", "components")}
+
+
+def tensors_read(scores: tuple[str, ...]) -> set[str]:
+    """The detector tensors (TENSORS) that these scores read: always the quantiles."""
+    return {"quantiles", *(t for s in scores for t in USES.get(s, ()))}
 DEFAULT_SCORES = SCORES[:3]            # also what files from before named scores used
 OUTLIER_EXPOSED_SCORES = ("max-probability",)
 
@@ -138,7 +143,7 @@ class Detector:
     def tensors(self) -> dict[str, torch.Tensor]:
         """What a weights file stores: the tensors its scores read, and an empty one for each other
         (a max-probability detector needs none of the 1024x1024 precision matrix's 4 MB)."""
-        used = {"quantiles", *(t for s in self.scores for t in USES.get(s, ()))}
+        used = tensors_read(self.scores)
         return {f"ood.{k}": getattr(self, k).float().contiguous() if k in used else torch.zeros(0)
                 for k in TENSORS}
 

@@ -216,8 +216,7 @@ _ACCENT, _MUTED = "#ea580c", "#cbd5e1"
 _UNSURE_TOP, _UNSURE = "#94a3b8", "#e2e8f0"  # "not sure": every bar muted, the best guess a little darker
 
 
-LIVE_WAITING = ('<div class="classify-view" style="padding:1em 0;font-size:1.2em">Press Record: the answer '
-                'follows the hand in the webcam.</div>')
+LIVE_WAITING = "Press Record: the answer follows the hand in the webcam."
 LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
 LIVE_EVERY = 0.1       # seconds between the frames the page sends
 
@@ -481,9 +480,8 @@ def api_doc(spec: DatasetSpec, kind: InputKind, strokes: bool) -> str:
     noun = spec.noun
     if strokes:
         what = f"Classify a drawn {noun} sent as strokes, as the Draw tab's pad sends it."
-        given = ('    payload: {"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": 400, "height": 400, '
-                 '"brush": 14} (a 7): each stroke its x and y lists in canvas pixels (Quick, Draw!\'s format), '
-                 "or that as JSON text\n")
+        given = (f"    payload: {canvas.SEVEN} (a 7): each stroke its x and y lists in canvas pixels "
+                 "(Quick, Draw!'s format), or that as JSON text\n")
     elif kind.takes_box:
         what = f"Classify a photo of a hand {noun} (a file: JPEG, PNG, WebP...)."
         given = "    value: the photo, e.g. handle_file('hand.jpg')\n"
@@ -621,7 +619,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                           api_visibility="private")
             # Switching modes clears the view: the last photo's answer is no live answer, nor the
             # reverse. (The page does it itself, no request.)
-            live_tab.select(None, None, [view, recent], js=f"() => [{LIVE_WAITING!r}, []]",
+            waiting = view_html(None, None, message=LIVE_WAITING)
+            live_tab.select(None, None, [view, recent], js=f"() => [{waiting!r}, []]",
                             api_visibility="private")
             photo_tab.select(None, None, view, js="() => ''", api_visibility="private")
         def as_onnx(request: gr.Request) -> str:

@@ -145,8 +145,9 @@ def train(session_id: str, seed: int = 0) -> str:
     if len(captures) < (1 if start is not None else 2):
         raise TeachError("Teach at least one sign (a few examples) before training." if start is not None
                          else "Teach at least two signs (a few examples each) before training.")
-    labels = [k for k in ordered(list(captures)) for _ in captures[k]]
-    x = np.stack([c.features for k in ordered(list(captures)) for c in captures[k]])
+    signs = ordered(list(captures))
+    labels = [k for k in signs for _ in captures[k]]
+    x = np.stack([c.features for k in signs for c in captures[k]])
     began = time.monotonic()
     session.handshape = handshape.teach(x, labels, start=start, seed=seed)
     untaught = len(set(start.classes) - set(labels)) if start is not None else 0

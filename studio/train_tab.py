@@ -12,6 +12,7 @@ number; empty: the latest run).
 from __future__ import annotations
 
 import functools
+import json
 import os
 import queue
 import re
@@ -69,12 +70,20 @@ def _train_rows(dataset: str) -> int | None:
         return None
 
 
+@functools.cache
+def _estimate(recipe: str, rows: int) -> float:
+    """`trainer.estimate_seconds` of a recipe (its TrainConfig as JSON), measured once per process: the
+    widgets ask again at every change of data set or preset."""
+    config = trainer.TrainConfig(**json.loads(recipe))
+    return trainer.estimate_seconds(config, rows, len(data.DATASETS[config.dataset].classes))
+
+
 def expected_time(config: trainer.TrainConfig) -> str:
-    """About how long a run of `config` takes here, from a step measured now on this machine."""
+    """About how long a run of `config` takes here, from a step measured on this machine."""
     rows = _train_rows(config.dataset)
     if rows is None:
         return ""
-    seconds = trainer.estimate_seconds(config, rows, len(data.DATASETS[config.dataset].classes))
+    seconds = _estimate(json.dumps(config.to_dict(), sort_keys=True), rows)
     if seconds < 60:
         return f"About {max(1, round(seconds))} s on this machine."
     return f"About {seconds / 60:.0f} min on this machine."
