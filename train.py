@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data, handshape, ood, pipelines, presets, trainer
+from classifier import checkpoint, data, ood, pipelines, presets, trainer
 from classifier.model import ACTIVATIONS
 from classifier.trainer import Trainer, evaluate, recipe_defaults
 
@@ -35,10 +35,9 @@ def _hidden(text: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     d = recipe_defaults
-    p.add_argument("dataset", nargs="?", choices=[*sorted(data.DATASETS), "handshape"],
+    p.add_argument("dataset", nargs="?", choices=sorted(data.DATASETS),
                    help="data set to train on; handshape: the letters model over hand landmarks, trained on "
-                   "hands classifier/handgen.py generates (its recipe is fixed but for --seed, --output, "
-                   "--dry-run)")
+                   "hands classifier/handgen.py generates")
     p.add_argument("--evaluate", metavar="WEIGHTS", help="evaluate a weights file on its test split and exit")
     p.add_argument("--export", nargs=2, metavar=("FORMAT", "WEIGHTS"),
                    help="write a weights file in another format and exit: onnx (to --output, default the "
@@ -143,7 +142,7 @@ def run_train(args: argparse.Namespace) -> dict:
             tqdm.write(m.summary(), file=sys.stderr)
     train_seconds = time.perf_counter() - start
     report = run.report()
-    print(f"test accuracy {report.accuracy:.2%} on {report.n:,} test images after "
+    print(f"test accuracy {report.accuracy:.2%} on {report.n:,} test rows after "
           f"{trainer.epochs_text(run.epochs_done)} ({train_seconds:.0f} s on {run.device})", file=sys.stderr)
     output = args.output or checkpoint.weights_path(config.dataset)
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
@@ -155,27 +154,6 @@ def run_train(args: argparse.Namespace) -> dict:
     return {"dataset": config.dataset, "preset": presets.name_of(config), "test_accuracy": round(report.accuracy, 4),
             "n": report.n, "epochs": run.epochs_done, "train_seconds": round(train_seconds, 1),
             "output": None if args.dry_run else str(output)}
-
-
-def run_handshape(args: argparse.Namespace) -> dict:
-    """The shipped hand-shape letters model, remade from generated hands (`handshape.LETTERS_RECIPE`)."""
-    recipe = dict(handshape.LETTERS_RECIPE)
-    if args.dry_run:
-        recipe.update(per_letter=20, steps=20)
-    print(f"training the hand-shape letters model on {recipe['per_letter']} generated hands a letter, "
-          f"{recipe['steps']} steps of {recipe['batch_size']}, seed {args.seed}", file=sys.stderr)
-    start = time.perf_counter()
-    model, accuracy = handshape.train_letters(seed=args.seed, **recipe)
-    train_seconds = time.perf_counter() - start
-    print(f"generated test hands read right: {accuracy:.2%} ({train_seconds:.0f} s)", file=sys.stderr)
-    output = args.output or handshape.SHIPPED_PATH
-    if not args.dry_run:
-        command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
-        model.save(output, command=command, seed=args.seed, recipe=recipe, generated_test_accuracy=round(accuracy, 4),
-                   train_seconds=round(train_seconds, 1))
-        print(f"wrote {output}", file=sys.stderr)
-    return {"dataset": "handshape", "generated_test_accuracy": round(accuracy, 4),
-            "train_seconds": round(train_seconds, 1), "output": None if args.dry_run else str(output)}
 
 
 def _with_progress(run: Trainer, quiet: bool):
@@ -205,8 +183,6 @@ def main(argv: list[str] | None = None) -> int:
             result = run_evaluate(args)
         elif args.calibrate:
             result = run_calibrate(args)
-        elif args.dataset == "handshape":
-            result = run_handshape(args)
         else:
             result = run_train(args)
     except (data.DataError, checkpoint.CheckpointError, ValueError, OSError) as e:

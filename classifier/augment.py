@@ -1,8 +1,9 @@
 """Batched data augmentation that runs on the training device.
 
-One call transforms a whole batch (a single `affine_grid` + `grid_sample`), so augmentation
-costs a small fraction of the matmuls instead of dominating the epoch as per-sample PIL
-transforms do. Each data set's settings are part of its spec (`data.DATASETS`).
+One call transforms a whole batch (for images a single `affine_grid` + `grid_sample`), so
+augmentation costs a small fraction of the matmuls instead of dominating the epoch as
+per-sample PIL transforms do. Each data set's settings are part of its spec (`data.DATASETS`):
+`AugmentConfig` for 28x28 images, `HandAugmentConfig` for hands as normalized landmarks.
 """
 
 from __future__ import annotations
@@ -32,6 +33,26 @@ class AugmentConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def __call__(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return augment(x, self, g)
+
+
+@dataclass
+class HandAugmentConfig:
+    """For hands as (N, 63) normalized landmarks: each hand turned about the wrist in the picture's
+    plane (a hand is never held at quite the same angle), scaled a little, and a little noise on
+    every point (the landmarker's own jitter)."""
+
+    degrees: float = 15.0      # in-plane turn, uniform in +-degrees
+    scale: float = 0.08        # uniform in 1 +- scale
+    noise: float = 0.02        # Gaussian, per coordinate, in wrist-to-knuckle units
+
+    def to_dict(self) -> dict:
+        return {"kind": "hand_landmarks", **asdict(self)}
+
+    def __call__(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return augment_hands(x, self, g)
 
 
 def _uniform(n: int, half_width: float, g: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -91,3 +112,16 @@ def augment(images: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> tor
             x = x + _uniform(n, cfg.brightness, g, dev).view(shape)
         x = x.clamp(0.0, 1.0)
     return x.squeeze(1)
+
+
+def augment_hands(x: torch.Tensor, cfg: HandAugmentConfig, g: torch.Generator) -> torch.Tensor:
+    """Randomly turn, scale and jitter float (N, 63) normalized hands (21 points of x, y, z)."""
+    n, dev = len(x), x.device
+    p = x.reshape(n, -1, 3)
+    angle = _uniform(n, math.radians(cfg.degrees), g, dev)
+    c, s = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+    px, py = p[..., 0], p[..., 1]
+    turned = torch.stack([c * px - s * py, s * px + c * py, p[..., 2]], dim=-1)
+    scale = 1 + _uniform(n, cfg.scale, g, dev).view(n, 1, 1)
+    noise = torch.randn(turned.shape, device=dev, generator=g) * cfg.noise
+    return (turned * scale + noise).reshape(n, -1)

@@ -89,8 +89,9 @@ def build_meta(spec: DatasetSpec, model_config: MLPConfig, **extra: Any) -> dict
         "dataset": spec.name,
         "classes": list(spec.classes),
         "model": model_config.to_dict(),
-        "preprocessing": {"image_size": 28, "normalization": dict(spec.normalization),
-                          "ink": spec.image_style, "user_input": spec.user_input},
+        "preprocessing": ({"image_size": 28, "normalization": dict(spec.normalization),
+                           "ink": spec.image_style, "user_input": spec.user_input} if spec.inputs == "image"
+                          else {"input": "hand_landmarks", "normalization": dict(spec.normalization)}),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
         **extra,

@@ -6,9 +6,10 @@ missing set belongs), class names, normalization, augmentation, which image pipe
 user's input into its 28x28 style, and its default training recipe. Code elsewhere branches
 on these fields, never on a set's name: a new data set is a new entry in `DATASETS`.
 
-Every set becomes two uint8 tensors per split, images (N, 28, 28) and labels (N,) as int64
-class indices, read once per process with vectorised NumPy (no per-row Python) and then
-served from memory.
+Every set becomes two tensors per split, rows and labels (N,) as int64 class indices, read (or
+made) once per process with vectorised NumPy and then served from memory. A row is what the
+spec's `inputs` says: an "image" set's rows are uint8 28x28 pictures; a "landmarks" set's are
+float32 (63,) hands, as `landmarks.normalize` makes them from MediaPipe's 21 points.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 from . import preprocess
-from .augment import AugmentConfig
+from .augment import AugmentConfig, HandAugmentConfig
 
 DEFAULT_DATA_DIR = "data"
 DATA_DIR_ENV = "CLASSIFIER_DATA_DIR"
@@ -209,6 +210,28 @@ class CsvSource:
         return read_label_csv(path, self.label_values)
 
 
+@dataclass(frozen=True)
+class GeneratedHands:
+    """Hands made by `classifier.handgen` (a kinematic hand posed as each letter, seen from many
+    views), normalized as real hands are: nothing to download, the same seeds give the same hands."""
+
+    per_letter: dict[str, int]      # split -> hands a letter
+    seeds: dict[str, int]           # split -> the generator's seed (other seeds, other hands)
+
+    downloadable: ClassVar[bool] = True   # nothing to fetch: it is made when asked for
+
+    def available(self, root: Path) -> bool:
+        return True
+
+    def where_to_put(self, root: Path, title: str) -> str:
+        return f"{title} is generated when training starts; nothing needs to be on disk."
+
+    def read(self, split: str, root: Path, spec: DatasetSpec, download: bool) -> tuple[np.ndarray, np.ndarray]:
+        from . import handgen  # it imports `landmarks`, which imports this module's users
+
+        return handgen.generate(self.per_letter[split], seed=self.seeds[split], letters=spec.classes)
+
+
 # ------------------------------------------------------------------------------------ specs
 
 @dataclass(frozen=True)
@@ -217,14 +240,16 @@ class DatasetSpec:
     title: str
     classes: tuple[str, ...]
     noun: str                        # what one image shows: "digit", "sign" (for the app's wording)
-    source: IdxSource | CsvSource
+    source: IdxSource | CsvSource | GeneratedHands
     normalization: dict[str, Any]
     # How the 28x28 images look, recorded in weights files.
     image_style: str
     # The `imageprep.PIPELINES` entry that turns a user's input into this set's style, and so the
     # kind of live classify tab the app gives it; None: no pipeline fits, no tab.
     user_input: str | None = None
-    augment: AugmentConfig | None = None
+    augment: AugmentConfig | HandAugmentConfig | None = None
+    # What a row is: "image" (uint8 28x28) or "landmarks" (float32 normalized hand, 63 numbers).
+    inputs: str = "image"
     # TrainConfig fields that differ from its defaults: what `python train.py NAME` uses.
     recipe: dict[str, Any] = field(default_factory=dict)
     # Share of the training rows held out for validation.
@@ -233,6 +258,14 @@ class DatasetSpec:
     # Set where a validation split of the training rows flatters (it holds near-copies of them):
     # why, in one line. Training then also tracks the test set, and curves show it.
     validation_note: str = ""
+    # For sets whose models carry no "not sure" detector (`ood`, which reads 28x28 images): a top
+    # probability under which an answer is "not sure".
+    not_sure_below: float | None = None
+
+    @property
+    def in_features(self) -> int:
+        """The numbers a model reads per row."""
+        return preprocess.N_PIXELS if self.inputs == "image" else preprocess.N_LANDMARK_FEATURES
 
 
 SIGN_LETTERS = tuple("ABCDEFGHIKLMNOPQRSTUVWXY")  # J and Z need motion, so the set omits them
@@ -271,6 +304,21 @@ DATASETS: dict[str, DatasetSpec] = {
         validation_note="Its training rows are augmented copies of a few photos, so validation rows are "
                         "near-copies of training rows and flatter the model; the test curve (other photos) is honest.",
     ),
+    # The Hand signs tab's first answer: the letters read from MediaPipe's landmarks of a hand. Its
+    # rows are generated (no photo of a real hand is trained on), so its test split is generated
+    # too: real photos are measured by bench/real_hands.py.
+    "handshape": DatasetSpec(
+        "handshape", "Hand shapes (generated hands, 21 landmarks)", SIGN_LETTERS, "hand shape",
+        GeneratedHands(per_letter={"train": 1000, "test": 100}, seeds={"train": 0, "test": 10_000}),
+        preprocess.LANDMARKS, image_style="21 hand landmarks, normalized", inputs="landmarks",
+        augment=HandAugmentConfig(),
+        recipe={"hidden": [128, 128], "dropout": 0.1, "batchnorm": False, "epochs": 70, "batch_size": 512,
+                "lr": 3e-3, "weight_decay": 1e-3, "label_smoothing": 0.05, "warmup": 0.3},
+        # Chosen with the real photos of `real_hands_dev` as a development set: it flags few of those
+        # the shipped model reads right.
+        not_sure_below=0.5,
+        note="Generated hands, the 24 static letters; real photos are read by the same landmarks.",
+    ),
 }
 
 
@@ -289,7 +337,8 @@ _cache_lock = threading.Lock()
 
 def load(name: str, split: str, root: str | os.PathLike[str] | None = None,
          download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) uint8 and labels (N,) int64 of one split ('train' or 'test').
+    """Rows (uint8 images (N, 28, 28), or float32 hands (N, 63)) and labels (N,) int64 of one split
+    ('train' or 'test').
 
     Served from memory after the first call for the same folder. Treat the tensors as read-only.
     """

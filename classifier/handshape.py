@@ -1,17 +1,15 @@
 """Hand-shape models: an MLP over a hand's 21 normalized landmarks (`landmarks.normalize`), the same
-MLP family as the pixel models with a better input. Trained in seconds on a few examples a class,
-so a person can teach it their own hand.
+MLP family as the pixel models with a better input, and teaching one a person's own hand.
 
-Augmentation is what makes a few examples enough: each step sees every example turned in the
-picture's plane (a hand is never held at quite the same angle), scaled a little, and with a little
-noise on every point (the landmarker's own jitter).
+The shipped letters model is trained like any other data set's, by the `Trainer` on the
+"handshape" data set of generated hands (`python train.py handshape`). Teaching fine-tunes it on
+a few examples a sign in seconds (`teach`); the data set's augmentation (each example turned,
+scaled and jittered at every step) is what makes a few examples enough.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,27 +19,13 @@ import torch
 import torch.nn.functional as F
 
 from . import checkpoint, handgen
-from .landmarks import N_POINTS
+from .data import DATASETS
 from .model import MLP, MLPConfig
+from .preprocess import N_LANDMARK_FEATURES
 
-N_FEATURES = N_POINTS * 3
+N_FEATURES = N_LANDMARK_FEATURES
+SPEC = DATASETS["handshape"]
 HIDDEN = [128, 128]
-ROTATION = math.radians(15)   # in-plane turn, either way
-SCALE = 0.08                  # +- share of the hand's size
-NOISE = 0.02                  # per coordinate, in wrist-to-knuckle units
-
-
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """(N, 63) normalized hands, each turned about the wrist in the picture's plane, scaled and jittered."""
-    n = len(x)
-    p = x.reshape(n, N_POINTS, 3)
-    angle = (torch.rand(n, generator=generator) * 2 - 1) * ROTATION
-    c, s = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
-    px, py = p[..., 0], p[..., 1]
-    turned = torch.stack([c * px - s * py, s * px + c * py, p[..., 2]], dim=-1)
-    scale = 1 + (torch.rand(n, 1, 1, generator=generator) * 2 - 1) * SCALE
-    noise = torch.randn(turned.shape, generator=generator) * NOISE
-    return (turned * scale + noise).reshape(n, -1)
 
 
 def fit(features: np.ndarray, labels: np.ndarray, n_classes: int, steps: int = 600, lr: float = 3e-3,
@@ -71,7 +55,7 @@ def fit(features: np.ndarray, labels: np.ndarray, n_classes: int, steps: int = 6
         if batch_size is not None and batch_size < len(x):
             pick = torch.randint(len(x), (batch_size,), generator=generator)
             xb, yb = x[pick], y[pick]
-        loss = F.cross_entropy(model(augment(xb, generator)), yb, label_smoothing=0.05)
+        loss = F.cross_entropy(model(SPEC.augment(xb, generator)), yb, label_smoothing=0.05)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -94,23 +78,6 @@ def _copy_weights(source: MLP, target: MLP) -> None:
                 mine[: len(theirs)].copy_(theirs)
 
 
-# The shipped letters model's recipe (`python train.py handshape` makes it with these).
-LETTERS_RECIPE = {"per_letter": 1000, "steps": 3000, "batch_size": 512, "lr": 3e-3, "hidden": [128, 128]}
-
-
-def train_letters(seed: int = 0, per_letter: int = LETTERS_RECIPE["per_letter"],
-                  steps: int = LETTERS_RECIPE["steps"], batch_size: int = LETTERS_RECIPE["batch_size"],
-                  lr: float = LETTERS_RECIPE["lr"], hidden: list[int] | None = None) -> tuple[HandShape, float]:
-    """The letters model trained on generated hands only (`handgen`, seeded), and its accuracy on
-    generated hands it was not trained on (another seed's)."""
-    x, y = handgen.generate(per_letter, seed=seed)
-    model = fit(x, y, len(handgen.LETTERS), steps=steps, lr=lr, seed=seed, batch_size=batch_size,
-                hidden=list(hidden or LETTERS_RECIPE["hidden"]))
-    test_x, test_y = handgen.generate(max(per_letter // 10, 20), seed=seed + 10_000)
-    accuracy = float((probabilities(model, test_x).argmax(1) == test_y).mean())
-    return HandShape(model, list(handgen.LETTERS), "letters from generated hands", NOT_SURE_BELOW), accuracy
-
-
 @torch.inference_mode()
 def probabilities(model: MLP, features: np.ndarray) -> np.ndarray:
     """(N, n_classes) class probabilities of (N, 63) normalized hands."""
@@ -118,16 +85,10 @@ def probabilities(model: MLP, features: np.ndarray) -> np.ndarray:
     return torch.softmax(model.eval()(x).float(), dim=1).numpy()
 
 
-# How a hand-shape model's input is made, as its weights file records it (`landmarks.normalize`).
-NORMALIZATION = {"kind": "landmarks", "points": N_POINTS, "origin": "wrist", "unit": "wrist to middle knuckle",
-                 "mirror": "left hands into right ones", "source": "MediaPipe hand landmarker (x, y pixels, z depth)"}
-
-
 # The shipped letters model: trained on generated hands only (`classifier.handgen`, `python train.py handshape`).
 SHIPPED_PATH = checkpoint.weights_path("handshape")
-# Below this top probability the shipped model's answer is "not sure". Chosen with the real photos of
-# `real_hands_dev` as a development set: it flags few of the photos the model reads right.
-NOT_SURE_BELOW = 0.5
+# Below this top probability a letters model's answer is "not sure" (the data set's own threshold).
+NOT_SURE_BELOW = SPEC.not_sure_below
 
 
 class HandShape:
@@ -144,23 +105,23 @@ class HandShape:
         self.not_sure_below = not_sure_below
 
     def save(self, path: str | os.PathLike[str], **extra: Any) -> Path:
-        meta = {"format": checkpoint.FORMAT, "format_version": checkpoint.FORMAT_VERSION, "dataset": "handshape",
-                "classes": self.classes, "model": self.model.config.to_dict(),
-                "preprocessing": {"input": "hand_landmarks", "normalization": dict(NORMALIZATION)},
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "versions": checkpoint.library_versions(), "name": self.name,
+        meta = {**checkpoint.build_meta(SPEC, self.model.config), "classes": self.classes, "name": self.name,
                 "not_sure_below": self.not_sure_below, **extra}
         return checkpoint.save(path, self.model, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> HandShape:
         """A hand-shape model from its weights file (CheckpointError for anything else)."""
-        ckpt = checkpoint.load(path, expect_dataset="handshape")
-        if ckpt.model.config.in_features != N_FEATURES:
-            raise checkpoint.CheckpointError(f"{path}: a hand-shape model reads {N_FEATURES} numbers, not "
-                                             f"{ckpt.model.config.in_features}")
+        return cls.from_checkpoint(checkpoint.load(path, expect_dataset="handshape"), Path(path).stem)
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: checkpoint.Checkpoint, name: str) -> HandShape:
+        """A hand-shape model from a loaded (or just trained) checkpoint; `name` unless it names itself."""
+        if ckpt.dataset != "handshape" or ckpt.model.config.in_features != N_FEATURES:
+            raise checkpoint.CheckpointError(f"{name}: a hand-shape model reads {N_FEATURES} numbers of a hand, "
+                                             f"not {ckpt.model.config.in_features} of {ckpt.dataset}")
         threshold = ckpt.meta.get("not_sure_below")
-        return cls(ckpt.model, ckpt.classes, str(ckpt.meta.get("name") or Path(path).stem),
+        return cls(ckpt.model, ckpt.classes, str(ckpt.meta.get("name") or name),
                    None if threshold is None else float(threshold))
 
     def answer(self, features: np.ndarray) -> dict[str, float]:
@@ -176,7 +137,10 @@ class HandShape:
 @cache
 def shipped() -> HandShape | None:
     """The shipped letters model, loaded once (None if its file is missing)."""
-    return HandShape.load(SHIPPED_PATH) if SHIPPED_PATH.is_file() else None
+    if not SHIPPED_PATH.is_file():
+        return None
+    return HandShape.from_checkpoint(checkpoint.load(SHIPPED_PATH, expect_dataset="handshape"),
+                                     "the shipped letters model")
 
 
 # Teaching: each taught sign weighs as much as this many generated hands of a letter, which are

@@ -1,5 +1,6 @@
 """Matplotlib figures the Train tab shows: training curves, confusion matrix and misclassified
-examples. (The classify tabs' view is drawn by the page itself, from a Label and the 28x28.)
+examples (28x28 images, or hands drawn from their landmarks). (The classify tabs' view is drawn
+by the page itself, from a Label and the 28x28.)
 
 Figures are built with the object-oriented API (`Figure`, never `pyplot`), which keeps no
 global state and so is safe to use from many request threads at once.
@@ -117,8 +118,8 @@ def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
 
 
 def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int = 2) -> Figure:
-    """The first `columns` x `rows` test images the model got wrong (the report lists them highest
-    loss first), each titled 'predicted (true) probability'."""
+    """The first `columns` x `rows` test rows the model got wrong (the report lists them highest
+    loss first), each titled 'predicted (true) probability': a 28x28 image, or a hand's skeleton."""
     examples = list(examples)[:columns * rows]
     n = len(examples)
     rows = max(1, -(-n // columns))
@@ -127,18 +128,32 @@ def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int
     for ax in axes:
         ax.axis("off")
     for ax, e in zip(axes, examples, strict=False):
-        ax.imshow(e.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        if e.image.size == 63:
+            _hand(ax, e.image)
+        else:
+            ax.imshow(e.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         ax.set_title(f"{e.predicted} ({e.true}) {e.probability:.0%}", fontsize=7, color="#b91c1c")
     fig.suptitle("misclassified, highest loss first: predicted (true) probability" if n
-                 else "no misclassified test images", fontsize=9)
+                 else "no misclassified test rows", fontsize=9)
     return fig
+
+
+def _hand(ax, points: np.ndarray, dx: float = 0.0) -> None:
+    """One hand's bones (the thumb orange, the fingertips dotted), `dx` to the right, y down."""
+    from .landmarks import BONES
+
+    p = np.asarray(points, dtype=float).reshape(21, 3)[:, :2] + [dx, 0]
+    for a, b in BONES:
+        ax.plot(p[[a, b], 0], p[[a, b], 1], color=_ACCENT if b <= 4 else "#334155", lw=1.5)
+    ax.plot(p[[8, 12, 16, 20], 0], p[[8, 12, 16, 20], 1], "o", ms=2.5, color=_TEST)
+    ax.set_aspect("equal")
+    if not ax.yaxis_inverted():
+        ax.invert_yaxis()
 
 
 def hands(by_label: dict[str, Sequence[np.ndarray]], columns: int = 6) -> Figure:
     """Hands as the hand-shape models read them (normalized (63,) or (21, 3) landmarks, y down), a
     cell per label with its hands side by side: the bones, the thumb orange, the fingertips dotted."""
-    from .landmarks import BONES
-
     labels = list(by_label)
     rows = max(1, -(-len(labels) // columns))
     fig = Figure(figsize=(columns * 2.6, rows * 1.9), layout="constrained")
@@ -147,11 +162,6 @@ def hands(by_label: dict[str, Sequence[np.ndarray]], columns: int = 6) -> Figure
         ax.axis("off")
     for ax, label in zip(axes, labels, strict=False):
         for k, points in enumerate(by_label[label]):
-            p = np.asarray(points, dtype=float).reshape(21, 3)[:, :2] + [2.8 * k, 0]
-            for a, b in BONES:
-                ax.plot(p[[a, b], 0], p[[a, b], 1], color=_ACCENT if b <= 4 else "#334155", lw=1.5)
-            ax.plot(p[[8, 12, 16, 20], 0], p[[8, 12, 16, 20], 1], "o", ms=2.5, color=_TEST)
-        ax.set_aspect("equal")
-        ax.invert_yaxis()
+            _hand(ax, points, dx=2.8 * k)
         ax.set_title(label, fontsize=11, fontweight="bold")
     return fig

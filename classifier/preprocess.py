@@ -1,6 +1,7 @@
-"""The single source of truth for how a 28x28 uint8 image becomes model input.
+"""The single source of truth for how a row (a 28x28 uint8 image, or a hand's normalized
+landmarks) becomes model input.
 
-Training (on whole batches, on the device) and the app (one image at a time) both call
+Training (on whole batches, on the device) and the app (one input at a time) both call
 `normalize`, and the constants travel inside every weights file, so a model is always fed
 exactly what it was trained on.
 """
@@ -27,21 +28,30 @@ PER_IMAGE = {"kind": "per_image"}
 SIGNS_IMAGE_MEAN = 159.3
 SIGNS_IMAGE_STD = 40.2
 
+# Hands: `landmarks.normalize` makes the 63 numbers from MediaPipe's 21 points (wrist at the origin,
+# the wrist-to-middle-knuckle length as the unit, left hands mirrored); the model reads them as made.
+N_LANDMARK_FEATURES = 63
+LANDMARKS = {"kind": "landmarks", "points": 21, "origin": "wrist", "unit": "wrist to middle knuckle",
+             "mirror": "left hands into right ones", "source": "MediaPipe hand landmarker (x, y pixels, z depth)"}
+
 _EPS = 1e-3
 
 
 def normalize(images: torch.Tensor, spec: dict[str, Any]) -> torch.Tensor:
-    """Turn images (N, 28, 28) as uint8 in 0..255 or float in [0, 1] into float (N, 784)."""
+    """Turn images (N, 28, 28) as uint8 in 0..255 or float in [0, 1] into float (N, 784); hands'
+    landmarks (N, 63), already normalized by `landmarks.normalize`, pass as they are."""
     x = images.reshape(images.shape[0], -1)
     if x.dtype == torch.uint8:
         x = x.float().div_(255.0)
     else:
         x = x.float()
     kind = spec.get("kind")
+    if kind == "landmarks":
+        return x
     if kind == "standardize":
         return (x - float(spec["mean"])) / float(spec["std"])
     if kind == "per_image":
         mean = x.mean(dim=1, keepdim=True)
         std = x.std(dim=1, keepdim=True)
         return (x - mean) / (std + _EPS)
-    raise ValueError(f"unknown normalization kind {kind!r} (expected 'standardize' or 'per_image')")
+    raise ValueError(f"unknown normalization kind {kind!r} (expected 'standardize', 'per_image' or 'landmarks')")

@@ -21,7 +21,7 @@ from .predict import logits as batched_logits
 @dataclass(frozen=True)
 class Example:
     index: int              # row in the test set
-    image: np.ndarray       # 28x28 uint8
+    image: np.ndarray       # the row: a 28x28 uint8 image, or a hand's (63,) landmarks
     predicted: str
     true: str
     probability: float      # the model's probability for `predicted`
@@ -54,7 +54,8 @@ class Report:
 
 def build_report(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, classes: list[str],
                 normalization: dict[str, Any], max_examples: int = 32) -> Report:
-    """Evaluate `model` on uint8 images (N, 28, 28) with labels (N,) and collect the report."""
+    """Evaluate `model` on rows (uint8 images (N, 28, 28), or hands (N, 63)) with labels (N,) and collect
+    the report."""
     out = batched_logits(model, images, normalization)
     y = labels.cpu()
     losses = F.cross_entropy(out, y, reduction="none")

@@ -25,7 +25,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from . import augment as aug
 from . import checkpoint, ood, outliers, pipelines
 from . import data as datamod
 from .model import MLP, MLPConfig
@@ -102,7 +101,7 @@ class TrainConfig:
                              f"or none for a linear model (got {self.hidden}).")
         if self.method == "nearest_mean" and self.hidden:
             raise ValueError("The nearest-class-mean baseline has no hidden layers: leave the hidden sizes empty.")
-        self.model_config(len(spec.classes)).activations()  # raises for unknown names or counts
+        self.model_config().activations()  # raises for unknown names or counts
         if self.outlier_exposure and not outliers.available(spec.user_input):
             raise ValueError(f"Outlier exposure needs outlier images made for the data set's input pipeline; "
                              f"{self.dataset} has none (it is for: {', '.join(outliers.SOURCES)} input).")
@@ -130,9 +129,11 @@ class TrainConfig:
             if not ok:
                 raise ValueError(f"{message} (got {getattr(self, name)!r}).")
 
-    def model_config(self, n_classes: int) -> MLPConfig:
+    def model_config(self) -> MLPConfig:
+        """The model this config trains: its data set says how many numbers it reads and classes it has."""
+        spec = datamod.get_spec(self.dataset)
         return MLPConfig(hidden=list(self.hidden), activation=self.activation, dropout=self.dropout,
-                         batchnorm=self.batchnorm, n_classes=n_classes)
+                         batchnorm=self.batchnorm, in_features=spec.in_features, n_classes=len(spec.classes))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,7 +227,7 @@ class Trainer:
         # stream torch's global generator gave before, so earlier runs (the shipped weights) reproduce.
         self.generator = torch.Generator(device=dev).manual_seed(config.seed)
         init_generator = torch.Generator().manual_seed(config.seed)
-        self.model_config = config.model_config(len(self.spec.classes))
+        self.model_config = config.model_config()
         self.model = MLP(self.model_config, generator=init_generator).to(dev)
         self.model.set_dropout_generator(
             init_generator if dev.type == "cpu" else torch.Generator(device=dev).manual_seed(config.seed))
@@ -277,11 +278,12 @@ class Trainer:
             return self.train_inputs[idx]
         return self._prepare(self.train_x[idx])
 
-    def _prepare(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 images -> the model's inputs: augmented as the data set's rows are (if at all), normalized."""
-        x = images.float().div_(255.0)
+    def _prepare(self, rows: torch.Tensor) -> torch.Tensor:
+        """Rows (uint8 images, or hands' landmarks) -> the model's inputs: augmented as the data set's
+        rows are (if at all), normalized."""
+        x = rows.float().div_(255.0) if rows.dtype == torch.uint8 else rows.float()
         if self.augment_config is not None:
-            x = aug.augment(x, self.augment_config, self.generator)
+            x = self.augment_config(x, self.generator)
         return normalize(x, self.spec.normalization)
 
     def _loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -463,20 +465,25 @@ class Trainer:
         return self.splits.test_x[calib].cpu().numpy()
 
     def detector_ready(self) -> bool:
-        """Whether `detector` has nothing to make first."""
-        return pipelines.picture_squares_ready(self.spec.user_input or "", self._calibration_rows())
+        """Whether `detector` has nothing to make first (a set that says "not sure" by a threshold has none)."""
+        return self.spec.not_sure_below is not None or pipelines.picture_squares_ready(
+            self.spec.user_input or "", self._calibration_rows())
 
     def prepare_detector(self) -> None:
         """Make what `detector` needs that does not depend on the model: for photos, the real pictures
         its picture threshold is set on (about two minutes on 2 CPU cores, once per process), so
         the app can start it beside training."""
-        pipelines.picture_squares(self.spec.user_input or "", self._calibration_rows())
+        if self.spec.not_sure_below is None:
+            pipelines.picture_squares(self.spec.user_input or "", self._calibration_rows())
 
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
-        """A CPU copy of the model as trained so far, in eval mode, with its detector and metadata:
-        ready to serve or save."""
+        """A CPU copy of the model as trained so far, in eval mode, with its "not sure" (a detector, or
+        the data set's threshold on the top probability) and metadata: ready to serve or save."""
         model = MLP(self.model_config)
         model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+        if self.spec.not_sure_below is not None:
+            return checkpoint.Checkpoint(model.eval(), self.metadata(
+                test_accuracy, not_sure_below=self.spec.not_sure_below, **extra))
         return checkpoint.Checkpoint(model.eval(), self.metadata(test_accuracy, **extra)).with_detector(
             self.detector())
 
@@ -496,7 +503,10 @@ def seconds_per_step(config: TrainConfig, n_classes: int, steps: int = 6) -> flo
     optimizer on random rows (the median of `steps` after two warm-up steps). With outlier exposure
     the step is scaled by the outliers' share of its rows (they share its forward and backward pass)."""
     rows = config.batch_size * (steps + 2)
-    fake = torch.randint(0, 256, (rows, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    spec = datamod.get_spec(config.dataset)
+    g = torch.Generator().manual_seed(0)
+    fake = (torch.randint(0, 256, (rows, 28, 28), dtype=torch.uint8, generator=g) if spec.inputs == "image"
+            else torch.randn(rows, spec.in_features, generator=g))
     labels = torch.arange(rows) % n_classes
     splits = datamod.Splits(fake, labels, fake[:n_classes], labels[:n_classes], fake[:n_classes], labels[:n_classes])
     probe = replace(config, epochs=1, max_batches=steps + 2, outlier_exposure=0.0, method="gradient")

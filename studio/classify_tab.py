@@ -102,7 +102,7 @@ INPUT_KINDS: dict[str, InputKind] = {
                               image_mode=None, height=320, elem_id=f"{spec.noun}-input"),
         takes_box=True, live=True,
         real_world="Where MediaPipe finds a hand, the first answer is the hand-shape MLP's (21 hand landmarks, "
-                   "trained on generated hands): right on 82% of real photos of 6 people's hands, where the "
+                   "trained on generated hands): right on 83% of real photos of 6 people's hands, where the "
                    "pixel MLP beside it is right 5%. **Teach it your hand** below: one photo a sign makes it "
                    "95% right on your other photos.",
     ),
@@ -163,7 +163,7 @@ STROKES_QUEUE = os.environ.get("CLASSIFIER_STROKES_QUEUE") == "1"
 
 PIXEL_TITLE = "Pixels: the MLP trained on Sign Language MNIST's 28x28 images"
 HAND_SHAPE_TITLE = "Hand shape: the MLP over the hand's 21 landmarks, trained on generated hands"
-TAUGHT_TITLE = "Hand shape: your taught MLP over the hand's 21 landmarks"
+OWN_TITLE = "Hand shape: your MLP over the hand's 21 landmarks ({name})"  # taught, or trained in the Train tab
 
 
 @dataclass(frozen=True)
@@ -174,14 +174,15 @@ class ShapeAnswer:
 
 
 def hand_shape_answer(prepared: pipelines.Prepared, state: models.Session | None) -> ShapeAnswer | None:
-    """The hand-shape answer for the hand found in a photo: the session's taught model's, else the
-    shipped letters model's (None where no hand was found or no model is there)."""
-    taught = state.handshape if state is not None else None
-    model = taught or handshape.shipped()
+    """The hand-shape answer for the hand found in a photo: the session's own model's (taught, or a
+    Train-tab run in use), else the shipped letters model's (None where no hand was found or no
+    model is there)."""
+    own = state.handshape if state is not None else None
+    model = own or handshape.shipped()
     if prepared.hand is None or model is None:
         return None
     p = model.answer(landmarks.normalize(prepared.hand.points, prepared.hand.handedness))
-    return ShapeAnswer(p, model.unsure(p), TAUGHT_TITLE if taught else HAND_SHAPE_TITLE)
+    return ShapeAnswer(p, model.unsure(p), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE)
 
 
 class NotSure(dict):

@@ -27,6 +27,7 @@ from typing import Any
 import gradio as gr
 
 from classifier import checkpoint, data, export, outliers, plots, presets, trainer
+from classifier.handshape import HandShape
 from classifier.model import ACTIVATIONS
 from classifier.predict import Predictor
 from classifier.trainer import Trainer
@@ -294,6 +295,8 @@ def data_status(dataset: str) -> str:
     if dataset not in data.DATASETS:
         return f"Unknown data set {dataset!r}."
     spec = data.DATASETS[dataset]
+    if isinstance(spec.source, data.GeneratedHands):
+        return f"Ready: {spec.title}, made when a run starts (real photos are not trained on)."
     if data.is_available(dataset, models.DATA_DIR):
         return f"Ready: {spec.title} found in `{models.DATA_DIR.resolve()}` (set `{data.DATA_DIR_ENV}` for another)."
     if spec.source.downloadable:
@@ -327,6 +330,10 @@ def pick_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
 def use_model(number: str | None = None, request: gr.Request | None = None) -> str:
     run = _run(number, request)
     name = run.config.dataset
+    if name == "handshape":  # the Hand signs tab's first answer, where a hand was found
+        models.SESSIONS.edit(session_id(request)).handshape = HandShape.from_checkpoint(run.result,
+                                                                                      f"run {run.title}")
+        return f"Your Hand signs tab now reads hand shapes with run {run.title}; everyone else keeps their own."
     if name not in models.SHIPPED:
         return f"No tab classifies {name}; save or download the model instead."
     session = models.SESSIONS.edit(session_id(request))
@@ -336,6 +343,11 @@ def use_model(number: str | None = None, request: gr.Request | None = None) -> s
 
 
 def restore_shipped(dataset: str, request: gr.Request) -> str:
+    if dataset == "handshape":
+        session = models.SESSIONS.get(session_id(request))
+        if session is not None:
+            session.handshape = None
+        return "Your Hand signs tab reads hand shapes with the shipped letters model again."
     if dataset not in models.SHIPPED:
         return f"No tab classifies {dataset}."
     session = models.SESSIONS.get(session_id(request))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from classifier import data
-from classifier.augment import AugmentConfig, augment
+from classifier.augment import AugmentConfig, HandAugmentConfig, augment, augment_hands
 
 
 def _batch() -> torch.Tensor:
@@ -22,7 +22,7 @@ def test_identity_when_all_strengths_zero() -> None:
 
 def test_shapes_range_and_determinism() -> None:
     x = _batch()
-    for cfg in [spec.augment for spec in data.DATASETS.values() if spec.augment]:
+    for cfg in [spec.augment for spec in data.DATASETS.values() if isinstance(spec.augment, AugmentConfig)]:
         a = augment(x, cfg, torch.Generator().manual_seed(1))
         b = augment(x, cfg, torch.Generator().manual_seed(1))
         assert a.shape == x.shape
@@ -67,3 +67,31 @@ def test_photo_padding_fills_the_corners_three_ways() -> None:
     edge = ~turned
     for share in (flat, textured, edge):
         assert 0.15 < float(share.float().mean()) < 0.55
+
+
+def _hands(n: int) -> torch.Tensor:
+    return torch.randn(n, 63, generator=torch.Generator().manual_seed(5))
+
+
+def test_hands_turn_about_the_wrist_and_keep_their_size() -> None:
+    x = _hands(64)
+    out = augment_hands(x, HandAugmentConfig(noise=0.0), torch.Generator().manual_seed(0))
+    size = out.reshape(-1, 21, 3)[..., :2].norm(dim=-1).mean() / x.reshape(-1, 21, 3)[..., :2].norm(dim=-1).mean()
+    assert abs(float(size) - 1) < 0.1
+
+
+def test_hands_keep_their_depth_without_scale_or_noise() -> None:
+    x = _hands(8)
+    out = augment_hands(x, HandAugmentConfig(scale=0.0, noise=0.0), torch.Generator().manual_seed(0))
+    assert torch.allclose(out.reshape(-1, 21, 3)[..., 2], x.reshape(-1, 21, 3)[..., 2])
+
+
+def test_hands_are_augmented_alike_from_alike_generators() -> None:
+    x = _hands(8)
+    a, b = (augment_hands(x, HandAugmentConfig(), torch.Generator().manual_seed(2)) for _ in range(2))
+    assert torch.equal(a, b)
+
+
+def test_a_config_augments_its_own_kind_of_row() -> None:
+    g = torch.Generator().manual_seed(0)
+    assert HandAugmentConfig()(_hands(4), g).shape == (4, 63)

@@ -250,3 +250,34 @@ def test_signs_image_constants_match_data(real_data_dir: Path) -> None:
     per_image = x.float().reshape(len(x), -1)
     assert abs(float(per_image.mean(1).mean()) - preprocess.SIGNS_IMAGE_MEAN) < 0.5
     assert abs(float(per_image.std(1).mean()) - preprocess.SIGNS_IMAGE_STD) < 0.5
+
+
+# ----------------------------------------------------------------------------- generated hands
+
+SMALL_HANDS = data.GeneratedHands(per_letter={"train": 3, "test": 2}, seeds={"train": 0, "test": 1})
+
+
+def test_generated_hands_are_63_float_numbers_a_row(tmp_path: Path) -> None:
+    x, _ = SMALL_HANDS.read("train", tmp_path, data.DATASETS["handshape"], download=False)
+    assert (x.shape, x.dtype) == ((3 * 24, 63), np.float32)
+
+
+def test_generated_hands_cover_every_letter(tmp_path: Path) -> None:
+    _, y = SMALL_HANDS.read("train", tmp_path, data.DATASETS["handshape"], download=False)
+    assert sorted(set(y.tolist())) == list(range(24))
+
+
+def test_generated_hands_are_the_same_for_the_same_seed(tmp_path: Path) -> None:
+    a, _ = SMALL_HANDS.read("test", tmp_path, data.DATASETS["handshape"], download=False)
+    b, _ = SMALL_HANDS.read("test", tmp_path, data.DATASETS["handshape"], download=False)
+    assert np.array_equal(a, b)
+
+
+def test_generated_test_hands_are_not_training_hands(tmp_path: Path) -> None:
+    train, _ = SMALL_HANDS.read("train", tmp_path, data.DATASETS["handshape"], download=False)
+    test, _ = SMALL_HANDS.read("test", tmp_path, data.DATASETS["handshape"], download=False)
+    assert not (test[:, None, :] == train[None, :, :]).all(-1).any()
+
+
+def test_generated_hands_need_nothing_on_disk(tmp_path: Path) -> None:
+    assert data.is_available("handshape", tmp_path / "empty")

@@ -11,7 +11,7 @@ from classifier.model import MLP, Dropout, MLPConfig
 
 
 def test_tutorial_preset_is_the_classic_net() -> None:
-    model = MLP(presets.get("tutorial").config("digits").model_config(10))
+    model = MLP(presets.get("tutorial").config("digits").model_config())
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(784, 128), (128, 64), (64, 10)]
     acts = [type(m) for m in model.net if isinstance(m, (nn.ReLU, nn.Tanh))]

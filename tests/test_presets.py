@@ -15,7 +15,7 @@ from classifier.trainer import Trainer, recipe
 
 def _layers(name: str, dataset: str = "digits") -> list:
     config = presets.get(name).config(dataset)
-    model = MLP(config.model_config(len(data.DATASETS[dataset].classes)))
+    model = MLP(config.model_config())
     return [(m.in_features, m.out_features) if isinstance(m, nn.Linear) else type(m).__name__
             for m in model.net]
 

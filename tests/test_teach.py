@@ -41,19 +41,19 @@ def test_teaching_makes_the_sessions_own_model_answer_first(app_url: str, real_h
         first, _, view, pixel = me.predict(handle_file(photos[letter][2]), api_name="/classify_sign")
         assert len(first["confidences"]) == 24                          # taught from the letters model
         assert len(pixel["confidences"]) == 24                          # the pixel model's answer too
-        assert "your taught MLP" in view and "Pixels" in view
+        assert "your MLP" in view and "Pixels" in view
         hits += first["label"] == letter
     assert hits >= 4
 
     # Another session taught nothing: the shipped letters model answers first, beside the pixel model.
     first, _, view, pixel = other.predict(handle_file(photos["A"][2]), api_name="/classify_sign")
-    assert "your taught MLP" not in view
+    assert "your MLP" not in view
     assert "trained on generated hands" in view
     with pytest.raises(Exception, match="at least one sign"):
         other.predict(api_name="/teach_train")
     assert me.predict(api_name="/teach_reset") == {}
     *_, view, _ = me.predict(handle_file(photos["A"][2]), api_name="/classify_sign")
-    assert "your taught MLP" not in view
+    assert "your MLP" not in view
 
 
 def test_the_shipped_letters_model_reads_a_strangers_real_photos(app_url: str, real_hands_dir: Path) -> None:

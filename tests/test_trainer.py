@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -199,8 +200,9 @@ def test_recipes_come_from_the_specs() -> None:
     for name, spec in data.DATASETS.items():
         r = recipe(name)
         assert all(getattr(r, k) == v for k, v in spec.recipe.items())
-    assert recipe_defaults("epochs") == "default digits 60, fashion 40, signs 30"
-    assert recipe_defaults("hidden") == "default 1024,1024"
+    assert recipe_defaults("epochs") == "default digits 60, fashion 40, signs 30, handshape 70"
+    assert recipe_defaults("hidden") == ("default digits 1024,1024, fashion 1024,1024, signs 1024,1024, "
+                                         "handshape 128,128")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             resolve_device("cuda")
@@ -266,3 +268,52 @@ def test_the_expected_time_grows_with_the_recipe() -> None:
     quick = trainer.estimate_seconds(presets.get("quick").config("digits"), 54_000, 10)
     best = trainer.estimate_seconds(presets.get("best").config("digits"), 54_000, 10)
     assert best > 20 * quick
+
+
+def _generated_hands(per_letter: int) -> data.Splits:
+    """Small splits of generated hands (the handshape set's own rows, fewer of them)."""
+    from classifier import handgen
+
+    x, y = (torch.from_numpy(a) for a in handgen.generate(per_letter, seed=0))
+    tx, ty = (torch.from_numpy(a) for a in handgen.generate(10, seed=1))
+    return data.Splits(x, y, tx, ty, tx, ty)
+
+
+@pytest.fixture(scope="module")
+def hand_run() -> Trainer:
+    from classifier import trainer
+
+    run = Trainer(replace(trainer.recipe("handshape"), epochs=20, batch_size=64), splits=_generated_hands(40))
+    list(run.run())
+    return run
+
+
+def test_a_hand_shape_model_reads_the_63_landmark_numbers(hand_run: Trainer) -> None:
+    assert hand_run.model_config.in_features == 63
+
+
+def test_a_hand_shape_model_learns_the_letters_of_generated_hands(hand_run: Trainer) -> None:
+    assert hand_run.report().accuracy > 0.8
+
+
+def test_a_hand_shape_checkpoint_says_not_sure_by_its_data_sets_threshold(hand_run: Trainer) -> None:
+    ckpt = hand_run.checkpoint(0.9)
+    assert (ckpt.ood, ckpt.meta["not_sure_below"]) == (None, data.DATASETS["handshape"].not_sure_below)
+
+
+def test_a_trained_hand_shape_checkpoint_serves_the_hand_signs_tab(hand_run: Trainer) -> None:
+    from classifier import handshape
+
+    served = handshape.HandShape.from_checkpoint(hand_run.checkpoint(0.9), "run #1")
+    hand = hand_run.splits.test_x[0].numpy()
+    assert max(served.answer(hand), key=served.answer(hand).get) in data.SIGN_LETTERS
+
+
+def test_a_hand_shape_report_shows_hands(hand_run: Trainer) -> None:
+    assert {e.image.shape for e in hand_run.report().mistakes} <= {(63,)}
+
+
+def test_a_hand_shape_step_is_measured_on_landmark_rows() -> None:
+    from classifier import trainer
+
+    assert trainer.seconds_per_step(trainer.recipe("handshape"), 24) > 0
