@@ -263,6 +263,11 @@ class DatasetSpec:
     not_sure_below: float | None = None
 
     @property
+    def rows(self) -> str:
+        """What the set's rows are, in words: "images" or "hands"."""
+        return "images" if self.inputs == "image" else "hands"
+
+    @property
     def in_features(self) -> int:
         """The numbers a model reads per row."""
         return preprocess.N_PIXELS if self.inputs == "image" else preprocess.N_LANDMARK_FEATURES

@@ -200,7 +200,8 @@ def build(source: Any, noun: str) -> None:
             label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
                                 "of your own)", elem_id=f"{noun}-teach-label", min_width=120)
             add_btn = gr.Button("Add the current photo", elem_id=f"{noun}-teach-add", min_width=120)
-            number = gr.Number(None, precision=0, label="Example (empty: the last)", minimum=1, min_width=90,
+            # 0 means the last: Gradio shows an empty Number as 0, so 0 is the default a person sees.
+            number = gr.Number(0, precision=0, label="Example (0: the last)", minimum=0, min_width=90,
                                elem_id=f"{noun}-teach-number")
             drop_btn = gr.Button("Delete it", elem_id=f"{noun}-teach-drop", min_width=90)
         uploads = gr.File(file_count="multiple", file_types=["image"], label="...or upload photos of this sign",
@@ -250,7 +251,7 @@ def build(source: Any, noun: str) -> None:
 
     def drop(label: str, n: float | None, request: gr.Request) -> str:
         try:
-            delete(models.session_id(request), label, None if n is None else int(n))
+            delete(models.session_id(request), label, int(n) if n else None)
         except TeachError as e:
             raise gr.Error(str(e)) from None
         return captures_html(models.session_id(request))

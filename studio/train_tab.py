@@ -39,9 +39,11 @@ from .models import session_id
 BATCH_SIZE_CHOICES = sorted(
     {2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]}
     | {p.config("digits").batch_size for p in presets.PRESETS.values()})
-# The widgets' order: /train's inputs after the data set (the first six kept their places).
+# The widgets' order: /train's inputs after the data set. Every TrainConfig field a preset or recipe
+# sets has a widget, so a preset read back from the widgets is that preset again.
 SETTINGS = ("hidden", "epochs", "lr", "batch_size", "augment", "optimizer", "activation", "dropout", "batchnorm",
-            "schedule", "weight_decay", "momentum", "method", "outlier_exposure")
+            "schedule", "weight_decay", "momentum", "method", "outlier_exposure", "label_smoothing", "warmup")
+NUMBERS = ("lr", "dropout", "weight_decay", "momentum", "outlier_exposure", "label_smoothing", "warmup")
 
 
 def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
@@ -104,11 +106,10 @@ def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
     given = {k: v for k, v in zip(SETTINGS, values, strict=False) if v is not None}
     try:
         numbers = {k: int(given[k]) if k in ("epochs", "batch_size") else float(given[k])
-                   for k in ("epochs", "batch_size", "lr", "dropout", "weight_decay", "momentum", "outlier_exposure")
-                   if k in given}
+                   for k in ("epochs", "batch_size", *NUMBERS) if k in given}
     except (TypeError, ValueError):
-        raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay, momentum and outlier exposure "
-                       "must be numbers.") from None
+        raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay, momentum, outlier exposure, label "
+                       "smoothing and warm-up must be numbers.") from None
     names = [a for a in re.split(r"[,\s]+", str(given.get("activation", "relu")).strip().lower()) if a]
     try:
         base = presets.get("best").config(dataset)
@@ -203,11 +204,12 @@ def run_views(run: models.Run | None) -> tuple[Any, ...]:
     if run is None:
         return plots.training_curves([]), "", None, None
     report = run.report
+    spec = data.get_spec(run.config.dataset)
     confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
     summary = (f"**Run #{run.number} ({run.preset}): test accuracy {report.accuracy:.2%}** on "
-               f"{report.n:,} test images{' (stopped early)' if run.stopped else ''}. {report.n_wrong} misclassified"
-               + (f"; most confused: {confused}." if confused else "."))
-    note = data.get_spec(run.config.dataset).validation_note
+               f"{report.n:,} test {spec.rows}{' (stopped early)' if run.stopped else ''}. "
+               f"{report.n_wrong} misclassified" + (f"; most confused: {confused}." if confused else "."))
+    note = spec.validation_note
     return (plots.training_curves(run.points, title=run.title, validation_note=note), summary,
             plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
 
@@ -223,13 +225,14 @@ def compare_views(session: models.Session | None, picked: int | None = None) -> 
 def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool, optimizer: str,
           activation: str | None = None, dropout: float | None = None, batchnorm: bool | None = None,
           schedule: str | None = None, weight_decay: float | None = None, momentum: float | None = None,
-          method: str | None = None, outlier_exposure: float | None = None, request: gr.Request = None,
-          poll_seconds: float = 1.0):
+          method: str | None = None, outlier_exposure: float | None = None, label_smoothing: float | None = None,
+          warmup: float | None = None, request: gr.Request = None, poll_seconds: float = 1.0):
     """Train a model, streaming (curves, status, summary, confusion, mistakes, runs table, runs plot,
     run menu): the curves at each point, the status at least every `poll_seconds`, all at the end.
     Settings left None take the best preset's values."""
     config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer, activation, dropout,
-                          batchnorm, schedule, weight_decay, momentum, method, outlier_exposure)
+                          batchnorm, schedule, weight_decay, momentum, method, outlier_exposure, label_smoothing,
+                          warmup)
     try:
         splits = data.load_splits(dataset, models.DATA_DIR)
     except data.DataError as e:
@@ -430,7 +433,7 @@ def build(demo: gr.Blocks) -> None:
         with gr.Row():
             with gr.Column(scale=1):
                 with gr.Row():
-                    t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=100)
+                    t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=130)
                     t_preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value=DEFAULT_PRESET,
                                            label="Preset", elem_id="train-preset", min_width=160, scale=2)
                 t_hidden = gr.Textbox(value=v["hidden"], label="Hidden sizes (comma separated; empty: linear)")
@@ -454,6 +457,10 @@ def build(demo: gr.Blocks) -> None:
                     with gr.Row():
                         t_decay = gr.Number(value=v["weight_decay"], label="Weight decay", min_width=80)
                         t_momentum = gr.Number(value=v["momentum"], label="Momentum (SGD)", min_width=80)
+                    with gr.Row():
+                        t_smoothing = gr.Number(value=v["label_smoothing"], label="Label smoothing", min_width=80)
+                        t_warmup = gr.Number(value=v["warmup"], label="Warm-up (one-cycle: share of the run)",
+                                             min_width=80)
                     t_method = gr.Radio([("backpropagation", "gradient"), ("nearest class mean", "nearest_mean")],
                                         value=v["method"], label="Method")
                     # Empty at first, filled as the page loads: the /train API's default is a widget's first
@@ -500,7 +507,7 @@ def build(demo: gr.Blocks) -> None:
                 t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
                                  elem_id="train-file")
         settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer, t_activation, t_dropout, t_batchnorm,
-                    t_schedule, t_decay, t_momentum, t_method, t_outliers]
+                    t_schedule, t_decay, t_momentum, t_method, t_outliers, t_smoothing, t_warmup]
         # Settings are checked first, so a typo leaves the last run's results on the page; once a run
         # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
         started = start_btn.click(check_settings, [t_dataset, *settings], None, api_visibility="private")

@@ -463,7 +463,7 @@ def test_train_widgets_follow_the_preset_and_data_set() -> None:
     from classifier.trainer import recipe
     from studio import train_tab
 
-    for name in ("digits", "signs", "fashion"):
+    for name in ("digits", "signs", "fashion", "handshape"):
         about, *values = train_tab.preset_widgets("best", name)
         r = recipe(name)
         assert values[:6] == [", ".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size, r.augment, r.optimizer]
