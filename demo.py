@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     models.SAVING = models.Saving(args.save_to_weights, args.max_saved_files, args.max_saved_mb * 1_000_000)
     logging.basicConfig(level=logging.INFO)
     # Everything made so far (torch, the models, the Blocks: ~500,000 objects) lives as long as the
-    # server: keep it out of the garbage collector's full passes, which otherwise walk it all
-    # (234 ms a pass here, against 99 ms for a bare Gradio app).
+    # server: keep it out of the garbage collector's full passes, which otherwise walk it all.
     gc.freeze()
     memory.limit_arenas()
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True,

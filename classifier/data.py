@@ -300,7 +300,7 @@ DATASETS: dict[str, DatasetSpec] = {
         preprocess.PER_IMAGE, image_style="greyscale photo", user_input="hand_photo",
         # Loose framing (shift, zoom) and "photo" padding: a square cut from a photo is never framed
         # quite as the data set's crops are, and its corners show the wall or clutter behind the hand
-        # (bench/sign_photos.py: 91-93% on true squares of tilted photos before, 99% after).
+        # (docs/results.md, photo-like pictures).
         augment=AugmentConfig(degrees=10, scale=0.2, shift=4.0, shear=5, brightness=0.15, contrast=0.3,
                               gamma=0.3, padding="photo"),
         recipe={"epochs": 30}, val_fraction=0.1,

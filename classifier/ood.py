@@ -1,8 +1,8 @@
 """Is an input like the data a model was trained on? Scores, and the threshold above which the app
 answers "not sure" instead of naming a class.
 
-The highest softmax probability alone cannot tell (a webcam test pattern got "X, 91%"). Three
-scores each catch what the others miss (measured in `bench/ood.py`):
+The highest softmax probability of an ordinary model alone cannot tell (a webcam test pattern can
+get a confident letter). Three scores each catch what the others miss (`bench/ood.py`):
 - energy, -logsumexp(logits) (Liu et al., NeurIPS 2020): low for inputs the model knows;
 - Mahalanobis distance (Lee et al., NeurIPS 2018) of the last hidden layer to the nearest class
   mean, under one covariance shared by all classes: catches other data sets' images;
@@ -12,8 +12,7 @@ A model trained with outlier exposure (`classifier.outliers`) learnt to give out
 answer, so one score reads that directly and the others only get in its way:
 - max-probability, 1 - the highest softmax probability (Hendrycks & Gimpel, ICLR 2017; the score
   outlier exposure trains). Its logits stay free to be large and equal, so energy says nothing
-  there (300 garments drawn as bench/ood.py draws them, an outlier-exposed digits model, 1% of
-  real digits flagged: energy caught 0%, max-probability 88%, all four combined 75%).
+  there, and combining the others with it only loses (docs/results.md).
 Each score becomes its percentile among held-out real test images (one fixed half of the test
 set; the other half is for measuring); an input is "not sure" when its highest percentile is above
 the threshold that flags FLAG_RATE of those images.
@@ -24,9 +23,8 @@ let the search find, in a photo of anything, the one square that looks most like
 picture's score is the mean of the percentile above over all the squares weighed, and it is "not
 sure" above `picture_threshold`: the mean that PICTURE_FLAG_RATE of real pictures exceed, real
 pictures made from the calibration half as users give them (`photos.calibration_pictures`). In
-one hand there are many hand-like squares; in a photo of something else, few. Measured on the
-shipped sign model (bench/ood.py): 87.6% of the other kinds of input caught with the one square,
-91.8% with the mean, and fewer real photos flagged (1.3% as given; bench/sign_photos.py 2.4-4.0%).
+one hand there are many hand-like squares; in a photo of something else, few (docs/results.md has
+the figures).
 
 Everything travels inside the weights file (`checkpoint`), beside the model it belongs to, with
 the names of the scores it uses.

@@ -78,11 +78,9 @@ def parse_box(box: Any, w: int, h: int) -> tuple[float, float, float, float] | N
 
 # The model's own say in where the hand is: among the locator's best squares (at most this many,
 # scored within this much of the best), the one with the highest sum of the locator's score and
-# the model's confidence. Measured on photo-like pictures (200 a set, the shipped sign model): the
-# locator's best alone was right 96% (hand filling the frame), 98% (plain background) and 97%
-# (natural background) of the time; with the model's say 97.5%, 99.5% and 97%, and the squares
-# overlap the true ones a little more. The same squares are what the "not sure" check of a picture
-# averages over (`ood.Detector.picture_threshold`).
+# the model's confidence: the locator frames hands, the model knows which framing it reads best
+# (docs/results.md). The same squares are what the "not sure" check of a picture averages over
+# (`ood.Detector.picture_threshold`).
 JUDGED = 30
 JUDGED_MARGIN = 0.3
 

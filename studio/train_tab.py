@@ -525,7 +525,7 @@ def build(demo: gr.Blocks) -> None:
         t_run.input(pick_run, t_run, [t_curves, t_summary, t_confusion, t_mistakes], api_name="pick_run")
         use_btn.click(use_model, t_run, t_message, api_name="use_model")
         restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
-        # The file box shows only once there is a file in it (empty, it pushed the results down).
+        # The file box shows only once there is a file in it, so an empty box never pushes the results down.
         fetch = {"fn": None, "js": DOWNLOAD_JS.format(elem_id="train-download"), "api_visibility": "private"}
         show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": t_file,
                      "api_visibility": "private"}
