@@ -8,6 +8,7 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import time
@@ -475,6 +476,18 @@ def refresh(spec: DatasetSpec, session: str) -> tuple[Any, str]:
     return gr.Dropdown(choices=models.choices(spec.name, session), value=value), caption(spec, session)
 
 
+def _local_file(name: str) -> dict[str, Any]:
+    """A file as the API page shows it: `handle_file(name)` (the page writes a FileData's url)."""
+    return {"path": name, "url": name, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
+
+def api_example(kind: InputKind) -> Any:
+    """The example input the API page shows for a classify endpoint: a photo of a hand, or a drawing."""
+    if kind.takes_box:
+        return _local_file("hand.jpg")
+    return {"background": None, "layers": [], "composite": _local_file("seven.png")}
+
+
 def api_doc(spec: DatasetSpec, kind: InputKind, strokes: bool) -> str:
     """What the API page says of a classify endpoint (Gradio reads a function's docstring: its first
     paragraph, Args and Returns)."""
@@ -511,6 +524,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
                 with gr.Tabs(elem_id=f"{noun}-modes") if kind.live else nullcontext():
                     with gr.Tab("Photo") if kind.live else nullcontext() as photo_tab:
                         source = explain_undecodable(kind.component(spec), kind.decodes)
+                        # The API page's example: a file of the caller's own, not Gradio's bus picture.
+                        source.example_inputs = functools.partial(api_example, kind)  # type: ignore[method-assign]
                         if kind.strokes:
                             pad = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
                             pad.example_inputs = lambda: canvas.SEVEN  # type: ignore[method-assign]

@@ -61,6 +61,20 @@ def test_api_names(client: Client) -> None:
             "/teach_reset", "/download_onnx", "/download_digit_onnx", "/download_sign_onnx"} <= set(names)
 
 
+def _example(client: Client, api_name: str) -> dict:
+    """The first input's example on the API page ("Use via API")."""
+    info = client.view_api(print_info=False, return_format="dict")["named_endpoints"][api_name]
+    return info["parameters"][0]["example_input"]
+
+
+def test_the_api_page_shows_a_drawing_of_ones_own_for_classify_digit(client: Client) -> None:
+    assert _example(client, "/classify_digit")["composite"]["url"] == "seven.png"
+
+
+def test_the_api_page_shows_a_hand_photo_of_ones_own_for_classify_sign(client: Client) -> None:
+    assert _example(client, "/classify_sign")["url"] == "hand.jpg"
+
+
 def test_classify_digit(client: Client, tmp_path: Path) -> None:
     full, top3, plot = client.predict(sketch_value(png(seven(), tmp_path)), api_name="/classify_digit")
     probs = confidences(full)
