@@ -285,7 +285,8 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
         pg.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
                              timeout=30_000)
         # The page's session is the new one (in-process tests before this one may leave others).
-        (session,) = [models.SESSIONS.get(sid) for sid in set(models.SESSIONS._by_id) - before]
+        (sid,) = set(models.SESSIONS._by_id) - before
+        session = models.SESSIONS.get(sid)
         used = weakref.ref(session.used["digits"].model)
         result = weakref.ref(session.runs[0].result.model)
         del session
@@ -294,10 +295,11 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             gc.collect()
-            if len(models.SESSIONS) == 0 and used() is None and result() is None:
+            if models.SESSIONS.get(sid) is None and used() is None and result() is None:
                 break
             time.sleep(0.5)
-        assert len(models.SESSIONS) == 0 and used() is None and result() is None
+        assert models.SESSIONS.get(sid) is None
+        assert (used(), result()) == (None, None)
     finally:
         app.demo.close()
 
