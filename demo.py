@@ -24,8 +24,7 @@ import os
 
 import gradio as gr
 
-from studio import classify_tab, memory, models, train_tab
-from studio.classify_tab import CLICK_BOX_JS
+from studio import assets, classify_tab, memory, models, train_tab
 from studio.models import session_id
 
 
@@ -44,7 +43,7 @@ with gr.Blocks(title="Image classifier studio", delete_cache=(600, 3600)) as dem
     for spec in models.TAB_SPECS:
         classify_tab.build(spec, demo)
     train_tab.build(demo)
-    demo.load(None, js=CLICK_BOX_JS)
+    demo.load(None, js=assets.read("click_box.js"))
     demo.unload(end_session)
 
 # A bounded queue: under a flood, extra requests are told the queue is full instead of piling up.
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     gc.freeze()
     memory.limit_arenas()
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True,
-                max_file_size=MAX_FILE_SIZE, css=classify_tab.CSS)
+                max_file_size=MAX_FILE_SIZE, css=assets.read("app.css"))
 
 
 if __name__ == "__main__":

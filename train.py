@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import shlex
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data, ood, pipelines, presets, trainer
+from classifier import checkpoint, data, finish, ood, presets, trainer
 from classifier.model import ACTIVATIONS
 from classifier.trainer import Trainer, evaluate, recipe_defaults
 
@@ -30,6 +29,14 @@ def _hidden(text: str) -> list[int]:
         return trainer.parse_hidden(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _activation(text: str) -> str | list[str]:
+    names = trainer.parse_activation(text)
+    unknown = [n for n in ([names] if isinstance(names, str) else names) if n not in ACTIVATIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown activation {unknown[0]!r}; choose from {', '.join(ACTIVATIONS)}")
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, help=d("weight_decay"))
     p.add_argument("--hidden", type=_hidden, help="hidden layer sizes, comma separated "
                    f"(1..{trainer.MAX_HIDDEN_LAYERS} layers of 1..{trainer.MAX_HIDDEN_SIZE}); {d('hidden')}")
-    p.add_argument("--activation", choices=list(ACTIVATIONS), help=d("activation"))
+    p.add_argument("--activation", type=_activation, help=f"{', '.join(ACTIVATIONS)}; one for every hidden "
+                   f"layer, or one per layer, comma separated (relu,tanh); {d('activation')}")
     p.add_argument("--dropout", type=float, help=d("dropout"))
     p.add_argument("--no-batchnorm", dest="batchnorm", action="store_false", default=None,
                    help="no BatchNorm after the hidden layers (default: BatchNorm on)")
@@ -73,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                    f"CPUs with AVX512-BF16 and recent GPUs; {d('precision')}")
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...; default auto")
     p.add_argument("--seed", type=int, default=0, help="default 0")
+    p.add_argument("--val-fraction", type=float, help="share of the training split held out to watch "
+                   "overfitting, (0, 1); default the data set's own (" + ", ".join(
+                       f"{n} {s.val_fraction:.3g}" for n, s in data.DATASETS.items()) + ")")
     p.add_argument("--output", help=f"weights path (default {checkpoint.WEIGHTS_DIR}/<dataset>.safetensors)")
     p.add_argument("--dry-run", action="store_true", help="a few batches of one epoch, to check the setup")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
@@ -91,14 +102,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_calibrate(args: argparse.Namespace) -> dict:
-    """Fit and store the out-of-distribution detector of an existing weights file (weights unchanged)."""
+    """Finish an existing weights file again (`classifier.finish`): fit and store its "not sure"
+    (weights unchanged)."""
     ckpt = checkpoint.load(args.calibrate)
-    splits = data.load_splits(ckpt.dataset, args.data_dir)
+    spec = data.get_spec(ckpt.dataset)
     exposure = (ckpt.meta.get("train_config") or {}).get("outlier_exposure", 0.0)
-    detector = ood.fit(ckpt.model, splits.train_x, splits.train_y, splits.test_x, ckpt.normalization,
-                       len(ckpt.classes), ood.scores_for(exposure),
-                       functools.partial(pipelines.picture_squares, ckpt.user_input))
-    ckpt.with_detector(detector).save(args.calibrate)
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("ood", "not_sure_below")}
+    finished = finish.finish(ckpt.model, meta, spec, data.load_splits(ckpt.dataset, args.data_dir), exposure)
+    finished.save(args.calibrate)
+    if finished.ood is None:
+        print(f"wrote 'not sure' below {spec.not_sure_below} into {args.calibrate}", file=sys.stderr)
+        return {"dataset": ckpt.dataset, "not_sure_below": spec.not_sure_below}
+    detector = finished.ood
     picture = "" if detector.picture_threshold is None else f", pictures {detector.picture_threshold:.3f}"
     print(f"wrote the detector ({ood.score_name(detector.scores)}) into {args.calibrate}: threshold "
           f"{detector.threshold:.3f}{picture}", file=sys.stderr)
@@ -123,53 +138,52 @@ def run_evaluate(args: argparse.Namespace) -> dict:
 
 
 def run_train(args: argparse.Namespace) -> dict:
-    config = presets.get(args.preset).config(args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                    weight_decay=args.weight_decay, hidden=args.hidden, activation=args.activation,
-                    dropout=args.dropout, batchnorm=args.batchnorm, augment=args.augment,
-                    optimizer=args.optimizer, schedule=args.schedule, warmup=args.warmup,
-                    label_smoothing=args.label_smoothing, outlier_exposure=args.outlier_exposure,
-                    precision=args.precision, device=args.device,
-                    seed=args.seed)
-    if args.dry_run:
-        config.epochs, config.max_batches = 1, 5
-    run = Trainer(config, data_dir=args.data_dir)
-    print(f"training {config.dataset} on {run.device}: {len(run.train_x)} train / "
-          f"{len(run.val_x)} validation rows, model {run.model_config.hidden}, "
+    # --dry-run is a run of its own (one epoch of a few batches), validated like any other.
+    config = presets.get(args.preset).config(
+        args.dataset, epochs=1 if args.dry_run else args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, hidden=args.hidden, activation=args.activation, dropout=args.dropout,
+        batchnorm=args.batchnorm, augment=args.augment, optimizer=args.optimizer, schedule=args.schedule,
+        warmup=args.warmup, label_smoothing=args.label_smoothing, outlier_exposure=args.outlier_exposure,
+        precision=args.precision, device=args.device, seed=args.seed, val_fraction=args.val_fraction,
+        max_batches=5 if args.dry_run else None)
+    training = Trainer(config, data_dir=args.data_dir)
+    print(f"training {config.dataset} on {training.device}: {len(training.train_x)} train / "
+          f"{len(training.val_x)} validation rows, model {training.model_config.hidden}, "
           f"{config.epochs} epochs", file=sys.stderr)
     start = time.perf_counter()
-    for m in _with_progress(run, args.no_progress):
+    for m in _with_progress(training, args.no_progress):
         if not m.partial:  # the mid-epoch points are for the app's curves
             tqdm.write(m.summary(), file=sys.stderr)
     train_seconds = time.perf_counter() - start
-    report = run.report()
+    report = training.report()
     print(f"test accuracy {report.accuracy:.2%} on {report.n:,} test rows after "
-          f"{trainer.epochs_text(run.epochs_done)} ({train_seconds:.0f} s on {run.device})", file=sys.stderr)
+          f"{trainer.epochs_text(training.epochs_done)} ({train_seconds:.0f} s on {training.device})", file=sys.stderr)
     output = args.output or checkpoint.weights_path(config.dataset)
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
-    result = run.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command,
+    result = training.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command,
                             preset=presets.name_of(config))
     if not args.dry_run:
         result.save(output)
         print(f"wrote {output}", file=sys.stderr)
     return {"dataset": config.dataset, "preset": presets.name_of(config), "test_accuracy": round(report.accuracy, 4),
-            "n": report.n, "epochs": run.epochs_done, "train_seconds": round(train_seconds, 1),
+            "n": report.n, "epochs": training.epochs_done, "train_seconds": round(train_seconds, 1),
             "output": None if args.dry_run else str(output)}
 
 
-def _with_progress(run: Trainer, quiet: bool):
+def _with_progress(training: Trainer, quiet: bool):
     if quiet:
-        yield from run.run()
+        yield from training.fit()
         return
-    bar = tqdm(total=run.steps_per_epoch, unit="batch", leave=False, file=sys.stderr)
+    bar = tqdm(total=training.steps_per_epoch, unit="batch", leave=False, file=sys.stderr)
 
     def on_batch(step: int, total: int) -> None:
         if step == 1:
             bar.reset(total)
-            bar.set_description(f"epoch {len(run.history) + 1}/{run.config.epochs}")
+            bar.set_description(f"epoch {len(training.history) + 1}/{training.config.epochs}")
         bar.update(1)
 
     try:
-        yield from run.run(on_batch=on_batch)
+        yield from training.fit(on_batch=on_batch)
     finally:
         bar.close()
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import handgen, landmarks, plots
+from classifier import handgen, landmarks
+from studio import plots
 
 DEFAULT = Path(__file__).resolve().parents[1] / "docs" / "generated_hands.png"
 

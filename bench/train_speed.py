@@ -120,7 +120,7 @@ def time_to_target(config: TrainConfig, splits: data.Splits, eval_every: int, mi
 
     # Seconds per full epoch with the accuracy checks taken out.
     epoch_seconds = []
-    for m in trainer.run(on_batch=on_batch):
+    for m in trainer.fit(on_batch=on_batch):
         if not m.stopped:
             seconds = len(trainer.train_x) / m.samples_per_sec
             epoch_seconds.append(seconds - paused_per_epoch.get(m.epoch - 1, 0.0))

@@ -213,6 +213,8 @@ def _detector(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
         t = tensors.get(name)
         if name.removeprefix("ood.") not in used and t is not None and t.numel() == 0:
             continue   # a tensor its scores do not read, stored empty
+        if name == "ood.precision" and t is not None and t.ndim == 1:
+            shape = (width * (width + 1) // 2,)   # stored as its upper triangle
         fits = t is not None and t.ndim == len(shape) and all(want in (None, got) for want, got in zip(
             shape, t.shape, strict=True))
         if not fits or not torch.isfinite(t).all():

@@ -21,6 +21,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from . import preprocess
@@ -311,6 +312,12 @@ def sketch_layers_to_image(value: Any) -> np.ndarray | Image.Image | None:
 
 # --------------------------------------------------------------------------------- photos
 
+def centre_square(w: int, h: int) -> tuple[float, float, float, float]:
+    """The largest square in the middle of a w x h picture, as x0, y0, x1, y1."""
+    side = min(w, h)
+    return (w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2
+
+
 def photo_to_sign(image: Image.Image | np.ndarray, box: tuple[float, float, float, float] | None = None,
                   upright: bool = False) -> np.ndarray:
     """A Sign Language MNIST-style uint8 28x28 greyscale image of a square of the photo: `box`
@@ -347,17 +354,11 @@ def grey_photo(image: Image.Image | np.ndarray, upright: bool = False) -> Image.
 
 def square_to_sign(grey: Image.Image, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
     """A square of a greyscale photo (`box`, else the centre square) as a Sign Language MNIST-style 28x28."""
-    w, h = grey.size
-    if box is None:
-        side = min(w, h)
-        box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
+    box = box if box is not None else centre_square(*grey.size)
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     if x1 - x0 < 1 or y1 - y0 < 1:
         raise ImageInputError(f"The box {box} is empty.")
     square = grey.crop((x0, y0, x1, y1))
     small = np.asarray(square.resize((SIZE, SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0), dtype=np.float32)
-    # Match the data set's typical brightness and contrast; a phone photo's are anything.
-    std = float(small.std())
-    z = (small - float(small.mean())) / std if std > 1e-3 else np.zeros_like(small)
-    matched = preprocess.SIGNS_IMAGE_MEAN + preprocess.SIGNS_IMAGE_STD * z
-    return np.clip(np.round(matched), 0, 255).astype(np.uint8)
+    matched = preprocess.match_sign_brightness(torch.from_numpy(small)[None])[0].numpy()
+    return np.round(matched).astype(np.uint8)

@@ -26,7 +26,7 @@ from torchvision.ops import roi_align
 
 from . import preprocess
 from .checkpoint import WEIGHTS_DIR
-from .imageprep import to_grey
+from .imageprep import centre_square, to_grey
 from .model import MLP, MLPConfig
 from .preprocess import normalize
 
@@ -48,11 +48,6 @@ class Box:
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return self.x0, self.y0, self.x1, self.y1
-
-
-def centre_square(w: int, h: int) -> tuple[float, float, float, float]:
-    side = min(w, h)
-    return (w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2
 
 
 STEP = 3              # window steps at the 28-px scale: 3/28 of the window's side
@@ -80,14 +75,7 @@ def window_grid(grey: torch.Tensor, scale: float,
         b = np.stack([gx * fx, gy * fy, (gx + 28) * fx, (gy + 28) * fy], -1).reshape(-1, 4) / scale
         boxes.append(b)
         out.append(tiles.reshape(-1, 28, 28))
-    return np.concatenate(boxes).astype(np.float32), match_brightness(torch.cat(out))
-
-
-def match_brightness(windows28: torch.Tensor) -> torch.Tensor:
-    """Bring each 28x28 to the data set's typical brightness and contrast, as `imageprep.photo_to_sign` does."""
-    flat = windows28.reshape(len(windows28), -1)
-    z = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp(min=1e-3)
-    return (preprocess.SIGNS_IMAGE_MEAN + preprocess.SIGNS_IMAGE_STD * z).clamp(0, 255).reshape(-1, 28, 28)
+    return np.concatenate(boxes).astype(np.float32), preprocess.match_sign_brightness(torch.cat(out))
 
 
 def grey_work_copy(picture: Image.Image) -> tuple[torch.Tensor, float]:
@@ -105,7 +93,7 @@ def crops(grey: torch.Tensor, boxes: np.ndarray, scale: float) -> torch.Tensor:
     b = torch.from_numpy(np.asarray(boxes, dtype=np.float32) * scale)
     # Each output pixel averages a 4x4 grid of bilinear samples of its bin: an area-style shrink.
     out = roi_align(grey, [b], output_size=28, sampling_ratio=4, aligned=True)[:, 0]
-    return match_brightness(out)
+    return preprocess.match_sign_brightness(out)
 
 
 class Locator:

@@ -140,10 +140,13 @@ class Detector:
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """What a weights file stores: the tensors its scores read, and an empty one for each other
-        (a max-probability detector needs none of the 1024x1024 precision matrix's 4 MB)."""
+        (a max-probability detector needs none of the 1024x1024 precision matrix's 4 MB). The
+        precision matrix is symmetric, so only its upper triangle is stored (`pack_symmetric`)."""
         used = tensors_read(self.scores)
-        return {f"ood.{k}": getattr(self, k).float().contiguous() if k in used else torch.zeros(0)
-                for k in TENSORS}
+        stored = {k: getattr(self, k).float() if k in used else torch.zeros(0) for k in TENSORS}
+        if "precision" in used:
+            stored["precision"] = pack_symmetric(stored["precision"])
+        return {f"ood.{k}": t.contiguous() for k, t in stored.items()}
 
     def meta(self) -> dict[str, Any]:
         meta = {"score": score_name(self.scores), "scores": list(self.scores), "threshold": self.threshold,
@@ -156,11 +159,40 @@ class Detector:
 
     @classmethod
     def from_file(cls, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Detector:
+        """From a weights file's tensors and metadata; the precision matrix as stored by `tensors` (its
+        upper triangle) or whole (a square matrix, as older files hold it)."""
         scores = tuple(meta.get("scores", DEFAULT_SCORES))
         picture = meta.get("picture_threshold")
+        tensors = dict(tensors)
+        if tensors["ood.precision"].ndim == 1 and tensors["ood.precision"].numel():
+            tensors["ood.precision"] = unpack_symmetric(tensors["ood.precision"])
         return cls(*(tensors[f"ood.{k}"] for k in TENSORS),
                    float(meta["threshold"]), str(meta.get("calibrated_on", "")), scores,
                    None if picture is None else float(picture), str(meta.get("picture_calibrated_on", "")))
+
+
+def pack_symmetric(matrix: torch.Tensor) -> torch.Tensor:
+    """The upper triangle of a symmetric (d, d) matrix, row by row: d(d+1)/2 numbers."""
+    rows, cols = torch.triu_indices(len(matrix), len(matrix))
+    return matrix[rows, cols]
+
+
+def packed_side(n: int) -> int | None:
+    """d for a packed upper triangle of n numbers (n = d(d+1)/2), or None if n is no such count."""
+    d = (math.isqrt(8 * n + 1) - 1) // 2
+    return d if d * (d + 1) // 2 == n else None
+
+
+def unpack_symmetric(packed: torch.Tensor) -> torch.Tensor:
+    """The symmetric matrix whose upper triangle `pack_symmetric` gave."""
+    d = packed_side(len(packed))
+    if d is None:
+        raise ValueError(f"{len(packed)} numbers are not the upper triangle of a square matrix")
+    rows, cols = torch.triu_indices(d, d)
+    matrix = packed.new_zeros(d, d)
+    matrix[rows, cols] = packed
+    matrix[cols, rows] = packed
+    return matrix
 
 
 @torch.inference_mode()
@@ -213,6 +245,7 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     # Dead ReLUs and correlated units make the covariance singular: shrink towards a scaled identity.
     ridge = 1e-3 * float(torch.diagonal(cov).mean()) + 1e-8
     precision = torch.linalg.inv(cov + ridge * torch.eye(cov.shape[0], dtype=torch.float64))
+    precision = (precision + precision.T) / 2   # exactly symmetric, so its stored upper triangle is all of it
     flat = x.reshape(len(x), -1).double()
     pca_mean = flat.mean(0)
     _, _, vh = torch.linalg.svd(flat - pca_mean, full_matrices=False)

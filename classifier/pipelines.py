@@ -37,9 +37,9 @@ class Prepared:
     hand: landmarks.Hand | None = None  # photos: the hand's landmarks, where MediaPipe found a hand
 
 
-def drawing(value: Any, box: Any = None, judge: Any = None) -> Prepared | None:
+def drawing(value: Any, box: Any = None, confidence: Any = None) -> Prepared | None:
     """A drawing (a Sketchpad value or any image) -> MNIST-style digit, or None if nothing is drawn.
-    (`box` and `judge` are for photos: a drawing is always taken whole.)"""
+    (`box` and `confidence` are for photos: a drawing is always taken whole.)"""
     image = imageprep.sketch_layers_to_image(value)
     if image is None:
         return None
@@ -86,13 +86,13 @@ JUDGED_MARGIN = 0.3
 
 
 def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray | None, box: Any = None,
-               judge: Callable[[np.ndarray], np.ndarray] | None = None, find_hand: bool = True,
+               confidence: Callable[[np.ndarray], np.ndarray] | None = None, find_hand: bool = True,
                frame: bool = False) -> Prepared | None:
     """A photo or webcam frame of a hand sign -> Sign Language MNIST-style image of the hand's square:
     `box` if the user gave one; else the square around the hand's landmarks where MediaPipe finds a
     hand (`find_hand`); else where the sliding-window locator finds one (it knows hands as Sign
     Language MNIST shows them, which MediaPipe misses); else the centre square.
-    `judge`: the model's confidence in its answer for each of a batch of 28x28s (N, 28, 28) -> (N,):
+    `confidence`: the model's confidence in its answer for each of a batch of 28x28s (N, 28, 28) -> (N,):
     given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN).
     `frame`: a live webcam frame, searched once as it is (a webcam shows the person, so a hand
     rarely fills it), to keep up with the frames."""
@@ -117,8 +117,8 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
                 if hand_locator() is not None else "the centre square (no hand locator is installed)")
         return Prepared(squares[0], picture, boxes[0], note, squares)
     pick = 0
-    if judge is not None and len(squares) > 1:
-        pick = int(np.argmax(judge(squares) + np.array([b.score for b in boxes])))
+    if confidence is not None and len(squares) > 1:
+        pick = int(np.argmax(confidence(squares) + np.array([b.score for b in boxes])))
     return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares)
 
 
@@ -153,12 +153,12 @@ def _weighed_squares(picture: Image.Image, grey: Image.Image) -> tuple[list[Box]
     w, h = picture.size
     locator = hand_locator()
     if locator is None:
-        box = Box(*locate.centre_square(w, h), score=0.0, found=False)
+        box = Box(*imageprep.centre_square(w, h), score=0.0, found=False)
         return [box], imageprep.square_to_sign(grey, box.as_tuple())[None], False
     boxes, scores = locator.candidates(picture.convert("RGB"))
     best = float(scores[0])
     if best < locator.threshold:
-        box = Box(*locate.centre_square(w, h), score=best, found=False)
+        box = Box(*imageprep.centre_square(w, h), score=best, found=False)
         return [box], imageprep.square_to_sign(grey, box.as_tuple())[None], False
     keep = [i for i in range(min(JUDGED, len(boxes))) if float(scores[i]) >= best - JUDGED_MARGIN]
     chosen = [Box(*(float(v) for v in boxes[i]), score=float(scores[i]), found=True) for i in keep]
@@ -204,7 +204,7 @@ def _calibration_key(user_input: str, rows: np.ndarray) -> tuple[str, str]:
 
 
 # What each data set's `user_input` names: the function from a user's input (and an optional box and
-# judge, see `hand_photo`) to that set's 28x28 style.
+# confidence, see `hand_photo`) to that set's 28x28 style.
 PIPELINES: dict[str, Callable[..., Prepared | None]] = {
     "drawing": drawing,
     "hand_photo": hand_photo,

@@ -37,6 +37,15 @@ LANDMARKS = {"kind": "landmarks", "points": 21, "origin": "wrist", "unit": "wris
 _EPS = 1e-3
 
 
+def match_sign_brightness(squares: torch.Tensor) -> torch.Tensor:
+    """Bring each of (N, 28, 28) grey squares (0..255 float) to a Sign Language MNIST image's typical
+    brightness and contrast (SIGNS_IMAGE_MEAN, SIGNS_IMAGE_STD): a phone photo's are anything. The
+    photo pipeline's square and every window the hand locator weighs go through this one function."""
+    flat = squares.reshape(len(squares), -1).float()
+    z = (flat - flat.mean(1, keepdim=True)) / flat.std(1, correction=0, keepdim=True).clamp(min=_EPS)
+    return (SIGNS_IMAGE_MEAN + SIGNS_IMAGE_STD * z).clamp(0, 255).reshape(squares.shape)
+
+
 def normalize(images: torch.Tensor, spec: dict[str, Any]) -> torch.Tensor:
     """Turn images (N, 28, 28) as uint8 in 0..255 or float in [0, 1] into float (N, 784); hands'
     landmarks (N, 63), already normalized by `landmarks.normalize`, pass as they are."""

@@ -8,10 +8,10 @@ the user may edit any of them; `name_of` tells which preset, if any, a config st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .trainer import TrainConfig, recipe
+from .trainer import TrainConfig, overridden, recipe
 
 # What a preset leaves out is off: no augmentation, dropout, BatchNorm, weight decay or schedule.
 _PLAIN: dict[str, Any] = {"dropout": 0.0, "batchnorm": False, "augment": False, "weight_decay": 0.0,
@@ -28,7 +28,7 @@ class Preset:
     def config(self, dataset: str, **overrides: Any) -> TrainConfig:
         """This preset's TrainConfig for `dataset`; `overrides` (None values ignored) replace fields."""
         base = recipe(dataset) if not self.settings else TrainConfig(dataset=dataset, **{**_PLAIN, **self.settings})
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+        return overridden(base, **overrides)
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [

@@ -37,12 +37,6 @@ class Report:
     mistakes: list[Example]         # misclassified, highest loss first (at most `max_examples`)
     n_wrong: int
 
-    @property
-    def per_class_accuracy(self) -> dict[str, float]:
-        totals = self.confusion.sum(1)
-        return {c: float(self.confusion[i, i] / totals[i]) if totals[i] else float("nan")
-                for i, c in enumerate(self.classes)}
-
     def most_confused(self, k: int = 5) -> list[tuple[str, str, int]]:
         """The k most frequent (true, predicted, count) mistakes."""
         off = self.confusion.copy()

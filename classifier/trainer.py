@@ -3,7 +3,7 @@
 `TrainConfig` validates every option once, against the module-level choices and limits that
 `train.py`'s flags and the app's widgets are built from. Whole data sets live on the training
 device as uint8; each batch is gathered, augmented and normalized there, so no DataLoader,
-worker process or per-sample Python runs. `Trainer.run()` is a generator of per-epoch metrics
+worker process or per-sample Python runs. `Trainer.fit()` is a generator of per-epoch metrics
 that stops cleanly between batches when asked; `Trainer.report()` and `Trainer.checkpoint()`
 give the test report and a servable weights object. Randomness comes only from the trainer's
 own generators, never torch's process-wide one, so runs in other threads cannot disturb it.
@@ -11,7 +11,6 @@ own generators, never torch's process-wide one, so runs in other threads cannot 
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
@@ -25,7 +24,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint, ood, outliers, pipelines
+from . import checkpoint, finish, outliers
 from . import data as datamod
 from .model import MLP, MLPConfig
 from .predict import logits as batched_logits
@@ -56,6 +55,18 @@ def parse_hidden(text: str | Sequence[int]) -> list[int]:
     except ValueError:
         raise ValueError(f"Hidden sizes must be whole numbers separated by commas, e.g. 1024,1024 "
                          f"(got {text!r}).") from None
+
+
+def parse_activation(text: str | Sequence[str]) -> str | list[str]:
+    """'relu' -> 'relu'; 'relu, tanh' -> ['relu', 'tanh'] (one per hidden layer); one name said for
+    every layer ('relu, relu') is that name. Names and counts are checked by TrainConfig."""
+    names = [a for a in re.split(r"[,\s]+", text.strip().lower()) if a] if isinstance(text, str) else list(text)
+    return names[0] if len(set(names)) == 1 else names
+
+
+def in_words(value: Any, sep: str = ", ") -> str:
+    """A setting as the app's text fields and the CLI's help write it: a list's items joined by `sep`."""
+    return sep.join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @dataclass
@@ -139,18 +150,20 @@ class TrainConfig:
         return asdict(self)
 
 
+def overridden(config: TrainConfig, **overrides: Any) -> TrainConfig:
+    """`config` with the fields in `overrides` replaced, ignoring those given as None (a flag or
+    widget left empty), and validated again."""
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
 def recipe(dataset: str, **overrides: Any) -> TrainConfig:
-    """A data set's default recipe (its spec's `recipe`) with some fields replaced (None values are ignored)."""
-    base = TrainConfig(dataset=dataset, **datamod.get_spec(dataset).recipe)
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    """A data set's default recipe (its spec's `recipe`), `overridden`."""
+    return overridden(TrainConfig(dataset=dataset, **datamod.get_spec(dataset).recipe), **overrides)
 
 
 def recipe_defaults(name: str) -> str:
     """A field's default in words, per data set where the recipes differ: for --help."""
-    def words(v: Any) -> str:
-        return ",".join(map(str, v)) if isinstance(v, list) else str(v)
-
-    values = {d: words(getattr(recipe(d), name)) for d in datamod.DATASETS}
+    values = {d: in_words(getattr(recipe(d), name), ",") for d in datamod.DATASETS}
     if len(set(values.values())) == 1:
         return f"default {next(iter(values.values()))}"
     return "default " + ", ".join(f"{d} {v}" for d, v in values.items())
@@ -204,7 +217,7 @@ class EpochMetrics:
 
 
 class Trainer:
-    """Trains one MLP on one data set. Create, then iterate `run()`."""
+    """Trains one MLP on one data set. Create, then iterate `fit()`."""
 
     def __init__(self, config: TrainConfig, splits: datamod.Splits | None = None,
                  data_dir: str | os.PathLike[str] | None = None,
@@ -314,7 +327,7 @@ class Trainer:
         """Ask the running loop to stop after the current batch."""
         self.stop_event.set()
 
-    def run(self, on_batch: Callable[[int, int], None] | None = None) -> Iterator[EpochMetrics]:
+    def fit(self, on_batch: Callable[[int, int], None] | None = None) -> Iterator[EpochMetrics]:
         """Train for the configured epochs, yielding metrics at each curve point: within an epoch
         (`partial`), at its end, and on a stop. `on_batch(step, steps)` is called after each batch."""
         if self.config.method == "nearest_mean":
@@ -452,39 +465,13 @@ class Trainer:
             augment=self.augment_config.to_dict() if self.augment_config else None, **extra,
         )
 
-    def detector(self) -> ood.Detector:
-        """The model's out-of-distribution detector: fitted on training rows, calibrated on test rows
-        (and, for photos, on real pictures made from them: see `prepare_detector`)."""
-        return ood.fit(self.model, self.train_x, self.train_y, self.splits.test_x, self.spec.normalization,
-                       len(self.spec.classes), ood.scores_for(self.config.outlier_exposure),
-                       functools.partial(pipelines.picture_squares, self.spec.user_input or ""))
-
-    def _calibration_rows(self) -> Any:
-        calib, _ = ood.calibration_rows(len(self.splits.test_x))
-        return self.splits.test_x[calib].cpu().numpy()
-
-    def detector_ready(self) -> bool:
-        """Whether `detector` has nothing to make first (a set that says "not sure" by a threshold has none)."""
-        return self.spec.not_sure_below is not None or pipelines.picture_squares_ready(
-            self.spec.user_input or "", self._calibration_rows())
-
-    def prepare_detector(self) -> None:
-        """Make what `detector` needs that does not depend on the model: for photos, the real pictures
-        its picture threshold is set on (about two minutes on 2 CPU cores, once per process), so
-        the app can start it beside training."""
-        if self.spec.not_sure_below is None:
-            pipelines.picture_squares(self.spec.user_input or "", self._calibration_rows())
-
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
-        """A CPU copy of the model as trained so far, in eval mode, with its "not sure" (a detector, or
-        the data set's threshold on the top probability) and metadata: ready to serve or save."""
+        """A CPU copy of the model as trained so far, finished (`classifier.finish`: its "not sure"
+        and metadata) so that it is ready to serve or save."""
         model = MLP(self.model_config)
         model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-        if self.spec.not_sure_below is not None:
-            return checkpoint.Checkpoint(model.eval(), self.metadata(
-                test_accuracy, not_sure_below=self.spec.not_sure_below, **extra))
-        return checkpoint.Checkpoint(model.eval(), self.metadata(test_accuracy, **extra)).with_detector(
-            self.detector())
+        return finish.finish(model, self.metadata(test_accuracy, **extra), self.spec, self.splits,
+                             self.config.outlier_exposure)
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -509,9 +496,9 @@ def seconds_per_step(config: TrainConfig, n_classes: int, steps: int = 6) -> flo
     labels = torch.arange(rows) % n_classes
     splits = datamod.Splits(fake, labels, fake[:n_classes], labels[:n_classes], fake[:n_classes], labels[:n_classes])
     probe = replace(config, epochs=1, max_batches=steps + 2, outlier_exposure=0.0, method="gradient")
-    run = Trainer(probe, splits=splits, points_per_epoch=1)
+    training = Trainer(probe, splits=splits, points_per_epoch=1)
     stamps: list[float] = []
-    for _ in run.run(on_batch=lambda step, total: stamps.append(time.perf_counter())):
+    for _ in training.fit(on_batch=lambda step, total: stamps.append(time.perf_counter())):
         pass
     per_step = statistics.median(b - a for a, b in zip(stamps[1:], stamps[2:], strict=False))
     return per_step * (1 + OUTLIER_SHARE if config.outlier_exposure else 1)

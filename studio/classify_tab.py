@@ -9,9 +9,7 @@ an optional model name; /choose_<noun>_model sets the session's choice.
 from __future__ import annotations
 
 import functools
-import html
 import os
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,45 +18,16 @@ from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from classifier import checkpoint, data, export, handshape, imageprep, landmarks, ood, pipelines, strokes
+from classifier import checkpoint, export, handshape, imageprep, landmarks, ood, pipelines, strokes
 from classifier.data import DatasetSpec
 
 from . import canvas, inside_view, models, teach, train_tab
-from .html_image import img_tag
+from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
 C = TypeVar("C", bound=gr.components.Component)
 
-# A square of one's own by clicking two corners on the picture in the classify view: the corners
-# go into the tab's box field (#<noun>-box), and its "Use this square" button (#<noun>-box-go)
-# classifies them at once.
-CLICK_BOX_JS = """() => {
-    if (window.__classifyBoxClicks) return;
-    window.__classifyBoxClicks = true;
-    let first = null;
-    document.addEventListener('click', (e) => {
-        const img = e.target.closest && e.target.closest('figure.picture[data-size] img');
-        if (!img) return;
-        const fig = img.closest('figure.picture');
-        const [W, H] = fig.dataset.size.split(',').map(Number);
-        const r = img.getBoundingClientRect();
-        const x = Math.round((e.clientX - r.left) / r.width * W), y = Math.round((e.clientY - r.top) / r.height * H);
-        const noun = img.closest('[id$="-view"]').id.replace(/-view$/, '');
-        const field = document.querySelector('#' + noun + '-box textarea, #' + noun + '-box input');
-        if (!field) return;
-        if (!first) {
-            first = [x, y];
-            fig.querySelector('figcaption').textContent = `corner ${x},${y}: now click the opposite corner`;
-            return;
-        }
-        field.value = [first[0], first[1], x, y].join(',');
-        first = null;
-        field.dispatchEvent(new Event('input', {bubbles: true}));
-        // Let Gradio take the new value, then classify the square (the tab's "Use this square").
-        setTimeout(() => document.querySelector('#' + noun + '-box-go')?.click(), 50);
-    });
-}"""
 
 
 @dataclass(frozen=True)
@@ -134,7 +103,7 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
     answer = predictor.answer(image, prepared.squares)
     probs = NotSure(answer.probabilities) if answer.unsure else answer.probabilities
     state = models.SESSIONS.get(session)
-    shape = hand_shape_answer(prepared, state)
+    shape = hand_shape_answer(prepared, session)
     view = view_html(image, answer.probabilities, answer.unsure, picture=picture_html(prepared),
                      beside=answer_html(shape.probabilities, shape.unsure, title=shape.title) if shape else "",
                      title=PIXEL_TITLE if shape else "")
@@ -174,11 +143,11 @@ class ShapeAnswer:
     title: str
 
 
-def hand_shape_answer(prepared: pipelines.Prepared, state: models.Session | None) -> ShapeAnswer | None:
+def hand_shape_answer(prepared: pipelines.Prepared, session: str) -> ShapeAnswer | None:
     """The hand-shape answer for the hand found in a photo: the session's own model's (taught, or a
     Train-tab run in use), else the shipped letters model's (None where no hand was found or no
     model is there)."""
-    own = state.handshape if state is not None else None
+    own = models.hand_shape_model(session)
     model = own or handshape.shipped()
     if prepared.hand is None or model is None:
         return None
@@ -209,15 +178,6 @@ def says_not_sure(component: gr.Label) -> gr.Label:
     return component
 
 
-def seen_html(image: np.ndarray, size: int = 224) -> str:
-    """The 28x28 the model saw, 8x (or `size` px)."""
-    return img_tag(image, size, "the 28x28 image the model sees")
-
-
-_ACCENT, _MUTED = "#ea580c", "#cbd5e1"
-_UNSURE_TOP, _UNSURE = "#94a3b8", "#e2e8f0"  # "not sure": every bar muted, the best guess a little darker
-
-
 LIVE_WAITING = "Press Record: the answer follows the hand in the webcam."
 LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
 LIVE_EVERY = 0.1       # seconds between the frames the page sends
@@ -240,18 +200,14 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
         return view_html(None, None, message=str(e)), recent
     recording = teach.take_live(session, prepared.hand, prepared.picture)
     answer = predictor.answer(prepared.image, prepared.squares)
-    shape = hand_shape_answer(prepared, models.SESSIONS.get(session))
+    shape = hand_shape_answer(prepared, session)
     # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
     p, unsure_now = (shape.probabilities, shape.unsure) if shape else (answer.probabilities, answer.unsure)
     recent = [r for r in recent if set(r["p"]) == set(p)]  # a model switch starts the average afresh
     recent = [*recent, {"p": p, "unsure": unsure_now}][-LIVE_FRAMES:]
     smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in p}
     unsure = sum(r["unsure"] for r in recent) * 2 > len(recent)
-    # Each frame's view differs (its time), so the page redraws it and a bench can count frames.
-    note = (f'<div style="font-size:.8em" data-frame="{time.monotonic():.3f}">averaged over the last '
-            f"{len(recent)} frames</div>")
-    if recording:
-        note += f'<div class="recording" style="font-size:.9em;font-weight:600">{recording}</div>'
+    note = live_note(len(recent), recording)
     picture = picture_html(prepared, clickable=False)
     if shape:
         view = view_html(prepared.image, answer.probabilities, answer.unsure, picture=picture, title=PIXEL_TITLE,
@@ -259,123 +215,6 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     else:
         view = view_html(prepared.image, smoothed, unsure, picture=picture)
     return view + note, recent
-
-
-def picture_html(prepared: pipelines.Prepared, clickable: bool = True) -> str:
-    """For photos: the picture, small, with the square the 28x28 was cut from drawn on it, and how
-    that square was chosen. `clickable`: two clicks on it give a square of one's own (CLICK_BOX_JS)."""
-    if prepared.picture is None or prepared.box is None:
-        return ""
-    picture = prepared.picture.convert("RGB")
-    scale = min(1.0, 168 / max(picture.size))
-    small = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
-                           Image.Resampling.BILINEAR)
-    b = prepared.box
-    draw = ImageDraw.Draw(small)
-    draw.rectangle([b.x0 * scale, b.y0 * scale, b.x1 * scale - 1, b.y1 * scale - 1],
-                   outline=(234, 88, 12) if b.found else (148, 163, 184), width=3)
-    if prepared.hand is not None:  # the landmarks MediaPipe found, as a skeleton
-        pts = prepared.hand.points[:, :2] * scale
-        for i, j in landmarks.BONES:
-            draw.line([tuple(pts[i]), tuple(pts[j])], fill=(14, 165, 233), width=2)
-        for x, y in pts:
-            draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=(255, 255, 255))
-    box = ",".join(str(round(v)) for v in b.as_tuple())
-    size = f' data-size="{picture.width},{picture.height}"' if clickable else ""
-    hint = " Click two corners to choose your own." if clickable else ""
-    return (f'<figure style="margin:0" class="picture" data-box="{box}"{size}>'
-            f"{img_tag(np.asarray(small), small.width, 'the picture with the square the model sees')}"
-            f'<figcaption style="font-size:.85em;max-width:{small.width}px">square: {html.escape(prepared.note)}.'
-            f"{hint}</figcaption></figure>")
-
-
-def answer_html(probabilities: dict[str, float], unsure: bool = False, title: str = "") -> str:
-    """One model's answer: the class once (or "not sure" with its best guess) above a bar for every
-    class in class order. For "not sure" the bars are muted and say they are no confidence."""
-    top = max(probabilities, key=probabilities.get)
-    if unsure:
-        heading = (f'<span style="font-size:1.6em;font-weight:700">{ood.NOT_SURE}</span> <span>this is unlike '
-                   f"what the model was trained on; its best guess: {html.escape(top)}</span>"
-                   '<div class="not-sure-note" style="font-size:.85em;color:#64748b">For an input unlike the '
-                   "training data these percentages are not a confidence.</div>")
-    else:
-        heading = (f'<span style="font-size:1.6em;font-weight:700">{html.escape(top)}</span> '
-                   f"<span>{probabilities[top]:.0%}</span>")
-    bar = (_UNSURE_TOP, _UNSURE) if unsure else (_ACCENT, _MUTED)
-    # Inline styles on every cell: Gradio's own table styles (borders, roomy padding) would make a
-    # 24-class chart twice as tall.
-    cell = "border:0;background:none;padding:0 6px 0 0;line-height:16px"
-    rows = "".join(
-        f'<tr style="border:0;background:none"><td style="{cell};white-space:nowrap">{html.escape(name)}</td>'
-        f'<td style="{cell};width:100%"><div style="height:9px;border-radius:2px;width:{max(p, 0.004):.1%};'
-        f'background:{bar[0] if name == top else bar[1]}"></div></td>'
-        f'<td style="{cell};text-align:right;font-variant-numeric:tabular-nums">{p:.0%}</td></tr>'
-        for name, p in probabilities.items())
-    caption = f'<div style="font-size:.85em;font-weight:600">{html.escape(title)}</div>' if title else ""
-    return (f'<div style="flex:1;min-width:200px">{caption}<div class="answer{" unsure" if unsure else ""}">'
-            f"{heading}</div>"
-            '<table style="width:100%;border:0;border-collapse:collapse;font-size:12px;margin:.4em 0 0 0">'
-            f"{rows}</table></div>")
-
-
-# On a narrow screen (a phone) the two columns become one list, ordered so that the answer sits
-# right under the drawing or photo, and the 28x28 shrinks to stay beside the bars. (The page's
-# stylesheet: `demo.launch(css=...)`.)
-CSS = """
-@media (max-width: 720px) {
-  .classify-row { flex-direction: column !important; }
-  .classify-row > .classify-column { display: contents !important; }
-  .classify-row > .classify-column > * { order: 3; }
-  .classify-row > .classify-column > [id$="-input"], .classify-row > .classify-column > [id$="-modes"] { order: 1; }
-  .classify-row > .classify-column > [id$="-view"] { order: 2; }
-  .classify-view { flex-wrap: nowrap !important; gap: 10px !important; }
-  .classify-view figure img { width: 96px !important; height: 96px !important; }
-  .classify-view > :first-child { width: 96px !important; flex: none; }
-  .classify-view > :last-child { min-width: 0 !important; }
-}
-"""
-
-
-def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
-              message: str = "", picture: str = "", beside: str = "", title: str = "") -> str:
-    """The classify view: the 28x28 the model saw beside a bar for every class, in class order, and
-    the answer once above them ("not sure", with its best guess, for inputs unlike the training data).
-    `beside`: another model's answer (`answer_html`) shown next to this one, e.g. the hand-shape
-    model's beside the pixel model's. Drawn by the browser from a few kB of HTML."""
-    if image is None or not probabilities:
-        return f'<div class="classify-view" style="padding:1em 0;font-size:1.2em">{html.escape(message)}</div>'
-    # With a photo, the photo and the 28x28 stack in one narrow column, so the bars keep their place
-    # beside them and a 24-letter view stays within a 900 px window.
-    seen = (f'<figure style="margin:0">{seen_html(image, 168 if picture else 224)}'
-            '<figcaption style="font-size:.85em">what the model sees (28x28)</figcaption></figure>')
-    column = '<div style="display:flex;flex-direction:column;gap:6px;width:168px">'
-    left = f"{column}{picture}{seen}</div>" if picture else seen
-    return ('<div class="classify-view" style="display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap">'
-            f'{left}<div style="flex:1;display:flex;gap:16px;flex-wrap:wrap;min-width:220px">'
-            f"{beside}{answer_html(probabilities, unsure, title)}</div></div>")
-
-
-_charts: dict[str, str] = {}
-
-
-def class_chart(spec: DatasetSpec) -> str:
-    """One test image of each class with its name, built from the data set on first use (never
-    stored anywhere but memory), or where the data set belongs if it is not here."""
-    if spec.name in _charts:
-        return _charts[spec.name]
-    try:
-        images, labels = data.load(spec.name, "test", models.DATA_DIR, download=False)
-    except data.DataError:
-        return f"The chart is built from the data set's own images. {data.where_to_put(spec.name, models.DATA_DIR)}"
-    cells = []
-    for k, name in enumerate(spec.classes):
-        rows = (labels == k).nonzero()
-        if len(rows):
-            cells.append(f'<figure style="margin:0;text-align:center">{img_tag(images[rows[0, 0]].numpy(), 56, name)}'
-                         f'<figcaption style="font-weight:600">{name}</figcaption></figure>')
-    chart = '<div style="display:flex;flex-wrap:wrap;gap:8px">' + "".join(cells) + "</div>"
-    _charts[spec.name] = chart  # built twice at worst, by two first requests at once: harmless
-    return chart
 
 
 def explain_undecodable(component: C, decodes: str | None = None) -> C:
@@ -452,11 +291,7 @@ def choose(spec: DatasetSpec, name: str, session: str) -> str:
         models.predictor_for(spec.name, session, name or spec.name)  # refuse a bad name before keeping it
     except models.ModelChoiceError as e:
         raise gr.Error(str(e)) from None
-    chosen = models.SESSIONS.edit(session).chosen
-    if not name or name == spec.name:
-        chosen.pop(spec.name, None)
-    else:
-        chosen[spec.name] = name
+    models.SESSIONS.edit(session).choose(spec.name, name)
     return caption(spec, session)
 
 
@@ -512,145 +347,220 @@ def api_doc(spec: DatasetSpec, kind: InputKind, strokes: bool) -> str:
             f"    the top 3\n    the classify view: HTML, the 28x28 the model saw beside a bar for each class\n{extra}")
 
 
+@dataclass
+class Page:
+    """A classify tab's components. Those of one kind of input only are None for the others: the
+    stroke pad (drawings), Clear (pictures), the box and its buttons (photos), the Live mode."""
+
+    intro: gr.Markdown
+    source: gr.components.Component          # the input the API's /classify_<noun> takes
+    chart: gr.HTML
+    examples: gr.Accordion
+    menu: gr.Dropdown
+    onnx: gr.Button
+    onnx_file: gr.DownloadButton
+    inside: gr.Checkbox
+    view: gr.HTML
+    pad: gr.HTML | None = None
+    clear: gr.ClearButton | None = None
+    box: gr.Textbox | None = None
+    box_go: gr.Button | None = None
+    box_clear: gr.Button | None = None
+    photo_tab: gr.Tab | None = None
+    live_tab: gr.Tab | None = None
+    camera: gr.Image | None = None
+    recent: gr.State | None = None
+
+
+def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
+    """The input (with Live beside Photo where the kind has it) and the chart of each class."""
+    noun, parts = spec.noun, {}
+    with gr.Tabs(elem_id=f"{noun}-modes") if kind.live else nullcontext():
+        with gr.Tab("Photo") if kind.live else nullcontext() as parts["photo_tab"]:
+            source = parts["source"] = explain_undecodable(kind.component(spec), kind.decodes)
+            # The API page's example: a file of the caller's own, not Gradio's bus picture.
+            source.example_inputs = functools.partial(api_example, kind)  # type: ignore[method-assign]
+            if kind.strokes:
+                pad = parts["pad"] = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
+                pad.example_inputs = lambda: canvas.SEVEN  # type: ignore[method-assign]
+            else:
+                parts["clear"] = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear")
+            if kind.takes_box:
+                with gr.Row(equal_height=True):
+                    parts["box"] = gr.Textbox("", label="Your own square: x0, y0, x1, y1 (or click two corners)",
+                                              elem_id=f"{noun}-box", scale=3)
+                    parts["box_go"] = gr.Button("Use this square", elem_id=f"{noun}-box-go", scale=1, min_width=80,
+                                                size="sm")
+                    parts["box_clear"] = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
+                                                   min_width=80, size="sm")
+        if kind.live:
+            with gr.Tab("Live", elem_id=f"{noun}-live-tab") as parts["live_tab"]:
+                parts["camera"] = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
+                                           label="Live webcam: press Record; the answer follows the hand",
+                                           elem_id=f"{noun}-live-input")
+                parts["recent"] = gr.State([])
+    with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as parts["examples"]:
+        parts["chart"] = gr.HTML(elem_id=f"{noun}-chart", apply_default_css=False)
+    return parts
+
+
+def _view_column(spec: DatasetSpec) -> dict[str, Any]:
+    """The model menu, its ONNX download and "Look inside" above the classify view."""
+    noun, parts = spec.noun, {}
+    # Each session has its own options; `choose` checks any name, so Gradio need not.
+    # "Look inside" sits above the view it opens, so it stays where it was when the view grows.
+    with gr.Row(equal_height=True):
+        parts["menu"] = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
+                                    allow_custom_value=True, elem_id=f"{noun}-model", scale=3)
+        parts["onnx"] = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110, size="sm")
+        parts["inside"] = gr.Checkbox(False, label="Look inside the model", elem_id=f"{noun}-inside", scale=1,
+                                      min_width=120)
+    parts["onnx_file"] = gr.DownloadButton(visible="hidden", elem_id=f"{noun}-onnx-file")
+    parts["view"] = gr.HTML(elem_id=f"{noun}-view", label="classify view (HTML)", apply_default_css=False)
+    return parts
+
+
+def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
+    """The tab's components: the input on the left, the answer on the right (one column on a phone)."""
+    intro = gr.Markdown(caption(spec), elem_id=f"{spec.noun}-caption")
+    with gr.Row(elem_classes=["classify-row"]):
+        with gr.Column(scale=1, elem_classes=["classify-column"]):
+            left = _input_column(spec, kind)
+        with gr.Column(scale=1, elem_classes=["classify-column"]):
+            right = _view_column(spec)
+            if kind.takes_box:
+                teach.build(left["source"], spec.noun)
+    return Page(intro=intro, **left, **right)
+
+
+def _api_parts(spec: DatasetSpec, kind: InputKind, page: Page) -> tuple[list[Any], list[Any]]:
+    """The /classify_<noun> endpoint's inputs and outputs, hidden ones included."""
+    # The first two outputs: every class's probability, and the top 3. The page shows both in the
+    # view (the answer once, a bar for every class), so these stay hidden.
+    every_class = says_not_sure(gr.Label(visible=False, label=f"every {spec.noun}"))
+    top = says_not_sure(gr.Label(num_top_classes=3, visible=False, label="top 3"))
+    # The optional model name (a weights file's name); the page leaves it empty, so the session's
+    # own choice applies.
+    override = gr.Textbox("", visible=False, label="model: a weights file's name (empty: this session's model)")
+    override.example_inputs = lambda: ""  # type: ignore[method-assign]  # the API page's example: none
+    inputs = [page.source, override] + ([page.box] if kind.takes_box else [])
+    outputs = [every_class, top, page.view]
+    if kind.takes_box:  # photos: the pixel model's answer too (the first two may be the hand shape's)
+        outputs.append(says_not_sure(gr.Label(visible=False, label="pixel model")))
+    return inputs, outputs
+
+
+def _classifier(spec: DatasetSpec, kind: InputKind) -> Callable[..., tuple[Any, ...]]:
+    """/classify_<noun>'s function. Gradio gives a request only to positional parameters: one
+    signature per kind of input."""
+    if kind.takes_box:
+        def run(value: Any, model: str, box: str, request: gr.Request) -> tuple[Any, ...]:
+            return classify(spec, value, model, models.session_id(request), box)
+    else:
+        def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
+            return classify(spec, value, model, models.session_id(request))
+    run.__doc__ = api_doc(spec, kind, strokes=False)
+    return run
+
+
+def _wire_strokes(spec: DatasetSpec, kind: InputKind, page: Page, override: Any,
+                  outputs: list[Any]) -> Callable[..., tuple[Any, ...]]:
+    """The pad's stroke event is the API's /classify_strokes: scripts send what the page sends."""
+    def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
+        return classify_strokes(spec, payload, model, models.session_id(request))
+
+    run_strokes.__doc__ = api_doc(spec, kind, strokes=True)
+    assert page.pad is not None
+    page.pad.stroke(run_strokes, [page.pad, override], outputs, api_name="classify_strokes", queue=STROKES_QUEUE,
+                    concurrency_id="classify", show_progress="hidden", trigger_mode="always_last")
+    return run_strokes
+
+
+def _wire_box(page: Page, run: Callable[..., Any], inputs: list[Any], outputs: list[Any]) -> None:
+    """A square of one's own: typed, or clicked on the picture (`assets/click_box.js`), or found again."""
+    assert page.box is not None and page.box_go is not None and page.box_clear is not None
+    again = {"api_visibility": "private", "concurrency_id": "classify"}
+    page.source.change(lambda: "", None, page.box, api_visibility="private", queue=False)
+    page.box.submit(run, inputs, outputs, **again)
+    page.box_go.click(run, inputs, outputs, **again)
+    page.box_clear.click(lambda: "", None, page.box, api_visibility="private", queue=False).then(
+        run, inputs, outputs, **again)
+
+
+def _wire_live(spec: DatasetSpec, page: Page) -> None:
+    """Live answers go to the same view as photos' (beside the input, where the eye is)."""
+    def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list]:
+        return classify_live(spec, frame, history, models.session_id(request))
+
+    assert page.camera is not None and page.live_tab is not None and page.photo_tab is not None
+    page.camera.stream(live, [page.camera, page.recent], [page.view, page.recent], stream_every=LIVE_EVERY,
+                       time_limit=600, concurrency_id="live", concurrency_limit=8, show_progress="hidden",
+                       api_visibility="private")
+    # Switching modes clears the view: the last photo's answer is no live answer, nor the reverse.
+    # (The page does it itself, no request.)
+    waiting = view_html(None, None, message=LIVE_WAITING)
+    page.live_tab.select(None, None, [page.view, page.recent], js=f"() => [{waiting!r}, []]",
+                         api_visibility="private")
+    page.photo_tab.select(None, None, page.view, js="() => ''", api_visibility="private")
+
+
+def _wire_model(spec: DatasetSpec, page: Page, again: Callable[..., Any], again_inputs: list[Any],
+                outputs: list[Any]) -> None:
+    """The model menu, "Look inside" (each classifies the page's input again) and the ONNX download."""
+    def pick(name: str, request: gr.Request) -> str:
+        return choose(spec, name, models.session_id(request))
+
+    def peek(on: bool, request: gr.Request) -> None:
+        look_inside(spec, on, models.session_id(request))
+
+    def as_onnx(request: gr.Request) -> str:
+        return download_onnx(spec, models.session_id(request))
+
+    noun = spec.noun
+    as_onnx.__doc__ = (f"The model this session classifies {noun}s with, as an ONNX file (input 'image', a batch "
+                       "of 28x28 pictures 0-255; output 'probabilities'; class names and preprocessing in its "
+                       "metadata).\n\nReturns:\n    the .onnx file")
+    redo = {"api_visibility": "private", "concurrency_id": "classify"}
+    page.menu.input(pick, page.menu, page.intro, api_name=f"choose_{noun}_model").success(
+        again, again_inputs, outputs, **redo)
+    page.inside.input(peek, page.inside, None, api_visibility="private").success(again, again_inputs, outputs,
+                                                                                 **redo)
+    # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
+    # The file goes to a hidden download button the page then clicks: one click, one download.
+    page.onnx.click(as_onnx, None, page.onnx_file, api_name=f"download_{noun}_onnx", concurrency_id="export",
+                    concurrency_limit=1).success(None, js=train_tab.download_js(f"{noun}-onnx-file"),
+                                                 api_visibility="private")
+
+
 def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
     """One live classify tab: input, Clear, the model menu, and the classify view (the 28x28 the
     model saw beside every class's probability)."""
     kind = INPUT_KINDS[str(spec.user_input)]
-    noun = spec.noun
     with gr.Tab(kind.tab) as tab:
-        intro = gr.Markdown(caption(spec), elem_id=f"{noun}-caption")
-        with gr.Row(elem_classes=["classify-row"]):
-            with gr.Column(scale=1, elem_classes=["classify-column"]):
-                with gr.Tabs(elem_id=f"{noun}-modes") if kind.live else nullcontext():
-                    with gr.Tab("Photo") if kind.live else nullcontext() as photo_tab:
-                        source = explain_undecodable(kind.component(spec), kind.decodes)
-                        # The API page's example: a file of the caller's own, not Gradio's bus picture.
-                        source.example_inputs = functools.partial(api_example, kind)  # type: ignore[method-assign]
-                        if kind.strokes:
-                            pad = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
-                            pad.example_inputs = lambda: canvas.SEVEN  # type: ignore[method-assign]
-                        else:
-                            clear = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear")
-                        if kind.takes_box:
-                            with gr.Row(equal_height=True):
-                                box = gr.Textbox("", label="Your own square: x0, y0, x1, y1 (or click two corners)",
-                                                 elem_id=f"{noun}-box", scale=3)
-                                box_go = gr.Button("Use this square", elem_id=f"{noun}-box-go", scale=1,
-                                                   min_width=80, size="sm")
-                                box_clear = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
-                                                      min_width=80, size="sm")
-                    if kind.live:
-                        with gr.Tab("Live", elem_id=f"{noun}-live-tab") as live_tab:
-                            camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
-                                              label="Live webcam: press Record; the answer follows the hand",
-                                              elem_id=f"{noun}-live-input")
-                            recent = gr.State([])
-                with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as examples:
-                    chart = gr.HTML(elem_id=f"{noun}-chart")
-            with gr.Column(scale=1, elem_classes=["classify-column"]):
-                # Each session has its own options; `choose` checks any name, so Gradio need not.
-                # "Look inside" sits above the view it opens, so it stays where it was when the view grows.
-                with gr.Row(equal_height=True):
-                    menu = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
-                                       allow_custom_value=True, elem_id=f"{noun}-model", scale=3)
-                    onnx_btn = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110,
-                                         size="sm")
-                    inside = gr.Checkbox(False, label="Look inside the model", elem_id=f"{noun}-inside", scale=1,
-                                         min_width=120)
-                onnx_file = gr.DownloadButton(visible="hidden", elem_id=f"{noun}-onnx-file")
-                view = gr.HTML(elem_id=f"{noun}-view", label="classify view (HTML)")
-                if kind.takes_box:
-                    teach.build(source, noun)
-        # The API's first two outputs: every class's probability, and the top 3. The page shows
-        # both in the view (the answer once, a bar for every class), so these stay hidden.
-        every_class = says_not_sure(gr.Label(visible=False, label=f"every {noun}"))
-        top = says_not_sure(gr.Label(num_top_classes=3, visible=False, label="top 3"))
-        # The API's optional model name (a weights file's name); the page leaves it empty, so the
-        # session's own choice applies.
-        override = gr.Textbox("", visible=False, label="model: a weights file's name (empty: this session's model)")
-        override.example_inputs = lambda: ""  # type: ignore[method-assign]  # the API page's example: none
-        inputs = [source, override]
-        if kind.takes_box:
-            inputs.append(box)
-        outputs = [every_class, top, view]
-        if kind.takes_box:  # photos: the pixel model's answer too (the first two may be the hand shape's)
-            outputs.append(says_not_sure(gr.Label(visible=False, label="pixel model")))
-        if not kind.strokes:
-            clear.add([source, *outputs])
+        page = _layout(spec, kind)
+        inputs, outputs = _api_parts(spec, kind, page)
+    run = _classifier(spec, kind)
+    # A new picture on the page is searched afresh (its box, if any, belonged to the last picture);
+    # API callers give the box with the picture.
+    fresh = "(value, model, box) => [value, model, '']" if kind.takes_box else None
+    page.source.change(run, inputs, outputs, api_name=f"classify_{spec.noun}", concurrency_id="classify",
+                       concurrency_limit=8, show_progress="hidden", trigger_mode="always_last", js=fresh)
+    # What the page's own events (a new model, looking inside) classify again: the pad's strokes
+    # where the page draws, else the input.
+    again, again_inputs = run, inputs
+    if kind.strokes:
+        again, again_inputs = _wire_strokes(spec, kind, page, inputs[1], outputs), [page.pad, inputs[1]]
+    elif page.clear is not None:
+        page.clear.add([page.source, *outputs])
+    if kind.takes_box:
+        _wire_box(page, run, inputs, outputs)
+    if kind.live:
+        _wire_live(spec, page)
+    _wire_model(spec, page, again, again_inputs, outputs)
 
-        # Gradio gives a request only to positional parameters: one signature per kind of input.
-        if kind.takes_box:
-            def run(value: Any, model: str, box: str, request: gr.Request) -> tuple[Any, ...]:
-                return classify(spec, value, model, models.session_id(request), box)
-        else:
-            def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
-                return classify(spec, value, model, models.session_id(request))
+    def opened(request: gr.Request) -> tuple[Any, str]:
+        return refresh(spec, models.session_id(request))
 
-        run.__doc__ = api_doc(spec, kind, strokes=False)
-        # What the page's own events (a new model, looking inside) classify again: the pad's strokes
-        # where the page draws, else the input.
-        page_run, page_inputs = run, inputs
-        if kind.strokes:
-            def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
-                return classify_strokes(spec, payload, model, models.session_id(request))
-
-            run_strokes.__doc__ = api_doc(spec, kind, strokes=True)
-
-            # The page's stroke event is the API's /classify_strokes: scripts send what the page sends.
-            pad.stroke(run_strokes, [pad, override], outputs, api_name="classify_strokes", queue=STROKES_QUEUE,
-                       concurrency_id="classify", show_progress="hidden", trigger_mode="always_last")
-            page_run, page_inputs = run_strokes, [pad, override]
-
-        def pick(name: str, request: gr.Request) -> str:
-            return choose(spec, name, models.session_id(request))
-
-        def opened(request: gr.Request) -> tuple[Any, str]:
-            return refresh(spec, models.session_id(request))
-
-        # A new picture on the page is searched afresh (its box, if any, belonged to the last picture);
-        # API callers give the box with the picture.
-        fresh = "(value, model, box) => [value, model, '']" if kind.takes_box else None
-        source.change(run, inputs, outputs, api_name=f"classify_{noun}", concurrency_id="classify",
-                      concurrency_limit=8, show_progress="hidden", trigger_mode="always_last", js=fresh)
-        menu.input(pick, menu, intro, api_name=f"choose_{noun}_model").success(
-            page_run, page_inputs, outputs, api_visibility="private", concurrency_id="classify")
-        if kind.takes_box:
-            source.change(lambda: "", None, box, api_visibility="private", queue=False)
-            box.submit(run, inputs, outputs, api_visibility="private", concurrency_id="classify")
-            box_go.click(run, inputs, outputs, api_visibility="private", concurrency_id="classify")
-            box_clear.click(lambda: "", None, box, api_visibility="private", queue=False).then(
-                run, inputs, outputs, api_visibility="private", concurrency_id="classify")
-        def peek(on: bool, request: gr.Request) -> None:
-            look_inside(spec, on, models.session_id(request))
-
-        inside.input(peek, inside, None, api_visibility="private").success(
-            page_run, page_inputs, outputs, api_visibility="private", concurrency_id="classify")
-        if kind.live:
-            def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list]:
-                return classify_live(spec, frame, history, models.session_id(request))
-
-            # Live answers go to the same view as photos' (beside the input, where the eye is).
-            camera.stream(live, [camera, recent], [view, recent], stream_every=LIVE_EVERY, time_limit=600,
-                          concurrency_id="live", concurrency_limit=8, show_progress="hidden",
-                          api_visibility="private")
-            # Switching modes clears the view: the last photo's answer is no live answer, nor the
-            # reverse. (The page does it itself, no request.)
-            waiting = view_html(None, None, message=LIVE_WAITING)
-            live_tab.select(None, None, [view, recent], js=f"() => [{waiting!r}, []]",
-                            api_visibility="private")
-            photo_tab.select(None, None, view, js="() => ''", api_visibility="private")
-        def as_onnx(request: gr.Request) -> str:
-            return download_onnx(spec, models.session_id(request))
-
-        as_onnx.__doc__ = (f"The model this session classifies {noun}s with, as an ONNX file (input 'image', "
-                           "a batch of 28x28 pictures 0-255; output 'probabilities'; class names and "
-                           "preprocessing in its metadata).\n\nReturns:\n    the .onnx file")
-
-        # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
-        # The file goes to a hidden download button the page then clicks: one click, one download.
-        onnx_btn.click(as_onnx, None, onnx_file, api_name=f"download_{noun}_onnx", concurrency_id="export",
-                       concurrency_limit=1).success(None, js=train_tab.DOWNLOAD_JS.format(elem_id=f"{noun}-onnx-file"),
-                                                    api_visibility="private")
-        tab.select(opened, None, [menu, intro], api_visibility="private")
-        examples.expand(lambda: class_chart(spec), None, chart, api_visibility="private")
-        demo.load(opened, None, [menu, intro], api_visibility="private")
+    tab.select(opened, None, [page.menu, page.intro], api_visibility="private")
+    page.examples.expand(lambda: class_chart(spec), None, page.chart, api_visibility="private")
+    demo.load(opened, None, [page.menu, page.intro], api_visibility="private")

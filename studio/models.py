@@ -6,6 +6,12 @@ business: it starts with the shipped model, and only it can switch to its own tr
 saved file. A session's models and runs are freed when its browser page closes, or after an
 idle hour for API clients that never close anything. Predictors are immutable, so one object
 can serve any number of sessions at once.
+
+Sessions live in this module's store (`SESSIONS`, keyed by Gradio's session hash, which API
+clients have too) rather than in `gr.State`: a session's state is read and written by every tab
+and by requests other than the one that made it (Stop reaches a running training generator; "Use
+it" in the Train tab changes what the Draw tab answers), which would thread one State through
+every event as input and output, and the idle hour is one rule here for pages and scripts alike.
 """
 
 from __future__ import annotations
@@ -156,7 +162,7 @@ class Run:
     config: TrainConfig
     points: list[dict[str, Any]]     # the curve: `EpochMetrics` as dicts
     report: Report                   # on the test set
-    result: checkpoint.Checkpoint    # the model, ready to serve or save
+    checkpoint: checkpoint.Checkpoint    # the model, ready to serve or save
     seconds: float                   # training time, evaluations included
     device: str
     stopped: bool = False
@@ -176,7 +182,11 @@ class Capture:
 
 @dataclass
 class Session:
-    """What one browser session (or API client) has: its runs, its choices, its stop switch."""
+    """What one browser session (or API client) has: its runs, its choices, its stop switch.
+
+    Which model the session classifies with is written only by the methods below (the tabs call
+    them) and read by `predictor_for` and `hand_shape_model`.
+    """
 
     runs: list[Run] = field(default_factory=list)      # oldest first, at most MAX_RUNS
     runs_started: int = 0
@@ -191,11 +201,35 @@ class Session:
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
     last_seen: float = field(default_factory=time.monotonic)
 
+    def choose(self, dataset: str, name: str) -> None:
+        """Classify `dataset` with `name`: a saved weights name, SESSION_RUN, or (empty or the data
+        set's own name) the shipped model. The caller has checked that it can be served."""
+        if not name or name == dataset:
+            self.chosen.pop(dataset, None)
+        else:
+            self.chosen[dataset] = name
+
+    def use_run(self, dataset: str, predictor: Predictor) -> None:
+        """Classify `dataset` with this trained run's model (the model menu's SESSION_RUN)."""
+        self.used[dataset] = predictor
+        self.chosen[dataset] = SESSION_RUN
+
+    def use_hand_shape(self, model: HandShape | None) -> None:
+        """Read hand shapes with this model (taught, or a Train-tab run); None: the shipped letters model."""
+        self.handshape = model
+
+    def use_shipped(self, dataset: str) -> None:
+        """Classify `dataset` (or read hand shapes, for "handshape") with the shipped model again."""
+        if dataset == "handshape":
+            self.use_hand_shape(None)
+        else:
+            self.choose(dataset, "")
+
     def add_run(self, run: Run) -> None:
         self.runs.append(run)
         del self.runs[:-MAX_RUNS]
 
-    def run(self, number: int | str | None = None) -> Run | None:
+    def find_run(self, number: int | str | None = None) -> Run | None:
         """Run `number` (the latest if None or empty), or None if there is no such run (any more)."""
         if number in (None, ""):
             return self.runs[-1] if self.runs else None
@@ -263,6 +297,12 @@ def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
             raise ModelChoiceError(LOAD_ERRORS.get(dataset) or f"No shipped model for {dataset}.")
         return predictor
     return load_saved(dataset, name)
+
+
+def hand_shape_model(session_id: str) -> HandShape | None:
+    """The session's own hand-shape model (taught, or a Train-tab run in use), or None: the shipped one."""
+    session = SESSIONS.get(session_id)
+    return session.handshape if session is not None else None
 
 
 def choices(dataset: str, session_id: str) -> list[tuple[str, str]]:

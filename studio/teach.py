@@ -149,7 +149,7 @@ def train(session_id: str, seed: int = 0) -> str:
     labels = [k for k in signs for _ in captures[k]]
     x = np.stack([c.features for k in signs for c in captures[k]])
     began = time.monotonic()
-    session.handshape = handshape.teach(x, labels, start=start, seed=seed)
+    session.use_hand_shape(handshape.teach(x, labels, start=start, seed=seed))
     untaught = len(set(start.classes) - set(labels)) if start is not None else 0
     kept = (f" It started from the shipped letters model: the {untaught} letters you did not teach stay known."
             if start is not None else "")
@@ -169,7 +169,7 @@ def reset(session_id: str) -> dict[str, int]:
     session = models.SESSIONS.get(session_id)
     if session is not None:
         session.captures.clear()
-        session.handshape = None
+        session.use_shipped("handshape")
     return {}
 
 

@@ -15,24 +15,23 @@ import functools
 import json
 import os
 import queue
-import re
 import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
-from classifier import checkpoint, data, export, outliers, plots, presets, trainer
+from classifier import checkpoint, data, export, finish, outliers, presets, trainer
 from classifier.handshape import HandShape
 from classifier.model import ACTIVATIONS
 from classifier.predict import Predictor
 from classifier.trainer import Trainer
 
-from . import memory, models
+from . import assets, memory, models, plots
 from .models import session_id
 
 # Powers of two in the valid range, and any preset's own size (the classic small net's 10).
@@ -48,18 +47,15 @@ NUMBERS = ("lr", "dropout", "weight_decay", "momentum", "outlier_exposure", "lab
 
 def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
     """A TrainConfig as the tab's widget values, in SETTINGS order."""
-    def words(v: Any) -> str:
-        return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-
-    return tuple(words(getattr(config, k)) if k in ("hidden", "activation") else getattr(config, k)
+    return tuple(trainer.in_words(getattr(config, k)) if k in ("hidden", "activation") else getattr(config, k)
                  for k in SETTINGS)
 
 
-# Starts the browser's download of a hidden DownloadButton's file, once its new value is on the page.
-DOWNLOAD_JS = """() => {{ setTimeout(() => {{
-    const el = document.querySelector('#{elem_id}');
-    (el?.tagName === 'BUTTON' ? el : el?.querySelector('button'))?.click();
-}}, 50); }}"""
+def download_js(elem_id: str) -> str:
+    """An event's js that starts the browser's download of the hidden DownloadButton `elem_id`'s new file."""
+    return assets.read("download.js").replace("ELEM_ID", elem_id)
+
+
 
 DEFAULT_PRESET = "quick"   # a curve and a 97% model in seconds; `best` takes many minutes on a CPU
 
@@ -110,11 +106,10 @@ def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
     except (TypeError, ValueError):
         raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay, momentum, outlier exposure, label "
                        "smoothing and warm-up must be numbers.") from None
-    names = [a for a in re.split(r"[,\s]+", str(given.get("activation", "relu")).strip().lower()) if a]
     try:
         base = presets.get("best").config(dataset)
         return replace(base, hidden=trainer.parse_hidden(given.get("hidden", "")),
-                       activation=names[0] if len(set(names)) == 1 else names,
+                       activation=trainer.parse_activation(str(given.get("activation", "relu"))),
                        **{k: bool(given[k]) for k in ("augment", "batchnorm") if k in given},
                        **{k: given[k] for k in ("optimizer", "schedule", "method") if k in given}, **numbers)
     except ValueError as e:
@@ -128,20 +123,20 @@ def check_settings(dataset: str, *values: Any) -> None:
         raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
 
 
-def _in_background(run: Trainer, poll_seconds: float) -> Iterator[trainer.EpochMetrics | tuple[int, int, int]]:
+def _in_background(training: Trainer, poll_seconds: float) -> Iterator[trainer.EpochMetrics | tuple[int, int, int]]:
     """Run `run` in a thread of its own; yield each curve point as it comes, and (epoch, step, steps)
     at least every `poll_seconds`, so the page can say how far along it is. Closing this generator
-    (the page went away) stops the run."""
+    (the page went away) stops the training."""
     events: queue.Queue = queue.Queue()
-    progress = (1, 0, run.steps_per_epoch)
+    progress = (1, 0, training.steps_per_epoch)
 
     def on_batch(step: int, steps: int) -> None:
         nonlocal progress
-        progress = (len(run.history) + 1, step, steps)  # one tuple, swapped whole: never read half-made
+        progress = (len(training.history) + 1, step, steps)  # one tuple, swapped whole: never read half-made
 
     def work() -> None:
         try:
-            for m in run.run(on_batch=on_batch):
+            for m in training.fit(on_batch=on_batch):
                 events.put(m)
         except BaseException as e:  # noqa: BLE001 - not swallowed: the request thread raises it
             events.put(e)
@@ -163,18 +158,18 @@ def _in_background(run: Trainer, poll_seconds: float) -> Iterator[trainer.EpochM
                 raise item
             yield item
     finally:
-        run.stop()
+        training.stop()
         thread.join()
 
 
-def _status(run: Trainer, epoch: int, step: int, steps: int, last: trainer.EpochMetrics | None,
+def _status(training: Trainer, epoch: int, step: int, steps: int, last: trainer.EpochMetrics | None,
             started: float) -> str:
     """Where a run is: epoch, share of it done, time left, and the last point's figures."""
-    c = run.config
+    c = training.config
     done = (epoch - 1 + step / max(steps, 1)) / c.epochs
     elapsed = time.perf_counter() - started
     left = f" · about {_duration(elapsed * (1 - done) / done)} left" if done > 0.02 else ""
-    text = f"Epoch {epoch}/{c.epochs} · {step / max(steps, 1):.0%} of it done{left} · device {run.device}"
+    text = f"Epoch {epoch}/{c.epochs} · {step / max(steps, 1):.0%} of it done{left} · device {training.device}"
     if last is not None:
         text += f" · {last.samples_per_sec:,.0f} samples/s · {_accuracy(last)}"
     return text
@@ -192,7 +187,7 @@ def runs_table(runs: list[models.Run]) -> list[list[Any]]:
     """The session's runs, one row each (RUN_COLUMNS)."""
     return [[r.number, r.preset, r.config.dataset, ", ".join(map(str, r.config.hidden)) or "linear",
              "nearest mean" if r.config.method == "nearest_mean" else f"{r.config.optimizer} {r.config.lr:g}",
-             trainer.epochs_text(r.result.meta.get("epochs", 0)) + (" (stopped)" if r.stopped else ""),
+             trainer.epochs_text(r.checkpoint.meta.get("epochs", 0)) + (" (stopped)" if r.stopped else ""),
              f"{r.report.accuracy:.2%}", round(r.seconds, 1)] for r in runs]
 
 
@@ -222,14 +217,33 @@ def compare_views(session: models.Session | None, picked: int | None = None) -> 
     return (runs_table(runs), plots.compare_runs([(r.title, r.points) for r in runs]), menu)
 
 
+KEEP = object()   # a `Shown` field for a view the step leaves as it is
+
+
+class Shown(NamedTuple):
+    """What one step of a training run shows, in /train's output order."""
+
+    curves: Any = KEEP
+    status: Any = KEEP
+    summary: Any = KEEP
+    confusion: Any = KEEP
+    mistakes: Any = KEEP
+    runs: Any = KEEP       # the runs table
+    compare: Any = KEEP    # the runs' curves overlaid
+    menu: Any = KEEP       # the run menu
+
+    def outputs(self) -> tuple[Any, ...]:
+        """The values for Gradio: gr.skip() where the view stays as it is."""
+        return tuple(gr.skip() if v is KEEP else v for v in self)
+
+
 def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool, optimizer: str,
           activation: str | None = None, dropout: float | None = None, batchnorm: bool | None = None,
           schedule: str | None = None, weight_decay: float | None = None, momentum: float | None = None,
           method: str | None = None, outlier_exposure: float | None = None, label_smoothing: float | None = None,
           warmup: float | None = None, request: gr.Request = None, poll_seconds: float = 1.0):
-    """Train a model, streaming (curves, status, summary, confusion, mistakes, runs table, runs plot,
-    run menu): the curves at each point, the status at least every `poll_seconds`, all at the end.
-    Settings left None take the best preset's values."""
+    """Train a model, streaming what the tab shows (`Shown`): the curves at each point, the status at
+    least every `poll_seconds`, everything at the end. Settings left None take the best preset's values."""
     config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer, activation, dropout,
                           batchnorm, schedule, weight_decay, momentum, method, outlier_exposure, label_smoothing,
                           warmup)
@@ -244,53 +258,53 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     session.runs_started += 1
     number = session.runs_started
     label = presets.name_of(config) or "custom"
-    skip = (gr.skip(),) * 6  # summary, confusion, mistakes, runs table, runs plot, run menu
     try:
         user_input = str(data.get_spec(dataset).user_input)
         if config.outlier_exposure and not outliers.ready(user_input):
-            yield (gr.skip(), f"Making {outliers.POOL_SIZE:,} outlier images for outlier exposure (once per "
-                   "server start, about a minute)...", *skip)
-        run = Trainer(config, splits=splits, stop_event=stop)
-        if not run.detector_ready():
+            yield Shown(status=f"Making {outliers.POOL_SIZE:,} outlier images for outlier exposure (once per "
+                        "server start, about a minute)...").outputs()
+        training = Trainer(config, splits=splits, stop_event=stop)
+        if not finish.ready(training.spec, splits):
             # Pictures the photo "not sure" check is calibrated on: made beside training, not after it.
-            threading.Thread(target=run.prepare_detector, name="picture-calibration", daemon=True).start()
-        note = run.spec.validation_note
+            threading.Thread(target=finish.prepare, args=(training.spec, splits), name="picture-calibration",
+                             daemon=True).start()
+        note = training.spec.validation_note
         title = f"#{number} {label} · {dataset}"
-        yield (plots.training_curves([], title=title, validation_note=note),
-               f"Starting run #{number} ({label}): {dataset} on {run.device}, {len(splits.train_x):,} training "
-               f"rows, model {config.hidden or 'linear'}...",
-               # The last run's report goes (it stays in the run menu), so it never passes for this one's.
-               "", None, None, *skip[3:])
+        # The last run's report goes (it stays in the run menu), so it never passes for this one's.
+        yield Shown(plots.training_curves([], title=title, validation_note=note),
+                    f"Starting run #{number} ({label}): {dataset} on {training.device}, {len(splits.train_x):,} "
+                    f"training rows, model {config.hidden or 'linear'}...", summary="", confusion=None,
+                    mistakes=None).outputs()
         started = time.perf_counter()
         last = None
-        for item in _in_background(run, poll_seconds):
+        for item in _in_background(training, poll_seconds):
             if isinstance(item, tuple):
-                yield (gr.skip(), _status(run, *item, last, started), *skip)
+                yield Shown(status=_status(training, *item, last, started)).outputs()
                 continue
             last = item
-            step = round((item.progress - (item.epoch - 1)) * run.steps_per_epoch)
-            yield (plots.training_curves([vars(p) for p in run.points], title=title, validation_note=note),
-                   _status(run, item.epoch, step, run.steps_per_epoch, last, started), *skip)
+            step = round((item.progress - (item.epoch - 1)) * training.steps_per_epoch)
+            yield Shown(plots.training_curves([vars(p) for p in training.points], title=title, validation_note=note),
+                        _status(training, item.epoch, step, training.steps_per_epoch, last, started)).outputs()
         seconds = time.perf_counter() - started
-        report = run.report()
+        report = training.report()
     finally:
         if session.stop is stop:
             session.stop = None
         memory.trim()  # the run's batches, optimizer state and gradients are freed by now
-    stopped = bool(run.history and run.history[-1].stopped)
-    if not run.detector_ready():
-        yield (gr.skip(), "Calibrating \"not sure\" on real photo-like pictures (once per server start, about two "
-               "minutes)...", *skip)
-    finished = models.Run(number, label, config, [vars(p) for p in run.points], report,
-                          run.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
-                          seconds, str(run.device), stopped)
+    stopped = bool(training.history and training.history[-1].stopped)
+    if not finish.ready(training.spec, splits):
+        yield Shown(status="Calibrating \"not sure\" on real photo-like pictures (once per server start, about "
+                    "two minutes)...").outputs()
+    finished = models.Run(number, label, config, [vars(p) for p in training.points], report,
+                          training.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
+                          seconds, str(training.device), stopped)
     session = models.SESSIONS.get(sid)
-    if session is not None:  # None: the page closed during the run, so nobody can use the result
+    if session is not None:  # None: the page closed during the training, so nobody can use the result
         session.add_run(finished)
     curves, summary, confusion, mistakes = run_views(finished)
-    status = (f"Done: run #{number}, {trainer.epochs_text(run.epochs_done)} in {_duration(seconds)}, "
-              f"device {run.device}.")
-    yield (curves, status, summary, confusion, mistakes, *compare_views(session, number))
+    status = (f"Done: run #{number}, {trainer.epochs_text(training.epochs_done)} in {_duration(seconds)}, "
+              f"device {training.device}.")
+    yield Shown(curves, status, summary, confusion, mistakes, *compare_views(session, number)).outputs()
 
 
 def data_status(dataset: str) -> str:
@@ -315,10 +329,10 @@ def stop_training(request: gr.Request) -> str:
     return "Stopping after the current batch..."
 
 
-def _run(number: str | None, request: gr.Request | None) -> models.Run:
+def _session_run(number: str | None, request: gr.Request | None) -> models.Run:
     """This session's run `number` (the latest if empty)."""
     session = models.SESSIONS.get(session_id(request))
-    run = session.run(number) if session is not None else None
+    run = session.find_run(number) if session is not None else None
     if run is None:
         raise gr.Error("Train a model first." if session is None or not session.runs else
                        f"There is no run #{number} in this session (it keeps the last {models.MAX_RUNS}).")
@@ -327,35 +341,30 @@ def _run(number: str | None, request: gr.Request | None) -> models.Run:
 
 def pick_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
     """Show run `number`'s curves, summary, confusion matrix and mistakes."""
-    return run_views(_run(number, request))
+    return run_views(_session_run(number, request))
 
 
 def use_model(number: str | None = None, request: gr.Request | None = None) -> str:
-    run = _run(number, request)
+    run = _session_run(number, request)
     name = run.config.dataset
     if name == "handshape":  # the Hand signs tab's first answer, where a hand was found
-        models.SESSIONS.edit(session_id(request)).handshape = HandShape.from_checkpoint(run.result,
-                                                                                      f"run {run.title}")
+        models.SESSIONS.edit(session_id(request)).use_hand_shape(HandShape.from_checkpoint(run.checkpoint,
+                                                                                         f"run {run.title}"))
         return f"Your Hand signs tab now reads hand shapes with run {run.title}; everyone else keeps their own."
     if name not in models.SHIPPED:
         return f"No tab classifies {name}; save or download the model instead."
-    session = models.SESSIONS.edit(session_id(request))
-    session.used[name] = Predictor(run.result, name=f"run {run.title}")
-    session.chosen[name] = models.SESSION_RUN
+    models.SESSIONS.edit(session_id(request)).use_run(name, Predictor(run.checkpoint, name=f"run {run.title}"))
     return (f"Your {name} tab now uses run {run.title}; everyone else keeps their own.")
 
 
 def restore_shipped(dataset: str, request: gr.Request) -> str:
-    if dataset == "handshape":
-        session = models.SESSIONS.get(session_id(request))
-        if session is not None:
-            session.handshape = None
-        return "Your Hand signs tab reads hand shapes with the shipped letters model again."
-    if dataset not in models.SHIPPED:
+    if dataset != "handshape" and dataset not in models.SHIPPED:
         return f"No tab classifies {dataset}."
     session = models.SESSIONS.get(session_id(request))
     if session is not None:
-        session.chosen.pop(dataset, None)
+        session.use_shipped(dataset)
+    if dataset == "handshape":
+        return "Your Hand signs tab reads hand shapes with the shipped letters model again."
     return f"Your {dataset} tab uses the shipped model again."
 
 
@@ -378,7 +387,7 @@ def save_model(name: str, number: str | None = None, request: gr.Request | None 
     if not policy.enabled:
         raise gr.Error("Saving into the server's weights/ folder is off on this server (its owner turns it on "
                        "with `python demo.py --save-to-weights`). Download the run instead.")
-    run = _run(number, request)
+    run = _session_run(number, request)
     name = (name or "").strip().removesuffix(".safetensors")
     if not models.SAFE_NAME.match(name) or len(name) > 60:
         raise gr.Error("Name the file with letters, digits, - and _ only (up to 60 characters).")
@@ -409,21 +418,160 @@ def save_model(name: str, number: str | None = None, request: gr.Request | None 
 
 def download_model(number: str | None = None, request: gr.Request | None = None) -> str:
     """Run `number` as a weights file to download (Gradio serves it from its cache, which the app cleans)."""
-    run = _run(number, request)
-    return str(run.result.save(models.download_folder() / f"{run.config.dataset}-run{run.number}-{run.preset}"
+    run = _session_run(number, request)
+    return str(run.checkpoint.save(models.download_folder() / f"{run.config.dataset}-run{run.number}-{run.preset}"
                                                              ".safetensors"))
 
 
 def download_onnx(number: str | None = None, request: gr.Request | None = None) -> str:
     """Run `number` as an ONNX file to download (`classifier.export`: runs anywhere without this code)."""
-    run = _run(number, request)
+    run = _session_run(number, request)
     name = f"{run.config.dataset}-run{run.number}-{run.preset}"
-    return str(export.checkpoint_to_onnx(run.result, models.download_folder() / f"{name}.onnx",
+    return str(export.checkpoint_to_onnx(run.checkpoint, models.download_folder() / f"{name}.onnx",
                                          f"run #{run.number} ({run.preset}) of this app's Train tab"))
 
 
+@dataclass
+class Form:
+    """The settings column: the data set, the preset, every setting (SETTINGS order), Start and Stop."""
+
+    dataset: gr.Dropdown
+    preset: gr.Dropdown
+    settings: list[gr.components.Component]
+    start: gr.Button
+    stop: gr.Button
+
+
+@dataclass
+class Results:
+    """The results column: what a run shows (`Shown`, in order), then what can be done with a run."""
+
+    about: gr.Markdown
+    shown: list[gr.components.Component]
+    run: gr.Dropdown
+    use: gr.Button
+    restore: gr.Button
+    name: gr.Textbox
+    save: gr.Button
+    download: gr.Button
+    onnx: gr.Button
+    message: gr.Markdown
+    download_file: gr.DownloadButton
+    file: gr.File
+
+
+def _form(v: dict[str, Any]) -> Form:
+    with gr.Row():
+        dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=130)
+        preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value=DEFAULT_PRESET,
+                             label="Preset", elem_id="train-preset", min_width=160, scale=2)
+    w: dict[str, gr.components.Component] = {}
+    w["hidden"] = gr.Textbox(value=v["hidden"], label="Hidden sizes (comma separated; empty: linear)")
+    w["epochs"] = gr.Slider(1, trainer.MAX_EPOCHS, value=v["epochs"], step=1, label="Epochs")
+    with gr.Row():
+        w["lr"] = gr.Number(value=v["lr"], label=f"Learning rate, <= {trainer.MAX_LR:g}", min_width=100)
+        w["batch_size"] = gr.Dropdown(BATCH_SIZE_CHOICES, value=v["batch_size"], label="Batch size", min_width=80)
+    with gr.Row():
+        w["optimizer"] = gr.Dropdown(list(trainer.OPTIMIZERS), value=v["optimizer"], label="Optimizer",
+                                     min_width=100)
+        w["augment"] = gr.Checkbox(value=v["augment"], label="Augmentation (the data set's own)", min_width=100)
+    with gr.Accordion("More settings", open=False):
+        w["activation"] = gr.Textbox(value=v["activation"], label="Activation, or one per hidden layer "
+                                     f"({', '.join(ACTIVATIONS)})")
+        with gr.Row():
+            w["dropout"] = gr.Number(value=v["dropout"], label="Dropout", min_width=80)
+            w["batchnorm"] = gr.Checkbox(value=v["batchnorm"], label="BatchNorm", min_width=80)
+        w["schedule"] = gr.Radio(list(trainer.SCHEDULES), value=v["schedule"], label="Learning-rate schedule")
+        with gr.Row():
+            w["weight_decay"] = gr.Number(value=v["weight_decay"], label="Weight decay", min_width=80)
+            w["momentum"] = gr.Number(value=v["momentum"], label="Momentum (SGD)", min_width=80)
+        with gr.Row():
+            w["label_smoothing"] = gr.Number(value=v["label_smoothing"], label="Label smoothing", min_width=80)
+            w["warmup"] = gr.Number(value=v["warmup"], label="Warm-up (one-cycle: share of the run)", min_width=80)
+        w["method"] = gr.Radio([("backpropagation", "gradient"), ("nearest class mean", "nearest_mean")],
+                               value=v["method"], label="Method")
+        # Empty at first, filled as the page loads: the /train API's default is a widget's first
+        # value, and an omitted value must mean the chosen data set's own (not digits' 0.5).
+        w["outlier_exposure"] = gr.Number(value=None, label="Outlier exposure: weight of a flat answer for "
+                                          "made-up outliers, for a better 'not sure' (0: off; data sets with drawn "
+                                          "input only)", minimum=0, maximum=trainer.MAX_OUTLIER_EXPOSURE)
+    with gr.Row():
+        start = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
+        stop = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
+    return Form(dataset, preset, [w[k] for k in SETTINGS], start, stop)
+
+
+def _results(about: str) -> Results:
+    # What the chosen preset is, above the results (the settings column has no room left).
+    about_md = gr.Markdown(about, elem_id="train-preset-about")
+    status = gr.Markdown(elem_id="train-status")
+    # One result at a time, so the tab fits a 1440x900 window; the figures carry their own titles
+    # (Gradio's label badges would cover their tops).
+    with gr.Tabs():
+        with gr.Tab("Curves"):
+            curves = gr.Plot(show_label=False, elem_id="train-curves")
+        with gr.Tab("Compare runs", elem_id="train-compare-tab"):
+            compare = gr.Plot(show_label=False, elem_id="train-compare")
+        with gr.Tab("Runs", elem_id="train-runs-tab"):
+            table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, show_label=False, max_height=330,
+                                 elem_id="train-runs")
+        with gr.Tab("Confusion matrix", elem_id="train-confusion-tab"):
+            confusion = gr.Plot(show_label=False, elem_id="train-confusion")
+        with gr.Tab("Misclassified", elem_id="train-mistakes-tab"):
+            mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
+    summary = gr.Markdown(elem_id="train-summary")
+    with gr.Row(equal_height=True):
+        run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=150, scale=2)
+        use = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
+        restore = gr.Button("Shipped again", elem_id="train-restore", min_width=90, size="md")
+        name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2, min_width=120)
+        save = gr.Button("Save", min_width=60, size="md")
+        download = gr.Button("Download", min_width=90, size="md")
+        onnx = gr.Button("Download as ONNX", min_width=120, size="md", elem_id="train-onnx")
+    message = gr.Markdown(elem_id="train-message")
+    # Downloads land here, unseen; the page then clicks it, so one click on Download starts the
+    # browser's download.
+    download_file = gr.DownloadButton(visible="hidden", elem_id="train-download")
+    file = gr.File(label="Weights file", interactive=False, height=80, visible=False, elem_id="train-file")
+    shown = [curves, status, summary, confusion, mistakes, table, compare, run]
+    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file)
+
+
+def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) -> None:
+    curves, status, summary, confusion, mistakes = res.shown[:5]
+    inputs = [form.dataset, *form.settings]
+    # Settings are checked first, so a typo leaves the last run's results on the page; once a run
+    # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
+    started = form.start.click(check_settings, inputs, None, api_visibility="private")
+    started.success(lambda: ("", gr.File(None, visible=False)), None, [res.message, res.file],
+                    api_visibility="private")
+    started.success(train, inputs, res.shown, api_name="train", concurrency_id="train", concurrency_limit=1)
+    form.stop.click(stop_training, None, status, api_name="stop_training", concurrency_limit=None)
+    form.dataset.change(data_status, form.dataset, status, api_visibility="private")
+    for changed in (form.dataset.change, form.preset.input):
+        changed(preset_widgets, [form.preset, form.dataset], [res.about, *form.settings], api_visibility="private")
+    res.run.input(pick_run, res.run, [curves, summary, confusion, mistakes], api_name="pick_run")
+    res.use.click(use_model, res.run, res.message, api_name="use_model")
+    res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped")
+    # The file box shows only once there is a file in it, so an empty box never pushes the results down.
+    fetch = {"fn": None, "js": download_js("train-download"), "api_visibility": "private"}
+    show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": res.file,
+                 "api_visibility": "private"}
+    res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model").success(
+        **show_file)
+    res.download.click(download_model, res.run, res.download_file, api_name="download_model").success(**fetch)
+    res.onnx.click(download_onnx, res.run, res.download_file, api_name="download_onnx", concurrency_id="export",
+                   concurrency_limit=1).success(**fetch)
+    demo.load(data_status, form.dataset, status, api_visibility="private")
+    # Saving into weights/ shows only where the person running the app turned it on.
+    demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,
+              [res.name, res.save], api_visibility="private")
+    demo.load(lambda: outlier_exposure, None, form.settings[SETTINGS.index("outlier_exposure")],
+              api_visibility="private")
+
+
 def build(demo: gr.Blocks) -> None:
-    """The Train tab."""
+    """The Train tab: the settings on the left, the run's results and what to do with it on the right."""
     with gr.Tab("Train"):
         # One line: the data directory is in the status below it (`data_status`).
         gr.Markdown("Train an MLP and watch it learn. Your runs are kept: compare, use, save or download any of "
@@ -432,109 +580,7 @@ def build(demo: gr.Blocks) -> None:
         v = dict(zip(SETTINGS, values, strict=True))
         with gr.Row():
             with gr.Column(scale=1):
-                with gr.Row():
-                    t_dataset = gr.Dropdown(list(data.DATASETS), value="digits", label="Data set", min_width=130)
-                    t_preset = gr.Dropdown([(p.title, p.name) for p in presets.PRESETS.values()], value=DEFAULT_PRESET,
-                                           label="Preset", elem_id="train-preset", min_width=160, scale=2)
-                t_hidden = gr.Textbox(value=v["hidden"], label="Hidden sizes (comma separated; empty: linear)")
-                t_epochs = gr.Slider(1, trainer.MAX_EPOCHS, value=v["epochs"], step=1, label="Epochs")
-                with gr.Row():
-                    t_lr = gr.Number(value=v["lr"], label=f"Learning rate, <= {trainer.MAX_LR:g}", min_width=100)
-                    t_batch = gr.Dropdown(BATCH_SIZE_CHOICES, value=v["batch_size"], label="Batch size",
-                                          min_width=80)
-                with gr.Row():
-                    t_optimizer = gr.Dropdown(list(trainer.OPTIMIZERS), value=v["optimizer"], label="Optimizer",
-                                              min_width=100)
-                    t_augment = gr.Checkbox(value=v["augment"], label="Augmentation (the data set's own)",
-                                            min_width=100)
-                with gr.Accordion("More settings", open=False):
-                    t_activation = gr.Textbox(value=v["activation"], label="Activation, or one per hidden layer "
-                                              f"({', '.join(ACTIVATIONS)})")
-                    with gr.Row():
-                        t_dropout = gr.Number(value=v["dropout"], label="Dropout", min_width=80)
-                        t_batchnorm = gr.Checkbox(value=v["batchnorm"], label="BatchNorm", min_width=80)
-                    t_schedule = gr.Radio(list(trainer.SCHEDULES), value=v["schedule"], label="Learning-rate schedule")
-                    with gr.Row():
-                        t_decay = gr.Number(value=v["weight_decay"], label="Weight decay", min_width=80)
-                        t_momentum = gr.Number(value=v["momentum"], label="Momentum (SGD)", min_width=80)
-                    with gr.Row():
-                        t_smoothing = gr.Number(value=v["label_smoothing"], label="Label smoothing", min_width=80)
-                        t_warmup = gr.Number(value=v["warmup"], label="Warm-up (one-cycle: share of the run)",
-                                             min_width=80)
-                    t_method = gr.Radio([("backpropagation", "gradient"), ("nearest class mean", "nearest_mean")],
-                                        value=v["method"], label="Method")
-                    # Empty at first, filled as the page loads: the /train API's default is a widget's first
-                    # value, and an omitted value must mean the chosen data set's own (not digits' 0.5).
-                    t_outliers = gr.Number(value=None, label="Outlier exposure: weight of a flat "
-                                           "answer for made-up outliers, for a better 'not sure' (0: off; data "
-                                           "sets with drawn input only)", minimum=0,
-                                           maximum=trainer.MAX_OUTLIER_EXPOSURE)
-                with gr.Row():
-                    start_btn = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
+                form = _form(v)
             with gr.Column(scale=3):
-                # What the chosen preset is, above the results (the settings column has no room left).
-                t_about = gr.Markdown(about, elem_id="train-preset-about")
-                t_status = gr.Markdown(elem_id="train-status")
-                # One result at a time, so the tab fits a 1440x900 window; the figures carry their own
-                # titles (Gradio's label badges would cover their tops).
-                with gr.Tabs():
-                    with gr.Tab("Curves"):
-                        t_curves = gr.Plot(show_label=False, elem_id="train-curves")
-                    with gr.Tab("Compare runs", elem_id="train-compare-tab"):
-                        t_compare = gr.Plot(show_label=False, elem_id="train-compare")
-                    with gr.Tab("Runs", elem_id="train-runs-tab"):
-                        t_table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, show_label=False,
-                                               max_height=330, elem_id="train-runs")
-                    with gr.Tab("Confusion matrix", elem_id="train-confusion-tab"):
-                        t_confusion = gr.Plot(show_label=False, elem_id="train-confusion")
-                    with gr.Tab("Misclassified", elem_id="train-mistakes-tab"):
-                        t_mistakes = gr.Plot(show_label=False, elem_id="train-mistakes")
-                t_summary = gr.Markdown(elem_id="train-summary")
-                with gr.Row(equal_height=True):
-                    t_run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=150, scale=2)
-                    use_btn = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
-                    restore_btn = gr.Button("Shipped again", elem_id="train-restore", min_width=90, size="md")
-                    t_name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2,
-                                        min_width=120)
-                    save_btn = gr.Button("Save", min_width=60, size="md")
-                    download_btn = gr.Button("Download", min_width=90, size="md")
-                    onnx_btn = gr.Button("Download as ONNX", min_width=120, size="md", elem_id="train-onnx")
-                t_message = gr.Markdown(elem_id="train-message")
-                # Downloads land here, unseen; the page then clicks it, so one click on Download starts
-                # the browser's download.
-                t_download = gr.DownloadButton(visible="hidden", elem_id="train-download")
-                t_file = gr.File(label="Weights file", interactive=False, height=80, visible=False,
-                                 elem_id="train-file")
-        settings = [t_hidden, t_epochs, t_lr, t_batch, t_augment, t_optimizer, t_activation, t_dropout, t_batchnorm,
-                    t_schedule, t_decay, t_momentum, t_method, t_outliers, t_smoothing, t_warmup]
-        # Settings are checked first, so a typo leaves the last run's results on the page; once a run
-        # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
-        started = start_btn.click(check_settings, [t_dataset, *settings], None, api_visibility="private")
-        started.success(lambda: ("", gr.File(None, visible=False)), None, [t_message, t_file],
-                        api_visibility="private")
-        started.success(
-            train, [t_dataset, *settings],
-            [t_curves, t_status, t_summary, t_confusion, t_mistakes, t_table, t_compare, t_run],
-            api_name="train", concurrency_id="train", concurrency_limit=1,
-        )
-        stop_btn.click(stop_training, None, t_status, api_name="stop_training", concurrency_limit=None)
-        t_dataset.change(data_status, t_dataset, t_status, api_visibility="private")
-        t_dataset.change(preset_widgets, [t_preset, t_dataset], [t_about, *settings], api_visibility="private")
-        t_preset.input(preset_widgets, [t_preset, t_dataset], [t_about, *settings], api_visibility="private")
-        t_run.input(pick_run, t_run, [t_curves, t_summary, t_confusion, t_mistakes], api_name="pick_run")
-        use_btn.click(use_model, t_run, t_message, api_name="use_model")
-        restore_btn.click(restore_shipped, t_dataset, t_message, api_name="restore_shipped")
-        # The file box shows only once there is a file in it, so an empty box never pushes the results down.
-        fetch = {"fn": None, "js": DOWNLOAD_JS.format(elem_id="train-download"), "api_visibility": "private"}
-        show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": t_file,
-                     "api_visibility": "private"}
-        save_btn.click(save_model, [t_name, t_run], [t_message, t_file], api_name="save_model").success(**show_file)
-        download_btn.click(download_model, t_run, t_download, api_name="download_model").success(**fetch)
-        onnx_btn.click(download_onnx, t_run, t_download, api_name="download_onnx", concurrency_id="export",
-                       concurrency_limit=1).success(**fetch)
-    demo.load(data_status, t_dataset, t_status, api_visibility="private")
-    # Saving into weights/ shows only where the person running the app turned it on.
-    demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,
-              [t_name, save_btn], api_visibility="private")
-    demo.load(lambda: v["outlier_exposure"], None, t_outliers, api_visibility="private")
+                res = _results(about)
+        _wire(demo, form, res, v["outlier_exposure"])

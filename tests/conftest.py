@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gradio_client import Client, handle_file
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets"
@@ -206,3 +208,35 @@ def real_hands_dir() -> Path:
             pytest.fail(reason + "; REQUIRE_REAL_DATA=1 says they must be there")
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture
+def client(app_url: str) -> Client:
+    """A gradio_client session of its own on the shared app."""
+    return Client(app_url, verbose=False)
+
+
+def png(img: Image.Image, tmp_path: Path, name: str = "img.png", **kw) -> str:
+    """`img` saved under tmp_path; its path, for handle_file."""
+    path = tmp_path / name
+    img.save(path, **kw)
+    return str(path)
+
+
+def seven(size: int = 400) -> Image.Image:
+    """A 7 drawn as a user would on a white canvas."""
+    img = Image.new("RGBA", (size, size), (255, 255, 255, 255))
+    s = size / 400
+    ImageDraw.Draw(img).line([(80 * s, 60 * s), (320 * s, 60 * s), (180 * s, 360 * s)], fill=(0, 0, 0, 255),
+                             width=max(1, int(14 * s)))
+    return img
+
+
+def sketch_value(path: str) -> dict:
+    """/classify_digit's Sketchpad value for a picture file."""
+    return {"background": None, "layers": [], "composite": handle_file(path)}
+
+
+def confidences(label_output: dict) -> dict[str, float]:
+    """{label: probability} from a Label output."""
+    return {c["label"]: c["confidence"] for c in label_output["confidences"]}

@@ -27,7 +27,8 @@ def test_shapes_range_and_determinism() -> None:
         b = augment(x, cfg, torch.Generator().manual_seed(1))
         assert a.shape == x.shape
         assert torch.equal(a, b)
-        assert float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+        assert float(a.min()) >= 0.0
+        assert float(a.max()) <= 1.0
         assert not torch.equal(a, x)
 
 
@@ -44,7 +45,8 @@ def test_shift_moves_ink_by_at_most_the_limit() -> None:
     mass = out.sum((1, 2))
     cy = (out * ys).sum((1, 2)) / mass
     cx = (out * xs).sum((1, 2)) / mass
-    assert float((cy - 14).abs().max()) <= 2.01 and float((cx - 14).abs().max()) <= 2.01
+    assert float((cy - 14).abs().max()) <= 2.01
+    assert float((cx - 14).abs().max()) <= 2.01
     assert float((cx - 14).abs().max()) > 1.0
 
 

@@ -26,8 +26,10 @@ def _fresh_cache():
 def test_idx_roundtrip_gz_and_plain(tmp_path: Path, gz: bool) -> None:
     make_mnist_dir(tmp_path, n_train=50, n_test=20, gz=gz)
     x, y = data.load("digits", "train", tmp_path, download=False)
-    assert x.shape == (50, 28, 28) and x.dtype == torch.uint8
-    assert y.shape == (50,) and y.dtype == torch.int64
+    assert x.shape == (50, 28, 28)
+    assert x.dtype == torch.uint8
+    assert y.shape == (50,)
+    assert y.dtype == torch.int64
     tx, _ = data.load("digits", "test", tmp_path, download=False)
     assert tx.shape == (20, 28, 28)
 
@@ -104,8 +106,10 @@ def test_download_failure_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
 def test_sign_csv(tmp_path: Path, gz: bool) -> None:
     make_signs_dir(tmp_path, n_train=30, n_test=10, gz=gz)
     x, y = data.load("signs", "train", tmp_path)
-    assert x.shape == (30, 28, 28) and x.dtype == torch.uint8
-    assert 0 <= int(y.min()) and int(y.max()) <= 23
+    assert x.shape == (30, 28, 28)
+    assert x.dtype == torch.uint8
+    assert 0 <= int(y.min())
+    assert int(y.max()) <= 23
 
 
 def test_sign_csv_values(tmp_path: Path) -> None:
@@ -123,8 +127,13 @@ def test_sign_labels_map_to_the_24_letters(tmp_path: Path) -> None:
     _, idx = data.read_label_csv(path, SIGN_LABELS)
     assert idx.tolist() == list(range(24))
     letters = [data.SIGN_LETTERS[i] for i in idx]
-    assert letters[0] == "A" and letters[8] == "I" and letters[9] == "K" and letters[-1] == "Y"
-    assert "J" not in letters and "Z" not in letters and len(set(letters)) == 24
+    assert letters[0] == "A"
+    assert letters[8] == "I"
+    assert letters[9] == "K"
+    assert letters[-1] == "Y"
+    assert "J" not in letters
+    assert "Z" not in letters
+    assert len(set(letters)) == 24
 
 
 @pytest.mark.parametrize("bad_label", [9, 25, -1])
@@ -190,8 +199,10 @@ def test_splits_fixed_disjoint_and_complete(tmp_path: Path) -> None:
     make_mnist_dir(tmp_path, n_train=120, n_test=20)
     a = data.load_splits("digits", tmp_path, val_fraction=0.25, split_seed=0)
     b = data.load_splits("digits", tmp_path, val_fraction=0.25, split_seed=0)
-    assert len(a.val_x) == 30 and len(a.train_x) == 90
-    assert torch.equal(a.val_x, b.val_x) and torch.equal(a.train_y, b.train_y)
+    assert len(a.val_x) == 30
+    assert len(a.train_x) == 90
+    assert torch.equal(a.val_x, b.val_x)
+    assert torch.equal(a.train_y, b.train_y)
     x, _ = data.load("digits", "train", tmp_path)
     rows = {bytes(r.numpy().tobytes()) for r in torch.cat([a.train_x, a.val_x])}
     assert rows == {bytes(r.numpy().tobytes()) for r in x}
@@ -217,9 +228,11 @@ def test_real_sets_load_fast_and_whole(real_data_dir: Path, name: str) -> None:
     x, y = data.load(name, "train", real_data_dir, download=False)
     tx, ty = data.load(name, "test", real_data_dir, download=False)
     first_seconds = time.perf_counter() - start
-    assert x.shape == (n_train, 28, 28) and tx.shape == (n_test, 28, 28)
+    assert x.shape == (n_train, 28, 28)
+    assert tx.shape == (n_test, 28, 28)
     # Raw labels: signs' first rows are letters D (3) and G (6), below J so index == label.
-    assert int(y[0]) == first_train and int(ty[0]) == first_test
+    assert int(y[0]) == first_train
+    assert int(ty[0]) == first_test
     assert len(torch.unique(y)) == len(data.DATASETS[name].classes)
     start = time.perf_counter()
     data.load(name, "train", real_data_dir, download=False)

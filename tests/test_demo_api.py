@@ -1,4 +1,5 @@
-"""The launched app through gradio_client: every endpoint, bad input, concurrency, training."""
+"""The launched app through gradio_client: the classify endpoints, their API page, bad input, concurrency,
+a fresh clone without data. (Training through the app: test_train_tab.py.)"""
 
 from __future__ import annotations
 
@@ -6,46 +7,17 @@ import base64
 import io
 import re
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
-from gradio_client.utils import Status
 from PIL import Image, ImageDraw
 
-from classifier import checkpoint
+from tests.conftest import confidences, png, seven, sketch_value
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture
-def client(app_url: str) -> Client:
-    return Client(app_url, verbose=False)
-
-
-def png(img: Image.Image, tmp_path: Path, name: str = "img.png", **kw) -> str:
-    path = tmp_path / name
-    img.save(path, **kw)
-    return str(path)
-
-
-def seven(size: int = 400) -> Image.Image:
-    img = Image.new("RGBA", (size, size), (255, 255, 255, 255))
-    s = size / 400
-    ImageDraw.Draw(img).line([(80 * s, 60 * s), (320 * s, 60 * s), (180 * s, 360 * s)], fill=(0, 0, 0, 255),
-                             width=max(1, int(14 * s)))
-    return img
-
-
-def sketch_value(path: str) -> dict:
-    return {"background": None, "layers": [], "composite": handle_file(path)}
-
-
-def confidences(label_output: dict) -> dict[str, float]:
-    return {c["label"]: c["confidence"] for c in label_output["confidences"]}
 
 
 def seen_image(html: str) -> np.ndarray:
@@ -80,8 +52,10 @@ def test_classify_digit(client: Client, tmp_path: Path) -> None:
     probs = confidences(full)
     assert sorted(probs) == list("0123456789")
     assert abs(sum(probs.values()) - 1) < 1e-4
-    assert full["label"] == "7" and probs["7"] > 0.9
-    assert len(top3["confidences"]) == 3 and top3["label"] == "7"
+    assert full["label"] == "7"
+    assert probs["7"] > 0.9
+    assert len(top3["confidences"]) == 3
+    assert top3["label"] == "7"
     assert [c["label"] for c in top3["confidences"]] == sorted(probs, key=probs.get, reverse=True)[:3]
     # The third output is exactly the 28x28 the model saw: the Draw pipeline's image of this drawing.
     from classifier import pipelines
@@ -93,7 +67,8 @@ def test_classify_digit(client: Client, tmp_path: Path) -> None:
 def test_empty_canvas_asks_for_a_digit(client: Client, tmp_path: Path) -> None:
     blank = png(Image.new("RGBA", (400, 400), (255, 255, 255, 255)), tmp_path)
     full, top3, plot = client.predict(sketch_value(blank), api_name="/classify_digit")
-    assert full["label"] == "draw a digit" and not full.get("confidences")
+    assert full["label"] == "draw a digit"
+    assert not full.get("confidences")
     assert "<img" not in plot
     full, _, _ = client.predict({"background": None, "layers": [], "composite": None}, api_name="/classify_digit")
     assert full["label"] == "draw a digit"
@@ -109,7 +84,8 @@ def test_classify_sign(client: Client, tmp_path: Path, real_data_dir: Path) -> N
         full, top3, *_ = client.predict(handle_file(png(photo, tmp_path, f"s{i}.jpg", quality=92)),
                                        api_name="/classify_sign")
         probs = confidences(full)
-        assert sorted(probs) == sorted(data.SIGN_LETTERS) and len(probs) == 24
+        assert sorted(probs) == sorted(data.SIGN_LETTERS)
+        assert len(probs) == 24
         hits += full["label"] == data.SIGN_LETTERS[int(y[i])]
     assert hits >= 4
 
@@ -153,7 +129,8 @@ def test_a_hand_off_centre_is_found_and_a_box_can_be_given(client: Client, tmp_p
         full, _, view, _ = client.predict(handle_file(str(path)), "", box, api_name="/classify_sign")
         assert _data_box(view) == pytest.approx(pic.box, abs=1)
         given += full["label"] == truth
-    assert found >= 4 and given >= 5, (found, given)
+    assert found >= 4, (found, given)
+    assert given >= 5, (found, given)
     with pytest.raises(Exception, match="four numbers"):
         client.predict(handle_file(str(path)), "", "1,2,3", api_name="/classify_sign")
 
@@ -178,9 +155,12 @@ def test_unlike_the_training_data_is_not_sure_with_the_bars_anyway(client: Clien
     draw.ellipse((180, 100, 460, 380), fill=(40, 200, 60))
     draw.rectangle((250, 180, 390, 300), fill=(230, 230, 40))
     full, top3, view, _ = client.predict(handle_file(png(pattern, tmp_path, "pattern.png")), api_name="/classify_sign")
-    assert full["label"] == "not sure" and top3["label"] == "not sure"
-    assert len(confidences(full)) == 24 and len(top3["confidences"]) == 3
-    assert "not sure" in view and "best guess" in view
+    assert full["label"] == "not sure"
+    assert top3["label"] == "not sure"
+    assert len(confidences(full)) == 24
+    assert len(top3["confidences"]) == 3
+    assert "not sure" in view
+    assert "best guess" in view
 
 
 def _bad_images(tmp_path: Path) -> dict[str, str]:
@@ -282,7 +262,9 @@ def test_fuzzed_pictures_and_boxes_through_the_endpoints(app_url: str,
                 full = client.predict(*call, api_name=api_name)[0]
                 assert full.get("confidences") or full["label"] == "draw a digit", api_name
             except Exception as e:  # noqa: BLE001 - the property: only the app's own clear messages
-                assert type(e).__name__ == "AppError" and str(e) and "Traceback" not in str(e), (api_name, e)
+                assert type(e).__name__ == "AppError", (api_name, e)
+                assert str(e), (api_name, e)
+                assert "Traceback" not in str(e), (api_name, e)
             assert time.monotonic() - start < 30, api_name
 
     one()
@@ -321,130 +303,6 @@ def test_eight_concurrent_clients(app_url: str, tmp_path: Path) -> None:
     assert results == [["7", "7", "7"]] * 8
 
 
-def _wait_for(job, predicate, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if job.done():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path: Path) -> None:
-    args = dict(dataset="digits", hidden="32", epochs=2, lr=0.003, batch_size=256, augment=False,
-                optimizer="adamw")
-    job = client.submit(*args.values(), api_name="/train")
-    result = job.result(timeout=300)
-    outputs = job.outputs()
-    assert len(outputs) >= 3  # the start, one per epoch, the end
-    curves, status, summary, confusion, mistakes, table, compare, menu = result
-    assert "Done" in status and "test accuracy" in summary
-    assert curves is not None and confusion is not None and mistakes is not None and compare is not None
-    assert any("Epoch 1/2" in o[1] for o in outputs) and any("Epoch 2/2" in o[1] for o in outputs)
-    assert [row[0] for row in table["data"]] == [1] and menu["value"] == "1"
-
-    drawing = sketch_value(png(seven(), tmp_path))
-    other = Client(client.src, verbose=False)  # a second user, in a session of their own
-    before = confidences(client.predict(drawing, api_name="/classify_digit")[0])
-    assert "now uses" in client.predict(api_name="/use_model")
-    after = confidences(client.predict(drawing, api_name="/classify_digit")[0])
-    assert before != after
-    # The other session still gets the shipped model's answers, and cannot use this session's run.
-    assert confidences(other.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
-    with pytest.raises(Exception, match="Train a model first"):
-        other.predict(api_name="/use_model")
-
-    name = f"pytest-{uuid.uuid4().hex[:8]}"
-    saved = checkpoint.weights_path(name)
-    try:
-        message, file_out = client.predict(name, api_name="/save_model")
-        assert saved.is_file() and "Saved" in message
-        assert checkpoint.load(saved).meta["model"]["hidden"] == [32]
-        download = client.predict(api_name="/download_model")
-        assert checkpoint.read_meta(download)["dataset"] == "digits"
-        # Anyone may name a saved file explicitly, per request or as their session's choice.
-        assert confidences(other.predict(drawing, name, api_name="/classify_digit")[0]) == pytest.approx(after)
-        assert confidences(other.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
-        assert name in other.predict(name, api_name="/choose_digit_model")
-        assert confidences(other.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(after)
-        with pytest.raises(Exception, match="no weights file"):
-            other.predict(drawing, "no-such-model", api_name="/classify_digit")
-    finally:
-        saved.unlink(missing_ok=True)
-    # A second run in the same session (the nearest-mean baseline): both are listed, either can be used.
-    *_, table, _, menu = client.predict("digits", "", 1, 0.003, 256, False, "adamw", "relu", 0.0, False, "constant",
-                                        0.0, 0.0, "nearest_mean", api_name="/train")
-    assert [(row[0], row[1]) for row in table["data"]] == [(1, "custom"), (2, "nearest-mean")] and menu["value"] == "2"
-    assert "nearest-mean" in client.predict("2", api_name="/pick_run")[1]
-    assert "#2" in client.predict("2", api_name="/use_model")
-    baseline = confidences(client.predict(drawing, api_name="/classify_digit")[0])
-    assert baseline != pytest.approx(after) and baseline != pytest.approx(before)
-    assert "#1" in client.predict("1", api_name="/use_model")
-    assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(after)
-    assert "shipped model again" in client.predict("digits", api_name="/restore_shipped")
-    assert confidences(client.predict(drawing, api_name="/classify_digit")[0]) == pytest.approx(before)
-    with pytest.raises(Exception, match="shipped model"):
-        client.predict("digits", api_name="/save_model")
-    with pytest.raises(Exception, match="letters, digits"):
-        client.predict("../evil", api_name="/save_model")
-
-
-def test_train_bad_settings_get_messages(client: Client) -> None:
-    with pytest.raises(Exception, match="Hidden sizes"):
-        client.predict("digits", "12,abc", 1, 0.003, 256, False, "adamw", api_name="/train")
-    with pytest.raises(Exception, match="less than minimum"):
-        client.predict("digits", "32", 0, 0.003, 256, False, "adamw", api_name="/train")
-    with pytest.raises(Exception, match="Learning rate"):
-        client.predict("digits", "32", 1, 5.0, 256, False, "adamw", api_name="/train")
-
-
-def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run(
-        app_url: str, tmp_path: Path, real_data_dir: Path) -> None:
-    # Needs the real MNIST: on the small stand-in set, 50 epochs end before the checks are made.
-    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    job_a = first.submit("digits", "512,512", 50, 0.003, 256, True, "adamw", api_name="/train")
-    _wait_for(job_a, lambda: any("Epoch 1/" in o[1] for o in job_a.outputs()))
-    assert not job_a.done()
-
-    # Classification answers while the run is going...
-    drawing = sketch_value(png(seven(), tmp_path))
-    for _ in range(3):
-        assert second.predict(drawing, api_name="/classify_digit")[0]["label"] == "7"
-    assert not job_a.done()
-
-    # ...a second run waits its turn instead of running alongside...
-    job_b = second.submit("digits", "16", 1, 0.003, 256, False, "adamw", api_name="/train")
-    time.sleep(2.0)
-    assert job_b.status().code in (Status.STARTING, Status.JOINING_QUEUE, Status.IN_QUEUE, Status.SENDING_DATA)
-    assert not job_a.done()
-
-    # ...and Stop ends only the caller's own run, cleanly, between batches.
-    assert "No training run of yours" in second.predict(api_name="/stop_training")
-    assert not job_a.done()
-    assert "Stopping" in first.predict(api_name="/stop_training")
-    curves, status, summary, *_ = job_a.result(timeout=120)
-    assert "stopped early" in summary
-    _, status_b, summary_b, *_ = job_b.result(timeout=300)
-    assert "Done" in status_b and "test accuracy" in summary_b
-
-
-def test_missing_data_set_says_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gradio as gr
-
-    from studio import models, train_tab
-
-    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
-    with pytest.raises(gr.Error) as e:
-        next(train_tab.train("signs", "32", 1, 0.003, 256, False, "adamw", request=None))
-    # The one message, once: not wrapped in a second copy of itself.
-    assert str(e.value).count(str((tmp_path / "sign_mnist").resolve())) == 1
-    assert str(e.value).count("datamunge/sign-language-mnist") == 1
-    status = train_tab.data_status("signs")
-    assert status.count("datamunge/sign-language-mnist") == 1 and "Not available" in status
-
-
 def test_app_works_without_any_data(tmp_path: Path) -> None:
     """A fresh clone has weights but no data directory: classifying works, training says where data goes."""
     from tests.conftest import start_app
@@ -460,76 +318,12 @@ def test_app_works_without_any_data(tmp_path: Path) -> None:
         proc.wait(timeout=20)
 
 
-def test_train_tab_says_whether_data_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from studio import models, train_tab
-    from tests.conftest import make_signs_dir
-
-    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
-    assert "datamunge/sign-language-mnist" in train_tab.data_status("signs")
-    assert "download" in train_tab.data_status("digits")
-    make_signs_dir(tmp_path, n_train=5, n_test=5)
-    assert train_tab.data_status("signs").startswith("Ready")
-
-
-def test_train_widgets_follow_the_preset_and_data_set() -> None:
-    """Each preset fills every widget; read back, the widgets are that preset again (for each data set)."""
-    from classifier import presets
-    from classifier.trainer import recipe
-    from studio import train_tab
-
-    for name in ("digits", "signs", "fashion", "handshape"):
-        about, *values = train_tab.preset_widgets("best", name)
-        r = recipe(name)
-        assert values[:6] == [", ".join(map(str, r.hidden)), r.epochs, r.lr, r.batch_size, r.augment, r.optimizer]
-        for preset in presets.PRESETS:
-            about, *values = train_tab.preset_widgets(preset, name)
-            assert about.startswith(f"*{presets.get(preset).about}*")
-            assert train_tab.train_config(name, *values) == presets.get(preset).config(name)
-            assert presets.name_of(train_tab.train_config(name, *values)) == preset
-    assert train_tab.preset_widgets("tutorial", "digits")[7] == "relu, tanh"  # activation, one per layer
-    assert train_tab.preset_widgets("no-such", "digits")[2] == 1  # an unknown preset: quick (its epochs)
-    assert set(train_tab.BATCH_SIZE_CHOICES) >= {8, 10, 64, 256, 8192} and min(train_tab.BATCH_SIZE_CHOICES) == 8
-
-
-def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real pictures a signs model's photo check is calibrated on are made in a thread started
-    with the run; if they are not ready when training ends, the status says what the wait is for,
-    and the finished run's model judges whole pictures."""
-    import threading
-
-    from classifier import pipelines
-    from studio import models, train_tab
-    from tests.conftest import make_signs_dir
-
-    make_signs_dir(tmp_path, n_train=120, n_test=40)
-    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    release, threads = threading.Event(), []
-
-    def make(rows: np.ndarray) -> list[np.ndarray]:
-        threads.append(threading.current_thread().name)
-        assert release.wait(120)
-        return [rows[i:i + 4] for i in range(0, len(rows) - 4, 4)]
-
-    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo", make)
-    statuses = []
-    for out in train_tab.train("signs", "16", 1, 0.003, 32, False, "adamw", request=None, poll_seconds=0.2):
-        if isinstance(out[1], str):
-            statuses.append(out[1])
-            if "Calibrating" in out[1]:
-                release.set()
-    assert threads == ["picture-calibration"], threads
-    assert any('Calibrating "not sure" on real photo-like pictures' in s for s in statuses), statuses
-    assert statuses[-1].startswith("Done")
-    run = models.SESSIONS.get("anonymous").runs[-1]
-    assert run.result.ood is not None and run.result.ood.picture_threshold is not None
-
-
 def test_classify_strokes(client: Client, tmp_path: Path) -> None:
     seven_strokes = {"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": 400, "height": 400, "brush": 14}
     full, top3, view = client.predict(seven_strokes, api_name="/classify_strokes")
-    assert full["label"] == "7" and len(confidences(full)) == 10 and len(top3["confidences"]) == 3
+    assert full["label"] == "7"
+    assert len(confidences(full)) == 10
+    assert len(top3["confidences"]) == 3
     assert seen_image(view).shape == (28, 28)
     as_picture = client.predict(sketch_value(png(seven(), tmp_path)), api_name="/classify_digit")[0]
     assert as_picture["label"] == "7"  # the image API answers as before

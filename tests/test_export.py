@@ -55,7 +55,7 @@ def _fresh_run(preset: str, folder: Path, path: Path) -> Path:
     config = presets.get(preset).config("digits", epochs=1)
     config.max_batches = 40
     run = Trainer(config, data_dir=folder)
-    list(run.run())
+    list(run.fit())
     run.checkpoint(0.0, preset=preset).save(path)
     return path
 

@@ -41,7 +41,8 @@ def test_in_L_the_thumb_stands_out_from_the_index() -> None:
     # MediaPipe's landmarks of real L's put the thumb's last two bones about 55 degrees from the index.
     p = _poses("L")
     angle = _angle(p[:, 8] - p[:, 5], p[:, 4] - p[:, 2])
-    assert angle.min() > 40 and angle.max() < 90
+    assert angle.min() > 40
+    assert angle.max() < 90
 
 
 def test_in_A_every_fingertip_is_near_the_palm() -> None:
@@ -81,7 +82,8 @@ def test_G_points_across_and_P_points_down_in_the_picture() -> None:
 def test_a_seed_gives_the_same_hands() -> None:
     a, ya = handgen.generate(3, seed=5)
     b, yb = handgen.generate(3, seed=5)
-    assert np.array_equal(a, b) and np.array_equal(ya, yb)
+    assert np.array_equal(a, b)
+    assert np.array_equal(ya, yb)
 
 
 def test_another_seed_gives_other_hands() -> None:

@@ -37,12 +37,16 @@ REFERENCE = ip.sketch_to_digit(draw())
 
 def test_reference_looks_like_mnist() -> None:
     ref = REFERENCE
-    assert ref.shape == (28, 28) and ref.dtype == np.uint8
+    assert ref.shape == (28, 28)
+    assert ref.dtype == np.uint8
     rows, cols = np.flatnonzero(ref.max(1) > 30), np.flatnonzero(ref.max(0) > 30)
     assert max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) in (19, 20, 21)
     cy, cx = com(ref)
-    assert abs(cy - 14) <= 0.6 and abs(cx - 14) <= 0.6
-    assert ref.max() == 255 and ref[0].max() == 0 and ref[:, 0].max() == 0  # light ink, black border
+    assert abs(cy - 14) <= 0.6
+    assert abs(cx - 14) <= 0.6
+    assert ref.max() == 255
+    assert ref[0].max() == 0
+    assert ref[:, 0].max() == 0  # light ink, black border
     assert 1.2 <= ip.stroke_width(ref / 255) <= 2.8
 
 
@@ -64,7 +68,8 @@ def test_variants_match_reference(case: str, image: np.ndarray) -> None:
     assert out is not None, case
     assert corr(out, REFERENCE) > 0.8, case
     cy, cx = com(out)
-    assert abs(cy - 14) <= 1 and abs(cx - 14) <= 1, case
+    assert abs(cy - 14) <= 1, case
+    assert abs(cx - 14) <= 1, case
 
 
 def test_stroke_width_is_evened_out() -> None:
@@ -146,7 +151,8 @@ def test_photo_becomes_28x28_with_the_data_sets_contrast() -> None:
 
     for photo in (_hand(), Image.eval(_hand(), lambda v: 100 + v // 8)):  # normal, and dim and flat
         out = ip.photo_to_sign(photo)
-        assert out.shape == (28, 28) and out.dtype == np.uint8
+        assert out.shape == (28, 28)
+        assert out.dtype == np.uint8
         assert abs(out.mean() - preprocess.SIGNS_IMAGE_MEAN) < 4
         assert abs(out.std() - preprocess.SIGNS_IMAGE_STD) < 4
     assert ip.photo_to_sign(Image.new("RGB", (50, 50), (7, 7, 7))).std() == 0  # flat stays flat

@@ -34,7 +34,8 @@ def test_hidden_layers_are_the_models_own_activations() -> None:
     with torch.no_grad():
         first = model.net[2](model.net[1](model.net[0](x)))[0]
         second = model.net[5](model.net[4](model.net[3](first[None])))[0]
-    assert np.allclose(layers[0].values, first.numpy()) and np.allclose(layers[1].values, second.numpy())
+    assert np.allclose(layers[0].values, first.numpy())
+    assert np.allclose(layers[1].values, second.numpy())
     assert layers[0].top == np.argsort(-first.numpy())[:4].tolist()
     assert layers[0].values[layers[0].top[0]] == layers[0].values.max()
     assert 0 <= layers[0].active_share <= 1
@@ -52,12 +53,16 @@ def test_first_layer_weights_are_the_models_rows() -> None:
 
 def test_colour_maps() -> None:
     rgb = inside.diverging(np.array([[[-2.0, 0.0, 1.0]]]))
-    assert rgb.shape == (1, 1, 3, 3) and rgb.dtype == np.uint8
+    assert rgb.shape == (1, 1, 3, 3)
+    assert rgb.dtype == np.uint8
     assert tuple(rgb[0, 0, 1]) == (255, 255, 255)                   # zero: white
     assert rgb[0, 0, 0, 2] > rgb[0, 0, 0, 0]                        # negative: blue
-    assert rgb[0, 0, 2, 0] > 200 and rgb[0, 0, 2, 2] < 150          # positive: red (half the largest magnitude)
+    assert rgb[0, 0, 2, 0] > 200
+    assert rgb[0, 0, 2, 2] < 150  # positive: red (half the largest magnitude)
     grid = inside.activation_grid(np.array([0.0, 1.0, 0.5, 0.0, 2.0]))
-    assert grid.shape == (2, 3) and grid[0, 0] == 255 and grid[1, 1] == 0  # the most active is darkest
+    assert grid.shape == (2, 3)
+    assert grid[0, 0] == 255
+    assert grid[1, 1] == 0  # the most active is darkest
 
 
 def _predictor(hidden: list[int]) -> Predictor:
@@ -80,9 +85,11 @@ def test_the_view_shows_the_models_own_weights(hidden: list[int]) -> None:
         units = shown[len(hidden):]
         expected = inside.diverging(inside.first_layer_weights(predictor.model, layers[0].top))
         assert all(np.array_equal(a, b) for a, b in zip(units, expected, strict=True))
-        assert f"#{layers[0].top[0]} " in html and "Hidden layer 2" in html
+        assert f"#{layers[0].top[0]} " in html
+        assert "Hidden layer 2" in html
     else:
-        assert len(shown) == 10 and "No hidden layer" in html
+        assert len(shown) == 10
+        assert "No hidden layer" in html
         assert np.array_equal(shown[3], inside.diverging(inside.first_layer_weights(predictor.model))[3])
 
 

@@ -46,8 +46,10 @@ def test_the_square_frames_the_hand_inside_the_picture() -> None:
     hand = landmarks.Hand(_hand(), "Right", 0.9)
     x0, y0, x1, y1 = hand.square(640, 480)
     assert x1 - x0 == pytest.approx(y1 - y0)
-    assert x0 <= hand.points[:, 0].min() and x1 >= hand.points[:, 0].max()
-    assert y0 <= hand.points[:, 1].min() and y1 >= hand.points[:, 1].max()
+    assert x0 <= hand.points[:, 0].min()
+    assert x1 >= hand.points[:, 0].max()
+    assert y0 <= hand.points[:, 1].min()
+    assert y1 >= hand.points[:, 1].max()
     near_edge = landmarks.Hand(_hand() - 190, "Right", 0.9).square(640, 480)
     assert min(near_edge) >= 0
 
@@ -59,5 +61,6 @@ def test_mediapipe_finds_a_real_hand_and_not_a_wall(real_hands_dir: Path) -> Non
     hand = finder.find(photo)
     assert hand is not None
     assert hand.points.shape == (21, 3)
-    assert 0 <= hand.points[:, 0].min() and hand.points[:, 0].max() <= photo.width
+    assert 0 <= hand.points[:, 0].min()
+    assert hand.points[:, 0].max() <= photo.width
     assert finder.find(Image.new("RGB", (640, 480), (200, 190, 170))) is None

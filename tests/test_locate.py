@@ -24,8 +24,11 @@ def test_the_window_grid_covers_the_picture_with_squares(w: int, h: int) -> None
     assert windows.shape == (len(boxes), 28, 28)
     sides = boxes[:, 2] - boxes[:, 0]
     assert np.allclose(sides, boxes[:, 3] - boxes[:, 1], rtol=0.03)           # squares
-    assert boxes[:, :2].min() >= -1e-3 and boxes[:, 2].max() <= w + 1 and boxes[:, 3].max() <= h + 1
-    assert sides.max() >= 0.97 * min(w, h) and sides.min() <= 0.31 * min(w, h)  # the whole frame to 30% of it
+    assert boxes[:, :2].min() >= -1e-3
+    assert boxes[:, 2].max() <= w + 1
+    assert boxes[:, 3].max() <= h + 1
+    assert sides.max() >= 0.97 * min(w, h)
+    assert sides.min() <= 0.31 * min(w, h)  # the whole frame to 30% of it
     # Every place is near a window: the corners too.
     for corner in ((0, 0), (w, h), (w, 0)):
         near = np.hypot(*(boxes[:, [0, 1]] - (np.array(corner) - sides[:, None] * (np.array(corner) > 0))).T)
@@ -57,7 +60,8 @@ def test_photos_are_made_with_their_true_box() -> None:
         upright = np.asarray(locate.upright(pic.image).convert("L"), dtype=np.float32)
         x0, y0, x1, y1 = pic.box
         if kind == "fill":
-            assert (x0, y0) == (0, 0) and (x1, y1) == upright.shape[::-1]
+            assert (x0, y0) == (0, 0)
+            assert (x1, y1) == upright.shape[::-1]
         else:
             assert 0.35 <= (x1 - x0) / min(upright.shape) <= 0.85
         inner = upright[y0 + (y1 - y0) // 4:y1 - (y1 - y0) // 4, x0 + (x1 - x0) // 4:x1 - (x1 - x0) // 4]
@@ -67,7 +71,8 @@ def test_photos_are_made_with_their_true_box() -> None:
 
 
 def test_parse_box() -> None:
-    assert pipelines.parse_box("", 100, 50) is None and pipelines.parse_box(None, 100, 50) is None
+    assert pipelines.parse_box("", 100, 50) is None
+    assert pipelines.parse_box(None, 100, 50) is None
     assert pipelines.parse_box("10, 5, 60, 45", 100, 50) == (10, 5, 60, 45)
     assert pipelines.parse_box([0.1, 0.2, 0.5, 1.0], 100, 50) == (10, 10, 50, 50)   # shares
     assert pipelines.parse_box("60 45 10 5", 100, 50) == (10, 5, 60, 45)            # any two corners
@@ -80,7 +85,8 @@ def test_parse_box() -> None:
 def test_a_given_box_is_the_square_classified() -> None:
     picture = Image.fromarray(np.random.default_rng(1).integers(0, 255, (200, 300, 3)).astype(np.uint8))
     prepared = pipelines.hand_photo(picture, "50,20,170,140")
-    assert prepared.box.as_tuple() == (50, 20, 170, 140) and prepared.note == "your box"
+    assert prepared.box.as_tuple() == (50, 20, 170, 140)
+    assert prepared.note == "your box"
     assert np.array_equal(prepared.image, imageprep.photo_to_sign(picture, (50, 20, 170, 140)))
 
 
@@ -88,7 +94,8 @@ def test_without_a_locator_the_centre_square_is_used_and_said(monkeypatch: pytes
     monkeypatch.setattr(pipelines, "hand_locator", lambda: None)
     picture = Image.new("RGB", (300, 200), (90, 90, 90))
     prepared = pipelines.hand_photo(picture)
-    assert prepared.box.as_tuple() == (50, 0, 250, 200) and not prepared.box.found
+    assert prepared.box.as_tuple() == (50, 0, 250, 200)
+    assert not prepared.box.found
     assert "centre square" in prepared.note
 
 
@@ -131,10 +138,12 @@ def test_picture_squares_are_made_once_and_only_for_photos(monkeypatch: pytest.M
     rows = np.zeros((4, 28, 28), np.uint8)
     assert not pipelines.picture_squares_ready("hand_photo", rows)
     first = pipelines.picture_squares("hand_photo", rows)
-    assert pipelines.picture_squares("hand_photo", rows) is first and calls == [1]
-    assert pipelines.picture_squares_ready("hand_photo", rows) and not pipelines.picture_squares_ready(
-        "hand_photo", rows + 1)
-    assert pipelines.picture_squares("drawing", rows) is None and pipelines.picture_squares_ready("drawing", rows)
+    assert pipelines.picture_squares("hand_photo", rows) is first
+    assert calls == [1]
+    assert pipelines.picture_squares_ready("hand_photo", rows)
+    assert not pipelines.picture_squares_ready("hand_photo", rows + 1)
+    assert pipelines.picture_squares("drawing", rows) is None
+    assert pipelines.picture_squares_ready("drawing", rows)
 
 
 def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_images) -> None:
@@ -144,10 +153,12 @@ def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_image
     pic = photos.make(x[3].numpy(), "plain", np.random.default_rng(5))
     alone = pipelines.hand_photo(pic.image)
     judged = pipelines.hand_photo(pic.image, None, lambda s: s.reshape(len(s), -1).mean(1) / 255.0)
-    assert alone.box.found and 1 < len(alone.squares) <= pipelines.JUDGED
+    assert alone.box.found
+    assert 1 < len(alone.squares) <= pipelines.JUDGED
     assert np.array_equal(alone.squares, judged.squares)
     assert any(np.array_equal(judged.image, s) for s in judged.squares)
     assert pipelines.hand_photo(pic.image, ",".join(map(str, pic.box))).squares is None
     # The real pictures the check is calibrated on go through the same squares.
     made = pipelines.hand_photo_calibration(x[:1].numpy())
-    assert len(made) == len(photos.CALIBRATION_KINDS) and all(s.ndim == 3 and s.shape[1:] == (28, 28) for s in made)
+    assert len(made) == len(photos.CALIBRATION_KINDS)
+    assert all(s.ndim == 3 and s.shape[1:] == (28, 28) for s in made)

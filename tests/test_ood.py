@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from classifier import checkpoint, ood
+from classifier import checkpoint, finish, ood
 from classifier.predict import Predictor
 from classifier.trainer import TrainConfig, Trainer
 from tests.conftest import synthetic_splits
@@ -21,24 +21,30 @@ def trained() -> Trainer:
     splits = synthetic_splits(1500, 300, 1000)
     run = Trainer(TrainConfig(dataset="digits", hidden=[64, 32], epochs=3, batch_size=64, lr=1e-2, dropout=0.0,
                               augment=False), splits=splits)
-    list(run.run())
+    list(run.fit())
     return run
 
 
+def _detector(trained: Trainer) -> ood.Detector:
+    return finish.detector(trained.model, trained.spec, trained.splits, trained.config.outlier_exposure)
+
+
 def test_flags_the_calibrated_share_of_real_images_and_nearly_all_noise(trained: Trainer) -> None:
-    detector = trained.detector()
+    detector = _detector(trained)
     _, measure = ood.calibration_rows(len(trained.splits.test_x))
     real = detector.score(*ood.forward(trained.model, trained.splits.test_x[measure], trained.spec.normalization))
     assert float((real > detector.threshold).float().mean()) <= 3 * ood.FLAG_RATE
     noise = torch.randint(0, 256, (200, 28, 28), dtype=torch.uint8)
     scores = detector.score(*ood.forward(trained.model, noise, trained.spec.normalization))
     assert float((scores > detector.threshold).float().mean()) >= 0.95
-    assert detector.means.shape == (10, 32) and detector.precision.shape == (32, 32)
-    assert detector.components.shape == (ood.N_COMPONENTS, 784) and detector.quantiles.shape == (3, ood.N_QUANTILES)
+    assert detector.means.shape == (10, 32)
+    assert detector.precision.shape == (32, 32)
+    assert detector.components.shape == (ood.N_COMPONENTS, 784)
+    assert detector.quantiles.shape == (3, ood.N_QUANTILES)
 
 
 def test_raw_scores_are_energy_nearest_mahalanobis_and_reconstruction_error(trained: Trainer) -> None:
-    d = trained.detector()
+    d = _detector(trained)
     x, f, logits = torch.randn(5, 784), torch.randn(5, 32), torch.randn(5, 10)
     raw = d.raw_scores(x, f, logits).float()
     assert torch.allclose(raw[:, 0], -torch.logsumexp(logits, 1), atol=1e-4)
@@ -57,7 +63,8 @@ def test_answer_says_not_sure_for_noise_and_matches_predict(trained: Trainer) ->
     image = trained.splits.test_x[0].numpy()
     answer = predictor.answer(image)
     assert answer.probabilities == pytest.approx(predictor.predict(image))
-    assert not answer.unsure and answer.ood_score is not None
+    assert not answer.unsure
+    assert answer.ood_score is not None
     assert predictor.answer(np.random.default_rng(1).integers(0, 256, (28, 28)).astype(np.uint8)).unsure
 
 
@@ -65,7 +72,8 @@ def test_detector_travels_in_the_weights_file(trained: Trainer, tmp_path: Path) 
     ckpt = trained.checkpoint(0.9)
     path = ckpt.save(tmp_path / "m.safetensors")
     loaded = checkpoint.load(path)
-    assert loaded.ood is not None and loaded.ood.threshold == ckpt.ood.threshold
+    assert loaded.ood is not None
+    assert loaded.ood.threshold == ckpt.ood.threshold
     assert torch.equal(loaded.ood.precision, ckpt.ood.precision)
     assert loaded.meta["ood"]["score"] == ood.score_name(ood.DEFAULT_SCORES)
     assert loaded.ood.scores == ood.DEFAULT_SCORES
@@ -82,25 +90,65 @@ def test_detector_travels_in_the_weights_file(trained: Trainer, tmp_path: Path) 
     # A file from before detectors existed still loads, with none.
     meta = {k: v for k, v in loaded.meta.items() if k != "ood"}
     checkpoint.save(path, ckpt.model, meta)
-    assert checkpoint.load(path).ood is None and Predictor(checkpoint.load(path)).answer(
-        trained.splits.test_x[0].numpy()).ood_score is None
+    assert checkpoint.load(path).ood is None
+    assert Predictor(checkpoint.load(path)).answer(trained.splits.test_x[0].numpy()).ood_score is None
+
+
+def test_the_precision_matrix_is_stored_as_its_upper_triangle(trained: Trainer, tmp_path: Path) -> None:
+    ckpt = trained.checkpoint(0.9)
+    width = ckpt.ood.precision.shape[0]
+    assert ckpt.ood.tensors()["ood.precision"].shape == (width * (width + 1) // 2,)
+
+
+def test_a_packed_precision_matrix_loads_back_exactly(trained: Trainer, tmp_path: Path) -> None:
+    ckpt = trained.checkpoint(0.9)
+    loaded = checkpoint.load(ckpt.save(tmp_path / "m.safetensors"))
+    assert torch.equal(loaded.ood.precision, ckpt.ood.precision)
+
+
+def test_a_file_holding_the_whole_precision_matrix_still_loads(trained: Trainer, tmp_path: Path) -> None:
+    ckpt = trained.checkpoint(0.9)
+    path = tmp_path / "square.safetensors"
+    save_file({**ckpt.model.state_dict(), **ckpt.ood.tensors(), "ood.precision": ckpt.ood.precision.contiguous()},
+              str(path), metadata={checkpoint.META_KEY: json.dumps({**ckpt.meta, "ood": ckpt.ood.meta()})})
+    image = trained.splits.test_x[0].numpy()
+    assert Predictor(checkpoint.load(path)).answer(image).ood_score == Predictor(ckpt).answer(image).ood_score
+
+
+def test_a_packed_precision_of_the_wrong_length_is_refused(trained: Trainer, tmp_path: Path) -> None:
+    ckpt = trained.checkpoint(0.9)
+    path = tmp_path / "short.safetensors"
+    save_file({**ckpt.model.state_dict(), **ckpt.ood.tensors(), "ood.precision": torch.zeros(7)},
+              str(path), metadata={checkpoint.META_KEY: json.dumps({**ckpt.meta, "ood": ckpt.ood.meta()})})
+    with pytest.raises(checkpoint.CheckpointError, match="'ood.precision' is \\(7,\\)"):
+        checkpoint.load(path)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 32])
+def test_pack_and_unpack_a_symmetric_matrix(d: int) -> None:
+    a = torch.randn(d, d)
+    sym = a + a.T
+    assert torch.equal(ood.unpack_symmetric(ood.pack_symmetric(sym)), sym)
 
 
 def test_an_outlier_exposed_model_is_judged_by_its_highest_probability(trained: Trainer) -> None:
     """Outlier exposure trains flat answers, so its detector reads 1 - the highest probability alone;
     the score names travel in the file, and names the file's quantiles do not match are refused."""
-    assert ood.scores_for(0.5) == ("max-probability",) and ood.scores_for(0.0) == ood.DEFAULT_SCORES
+    assert ood.scores_for(0.5) == ("max-probability",)
+    assert ood.scores_for(0.0) == ood.DEFAULT_SCORES
     model, norm = trained.model, trained.spec.normalization
     d = ood.fit(model, trained.train_x, trained.train_y, trained.splits.test_x, norm, 10, ood.scores_for(0.5))
     x, f, logits = ood.forward(model, trained.splits.test_x[:50], norm)
     raw = d.raw_scores(x, f, logits)
-    assert raw.shape == (50, 1) and d.quantiles.shape == (1, ood.N_QUANTILES)
+    assert raw.shape == (50, 1)
+    assert d.quantiles.shape == (1, ood.N_QUANTILES)
     assert torch.allclose(raw[:, 0], 1 - torch.softmax(logits, 1).max(1).values)
     # A flat answer is as unsure as an answer gets: above the threshold.
     flat = torch.zeros(1, 10)
     assert float(d.score(x[:1], f[:1], flat)) > d.threshold
     loaded = ood.Detector.from_file(d.tensors(), d.meta())
-    assert loaded.scores == ("max-probability",) and torch.equal(loaded.score(x, f, logits), d.score(x, f, logits))
+    assert loaded.scores == ("max-probability",)
+    assert torch.equal(loaded.score(x, f, logits), d.score(x, f, logits))
     with pytest.raises(ValueError, match="quantiles for 1 scores but names 3"):
         ood.Detector.from_file(d.tensors(), {**d.meta(), "scores": list(ood.DEFAULT_SCORES)})
     with pytest.raises(ValueError, match="unknown detector scores"):
@@ -120,14 +168,17 @@ def test_a_picture_is_judged_by_the_mean_over_the_squares_weighed(trained: Train
         return [rows[i:i + 5] for i in range(0, len(rows) - 5, 5)]   # five real squares a "picture"
 
     d = ood.fit(model, trained.train_x, trained.train_y, test_x, norm, 10, picture_squares=squares)
-    assert len(given) == 1 and np.array_equal(given[0], test_x[calib].numpy())
-    assert d.picture_threshold is not None and "pictures" in d.picture_calibrated_on
+    assert len(given) == 1
+    assert np.array_equal(given[0], test_x[calib].numpy())
+    assert d.picture_threshold is not None
+    assert "pictures" in d.picture_calibrated_on
     assert ood.fit(model, trained.train_x, trained.train_y, test_x, norm, 10,
                    picture_squares=lambda rows: None).picture_threshold is None
     x, f, logits = ood.forward(model, test_x[measure[:5]], norm)
     assert d.picture_score(x, f, logits) == pytest.approx(float(d.score(x, f, logits).mean()))
     loaded = ood.Detector.from_file(d.tensors(), d.meta())
-    assert loaded.picture_threshold == d.picture_threshold and d.meta()["picture_flag_rate"] == ood.PICTURE_FLAG_RATE
+    assert loaded.picture_threshold == d.picture_threshold
+    assert d.meta()["picture_flag_rate"] == ood.PICTURE_FLAG_RATE
     with pytest.raises(ValueError, match="picture_threshold is nan"):
         ood.Detector.from_file(d.tensors(), {**d.meta(), "picture_threshold": "nan"})
 
@@ -139,32 +190,13 @@ def test_a_picture_is_judged_by_the_mean_over_the_squares_weighed(trained: Train
     assert not predictor.answer(shown, real).unsure
     mostly_noise = np.concatenate([real[:1], noise])
     whole = predictor.answer(shown, mostly_noise)
-    assert whole.unsure and whole.ood_score == pytest.approx(
-        d.picture_score(*ood.forward(model, torch.from_numpy(mostly_noise), norm)))
+    assert whole.unsure
+    assert whole.ood_score == pytest.approx(d.picture_score(*ood.forward(model, torch.from_numpy(mostly_noise), norm)))
     # The probabilities are the shown square's, however the picture is judged.
     assert whole.probabilities == pytest.approx(predictor.predict(shown))
     # Without squares (a box the user gave, a drawing), the square alone is judged.
-    assert not predictor.answer(shown).unsure and predictor.answer(noise[0]).unsure
-
-
-def test_a_signs_trainer_calibrates_whole_pictures_and_digits_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    from classifier import pipelines
-
-    made = []
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo",
-                        lambda rows: made.append(len(rows)) or [rows[i:i + 3] for i in range(0, len(rows) - 3, 3)])
-    splits = synthetic_splits(600, 100, 400, n_classes=24)
-    run = Trainer(TrainConfig(dataset="signs", hidden=[32], epochs=1, batch_size=64, augment=False), splits=splits)
-    list(run.run())
-    assert not run.detector_ready()
-    run.prepare_detector()
-    assert run.detector_ready() and made == [200]
-    assert run.checkpoint(0.5).ood.picture_threshold is not None and made == [200]  # made once, kept
-    digits = Trainer(TrainConfig(dataset="digits", hidden=[32], epochs=1, batch_size=64, augment=False),
-                     splits=synthetic_splits(600, 100, 400))
-    list(digits.run())
-    assert digits.detector_ready() and digits.checkpoint(0.5).ood.picture_threshold is None
+    assert not predictor.answer(shown).unsure
+    assert predictor.answer(noise[0]).unsure
 
 
 def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None:
@@ -173,8 +205,8 @@ def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None
     from classifier import data, photos, pipelines
 
     ckpt = checkpoint.load(checkpoint.weights_path("signs"))
-    assert ckpt.ood is not None and ckpt.ood.picture_threshold is not None, \
-        "recalibrate: python train.py --calibrate weights/signs.safetensors"
+    assert ckpt.ood is not None, "recalibrate: python train.py --calibrate weights/signs.safetensors"
+    assert ckpt.ood.picture_threshold is not None, "recalibrate: python train.py --calibrate weights/signs.safetensors"
     predictor = Predictor(ckpt)
     rng = np.random.default_rng(0)
 

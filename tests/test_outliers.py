@@ -21,7 +21,8 @@ def test_each_source_draws_something_the_draw_pipeline_reads_as_a_drawing() -> N
 
 def test_pool_is_what_the_draw_pipeline_makes_of_them_and_repeats_for_a_seed() -> None:
     a = outliers.pool("drawing", 48, seed=3)
-    assert a.shape == (48, 28, 28) and a.dtype == torch.uint8
+    assert a.shape == (48, 28, 28)
+    assert a.dtype == torch.uint8
     assert torch.equal(a, outliers.pool("drawing", 48, seed=3))
     assert torch.equal(a, torch.from_numpy(outliers._make("drawing", 48, 3)))  # made, not only cached
     assert not torch.equal(a, outliers.pool("drawing", 48, seed=4))
@@ -31,7 +32,8 @@ def test_pool_is_what_the_draw_pipeline_makes_of_them_and_repeats_for_a_seed() -
         assert max(np.ptp(ys), np.ptp(xs)) <= 22
         mass = image.astype(float) / image.sum()
         cy, cx = (mass.sum(1) * np.arange(28)).sum(), (mass.sum(0) * np.arange(28)).sum()
-        assert abs(cy - 14) < 1.5 and abs(cx - 14) < 1.5
+        assert abs(cy - 14) < 1.5
+        assert abs(cx - 14) < 1.5
         assert outliers.elongation(image) <= outliers.MAX_ELONGATION  # nothing shaped like a 1
 
 
@@ -41,11 +43,14 @@ def test_elongation_tells_a_bar_from_a_ring() -> None:
     ring = np.zeros((28, 28), np.uint8)
     ys, xs = np.mgrid[:28, :28]
     ring[np.abs(np.hypot(ys - 14, xs - 14) - 8) < 1.5] = 255
-    assert outliers.elongation(bar) > 5 and outliers.elongation(ring) < 1.1
+    assert outliers.elongation(bar) > 5
+    assert outliers.elongation(ring) < 1.1
 
 
 def test_only_data_sets_with_an_outlier_source_take_outlier_exposure() -> None:
-    assert outliers.available("drawing") and not outliers.available("hand_photo") and not outliers.available(None)
+    assert outliers.available("drawing")
+    assert not outliers.available("hand_photo")
+    assert not outliers.available(None)
     TrainConfig(dataset="digits", outlier_exposure=0.5)
     for name in ("signs", "fashion"):
         with pytest.raises(ValueError, match=f"{name} has none"):
@@ -67,7 +72,7 @@ def test_outlier_exposure_flattens_the_answer_for_unseen_outliers(monkeypatch: p
         run = Trainer(TrainConfig(dataset="digits", hidden=[64], epochs=4, batch_size=64, lr=5e-3, dropout=0.0,
                                   augment=False, outlier_exposure=weight), splits=splits)
         assert (run.outliers is None) == (weight == 0)
-        list(run.run())
+        list(run.fit())
         assert run.report().accuracy > 0.95
         with torch.no_grad():
             probs = torch.softmax(run.model.eval()(run._prepare(unseen)), 1)
@@ -81,9 +86,10 @@ def test_train_loss_counts_the_rows_only(monkeypatch: pytest.MonkeyPatch) -> Non
     config = TrainConfig(dataset="digits", hidden=[16], epochs=1, batch_size=50, lr=1e-9, dropout=0.0,
                          augment=False, batchnorm=False, outlier_exposure=5.0)
     run = Trainer(config, splits=synthetic_splits(1200, 200, 300, seed=1))
-    (last,) = [m for m in run.run() if not m.partial]
+    (last,) = [m for m in run.fit() if not m.partial]
     # lr ~0: the model stays as built, so the rows' loss is about ln(10), while the loss minimized
     # adds 5 x the outliers' distance from a flat answer.
     with torch.no_grad():
         loss, ce, _ = run._loss(run._inputs(torch.arange(50)), run.train_y[:50])
-    assert float(loss) > float(ce) and last.train_loss == pytest.approx(float(ce), rel=0.05)
+    assert float(loss) > float(ce)
+    assert last.train_loss == pytest.approx(float(ce), rel=0.05)

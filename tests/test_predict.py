@@ -33,5 +33,6 @@ def test_logits_batches_and_keeps_training_mode() -> None:
     x = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
     whole = logits(model, x, data.DATASETS["digits"].normalization)
     parts = logits(model, x, data.DATASETS["digits"].normalization, batch_size=7)
-    assert whole.shape == (50, 10) and torch.allclose(whole, parts, atol=1e-6)  # eval mode: no dropout noise
+    assert whole.shape == (50, 10)
+    assert torch.allclose(whole, parts, atol=1e-6)  # eval mode: no dropout noise
     assert model.training

@@ -59,7 +59,7 @@ def test_one_epoch_of_each_preset_on_mnist(real_data_dir: Path, name: str, floor
     baseline gets its classic ~82%."""
     config = replace(presets.get(name).config("digits"), epochs=1)
     run = Trainer(config, data_dir=real_data_dir, points_per_epoch=1)
-    list(run.run())
+    list(run.fit())
     accuracy = run.report().accuracy
     assert accuracy >= floor
     if name == "nearest-mean":

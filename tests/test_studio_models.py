@@ -65,9 +65,7 @@ class Request:
 
 def test_one_sessions_choice_leaves_the_others_alone(sessions: models.Sessions) -> None:
     shipped = models.SHIPPED["digits"]
-    a = sessions.edit("a")
-    a.used["digits"] = Predictor(_checkpoint(3))
-    a.chosen["digits"] = models.SESSION_RUN
+    sessions.edit("a").use_run("digits", Predictor(_checkpoint(3)))
     assert _top(models.predictor_for("digits", "a")) == "3"
     assert models.predictor_for("digits", "b") is shipped  # never touched anything: the shipped model
     assert models.predictor_for("digits", "a", "digits") is shipped  # a name passed explicitly wins
@@ -77,26 +75,59 @@ def test_one_sessions_choice_leaves_the_others_alone(sessions: models.Sessions) 
     assert models.SESSION_RUN not in [n for _, n in models.choices("digits", "b")]
 
 
+def test_the_shipped_model_again_after_a_run(sessions: models.Sessions) -> None:
+    s = sessions.edit("a")
+    s.use_run("digits", Predictor(_checkpoint(3)))
+    s.use_shipped("digits")
+    assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
+
+
+def test_choosing_the_data_sets_own_name_is_the_shipped_model(sessions: models.Sessions) -> None:
+    s = sessions.edit("a")
+    s.use_run("digits", Predictor(_checkpoint(3)))
+    s.choose("digits", "digits")
+    assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
+
+
+def test_a_sessions_hand_shape_model_is_its_own(sessions: models.Sessions) -> None:
+    from classifier import handshape
+
+    own = handshape.shipped()
+    sessions.edit("a").use_hand_shape(own)
+    assert (models.hand_shape_model("a"), models.hand_shape_model("b")) == (own, None)
+
+
+def test_the_shipped_hand_shape_model_again(sessions: models.Sessions) -> None:
+    from classifier import handshape
+
+    s = sessions.edit("a")
+    s.use_hand_shape(handshape.shipped())
+    s.use_shipped("handshape")
+    assert models.hand_shape_model("a") is None
+
+
 def test_a_held_predictor_keeps_its_answers_when_the_session_switches(sessions: models.Sessions) -> None:
     s = sessions.edit("a")
-    s.used["digits"] = Predictor(_checkpoint(1))
-    s.chosen["digits"] = models.SESSION_RUN
+    s.use_run("digits", Predictor(_checkpoint(1)))
     held = models.predictor_for("digits", "a")  # a request in flight took this one
-    s.used["digits"] = Predictor(_checkpoint(7))
-    assert _top(held) == "1" and _top(models.predictor_for("digits", "a")) == "7"
+    s.use_run("digits", Predictor(_checkpoint(7)))
+    assert _top(held) == "1"
+    assert _top(models.predictor_for("digits", "a")) == "7"
 
 
 def test_ending_a_session_frees_its_models_and_stops_its_run(sessions: models.Sessions) -> None:
     s = sessions.edit("a")
     s.add_run(_run(1, 2))
-    s.used["digits"] = Predictor(s.runs[0].result)
+    s.used["digits"] = Predictor(s.runs[0].checkpoint)
     s.stop = threading.Event()
     stop = s.stop
-    alive = weakref.ref(s.runs[0].result.model)
+    alive = weakref.ref(s.runs[0].checkpoint.model)
     del s
     sessions.end("a")
     gc.collect()
-    assert alive() is None and len(sessions) == 0 and stop.is_set()
+    assert alive() is None
+    assert len(sessions) == 0
+    assert stop.is_set()
     assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
 
 
@@ -106,7 +137,9 @@ def test_idle_sessions_are_dropped_but_not_while_training() -> None:
     sessions.edit("training").stop = threading.Event()
     time.sleep(0.1)
     sessions.edit("active")
-    assert sessions.get("idle") is None and sessions.get("training") is not None and len(sessions) == 2
+    assert sessions.get("idle") is None
+    assert sessions.get("training") is not None
+    assert len(sessions) == 2
 
 
 def test_saved_files_are_listed_loaded_once_and_checked(weights_dir: Path) -> None:
@@ -115,9 +148,11 @@ def test_saved_files_are_listed_loaded_once_and_checked(weights_dir: Path) -> No
     sign = _checkpoint(5, "signs")
     checkpoint.save(weights_dir / "a-sign.safetensors", sign.model, sign.meta)
     (weights_dir / "junk.safetensors").write_bytes(b"not weights")
-    assert models.saved_names("digits") == ["mine"] and models.saved_names("signs") == ["a-sign"]
+    assert models.saved_names("digits") == ["mine"]
+    assert models.saved_names("signs") == ["a-sign"]
     first = models.load_saved("digits", "mine")
-    assert _top(first) == "4" and models.load_saved("digits", "mine") is first  # cached
+    assert _top(first) == "4"
+    assert models.load_saved("digits", "mine") is first  # cached
     other = _checkpoint(6)
     checkpoint.save(path, other.model, other.meta)
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # a rewritten file is a new model
@@ -138,9 +173,12 @@ def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -
     sessions.edit("a").add_run(_run(1, 3))
     first, path1 = train_tab.save_model("mine", request=Request())
     second, path2 = train_tab.save_model("mine.safetensors", request=Request())
-    assert first.startswith("Saved ") and "exists" not in first
-    assert Path(path1).name == "mine.safetensors" and Path(path2).name == "mine-2.safetensors"
-    assert "exists already" in second and "mine-2.safetensors" in second
+    assert first.startswith("Saved ")
+    assert "exists" not in first
+    assert Path(path1).name == "mine.safetensors"
+    assert Path(path2).name == "mine-2.safetensors"
+    assert "exists already" in second
+    assert "mine-2.safetensors" in second
     assert _top(models.load_saved("digits", "mine")) == _top(models.load_saved("digits", "mine-2")) == "3"
 
 
@@ -152,20 +190,25 @@ def test_a_session_keeps_its_runs_and_picks_one(sessions: models.Sessions, weigh
     s.add_run(_run(1, 4))
     s.add_run(_run(2, 6))
     table = train_tab.runs_table(s.runs)
-    assert [row[0] for row in table] == [1, 2] and table[0][1] == "quick"
-    assert s.run(None).number == 2 and s.run("1").number == 1 and s.run("9") is None
+    assert [row[0] for row in table] == [1, 2]
+    assert table[0][1] == "quick"
+    assert s.find_run(None).number == 2
+    assert s.find_run("1").number == 1
+    assert s.find_run("9") is None
     assert "#1" in train_tab.use_model("1", Request())
     assert _top(models.predictor_for("digits", "a")) == "4"
     assert "#2" in train_tab.use_model("", Request())  # empty: the latest run
     assert _top(models.predictor_for("digits", "a")) == "6"
     message, path = train_tab.save_model("first", "1", Request())
-    assert "run #1" in message and _top(models.load_saved("digits", "first")) == "4"
+    assert "run #1" in message
+    assert _top(models.load_saved("digits", "first")) == "4"
     assert Path(train_tab.download_model("2", Request())).name == "digits-run2-quick.safetensors"
     with pytest.raises(Exception, match="no run #9"):
         train_tab.use_model("9", Request())
     for n in range(3, models.MAX_RUNS + 3):
         s.add_run(_run(n, 1))
-    assert len(s.runs) == models.MAX_RUNS and s.runs[0].number == 3  # the oldest go first
+    assert len(s.runs) == models.MAX_RUNS
+    assert s.runs[0].number == 3  # the oldest go first
 
 
 def test_saving_is_off_unless_the_app_is_started_with_it(weights_dir: Path, sessions: models.Sessions,

@@ -41,7 +41,8 @@ def test_teaching_makes_the_sessions_own_model_answer_first(app_url: str, real_h
         first, _, view, pixel = me.predict(handle_file(photos[letter][2]), api_name="/classify_sign")
         assert len(first["confidences"]) == 24                          # taught from the letters model
         assert len(pixel["confidences"]) == 24                          # the pixel model's answer too
-        assert "your MLP" in view and "Pixels" in view
+        assert "your MLP" in view
+        assert "Pixels" in view
         hits += first["label"] == letter
     assert hits >= 4
 
@@ -119,7 +120,8 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
     wall = np.full_like(frame, 200)
     teach.record("a", "L")
     view, _ = classify_tab.classify_live(spec, wall, [], "a")
-    assert "no hand in view" in view and teach.counts("a") == {}
+    assert "no hand in view" in view
+    assert teach.counts("a") == {}
     for left in range(teach.BURST - 1, 0, -1):
         view, _ = classify_tab.classify_live(spec, frame, [], "a")
         assert f"{left} to go" in view

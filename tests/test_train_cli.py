@@ -27,11 +27,12 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 def test_dry_run_writes_nothing(tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "w.safetensors"
-    code, stdout, stderr = run_cli("digits", "--data-dir", str(tiny_data), "--dry-run", "--output", str(out),
-                                   "--hidden", "16")
+    code, stdout, stderr = run_cli("digits", "--preset", "quick", "--data-dir", str(tiny_data), "--dry-run",
+                                   "--output", str(out), "--hidden", "16")
     assert code == 0, stderr
     result = json.loads(stdout.strip().splitlines()[-1])
-    assert result["epochs"] == 1 and result["output"] is None
+    assert result["epochs"] == 1
+    assert result["output"] is None
     assert "epoch 1/1" in stderr
     assert not out.exists()
 
@@ -42,10 +43,13 @@ def test_train_then_evaluate(tiny_data: Path, tmp_path: Path) -> None:
                        "--lr", "0.01", "--no-augment", "--output", str(out), "--no-progress", "--seed", "3"])
     assert code == 0
     meta = checkpoint.read_meta(out)
-    assert meta["dataset"] == "fashion" and meta["seed"] == 3 and meta["epochs"] == 3
+    assert meta["dataset"] == "fashion"
+    assert meta["seed"] == 3
+    assert meta["epochs"] == 3
     assert meta["classes"][0] == "T-shirt/top"
     assert meta["command"].startswith("python train.py fashion")
-    assert meta["train_config"]["hidden"] == [32] and meta["augment"] is None
+    assert meta["train_config"]["hidden"] == [32]
+    assert meta["augment"] is None
     code, stdout, stderr = run_cli("--evaluate", str(out), "--data-dir", str(tiny_data))
     assert code == 0, stderr
     result = json.loads(stdout.strip().splitlines()[-1])
@@ -63,7 +67,8 @@ def test_calibrate_adds_a_detector_and_leaves_the_weights(tiny_data: Path, tmp_p
     assert checkpoint.load(out).ood is None
     assert train.main(["--calibrate", str(out), "--data-dir", str(tiny_data)]) == 0
     calibrated = checkpoint.load(out)
-    assert calibrated.ood is not None and calibrated.meta["ood"]["flag_rate"] == 0.01
+    assert calibrated.ood is not None
+    assert calibrated.meta["ood"]["flag_rate"] == 0.01
     assert all(torch.equal(a, b) for a, b in zip(trained.model.state_dict().values(),
                                                   calibrated.model.state_dict().values(), strict=True))
 
@@ -73,7 +78,8 @@ def test_signs_on_small_csv(tiny_data: Path, tmp_path: Path) -> None:
     assert train.main(["signs", "--data-dir", str(tiny_data), "--epochs", "2", "--hidden", "16",
                        "--output", str(out), "--no-progress"]) == 0
     meta = checkpoint.read_meta(out)
-    assert len(meta["classes"]) == 24 and meta["preprocessing"]["normalization"] == {"kind": "per_image"}
+    assert len(meta["classes"]) == 24
+    assert meta["preprocessing"]["normalization"] == {"kind": "per_image"}
 
 
 def test_calibrate_judges_sign_photos_whole(tiny_data: Path, tmp_path: Path) -> None:
@@ -82,7 +88,8 @@ def test_calibrate_judges_sign_photos_whole(tiny_data: Path, tmp_path: Path) -> 
     assert train.main(["signs", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
                        "--output", str(out), "--no-progress"]) == 0
     trained = checkpoint.load(out)
-    assert trained.user_input == "hand_photo" and trained.ood.picture_threshold is not None
+    assert trained.user_input == "hand_photo"
+    assert trained.ood.picture_threshold is not None
     checkpoint.save(out, trained.model, {k: v for k, v in trained.meta.items() if k != "ood"})
     assert train.main(["--calibrate", str(out), "--data-dir", str(tiny_data)]) == 0
     calibrated = checkpoint.load(out)
@@ -113,8 +120,11 @@ def test_a_new_data_set_is_one_spec_entry(tiny_data: Path, tmp_path: Path, monke
     assert train.main(["shapes", "--data-dir", str(tmp_path), "--output", str(out), "--no-progress"]) == 0
     trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     meta = checkpoint.read_meta(out)
-    assert meta["classes"] == list(spec.classes) and meta["epochs"] == 3 and meta["model"]["hidden"] == [32]
-    assert meta["augment"]["shift"] == 1.0 and meta["preprocessing"]["ink"] == "test pattern"
+    assert meta["classes"] == list(spec.classes)
+    assert meta["epochs"] == 3
+    assert meta["model"]["hidden"] == [32]
+    assert meta["augment"]["shift"] == 1.0
+    assert meta["preprocessing"]["ink"] == "test pattern"
     assert train.main(["--evaluate", str(out), "--data-dir", str(tmp_path)]) == 0
     evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert evaluated == {"dataset": "shapes", "test_accuracy": trained["test_accuracy"], "n": 100}
@@ -140,10 +150,30 @@ def test_bad_settings_exit_with_the_configs_message(tiny_data: Path, capsys: pyt
     assert "Hidden sizes must be whole numbers" in capsys.readouterr().err
 
 
+def test_activation_takes_one_name_per_hidden_layer(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "a.safetensors"
+    assert train.main(["digits", "--preset", "quick", "--data-dir", str(tiny_data), "--hidden", "16,8",
+                       "--activation", "relu,tanh", "--output", str(out), "--no-progress"]) == 0
+    assert checkpoint.read_meta(out)["model"]["activation"] == ["relu", "tanh"]
+
+
+def test_an_unknown_activation_is_refused_by_name(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        train.parse_args(["digits", "--activation", "relu,swish"])
+    assert "unknown activation 'swish'" in capsys.readouterr().err
+
+
+def test_val_fraction_sets_the_rows_held_out(tiny_data: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train.main(["digits", "--preset", "quick", "--data-dir", str(tiny_data), "--val-fraction", "0.5",
+                       "--dry-run", "--no-progress"]) == 0
+    assert "300 train / 300 validation rows" in capsys.readouterr().err
+
+
 def test_missing_data_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert train.main(["signs", "--data-dir", str(tmp_path), "--dry-run"]) == 2
     err = capsys.readouterr().err
-    assert "datamunge/sign-language-mnist" in err and str(tmp_path.resolve() / "sign_mnist") in err
+    assert "datamunge/sign-language-mnist" in err
+    assert str(tmp_path.resolve() / "sign_mnist") in err
 
 
 def test_bad_weights_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -175,6 +205,7 @@ def test_shipped_weights_reach_recorded_accuracy(real_data_dir: Path, name: str)
     assert code == 0, stderr
     result = json.loads(stdout.strip().splitlines()[-1])
     recorded = checkpoint.read_meta(path)["test_accuracy"]
-    assert result["dataset"] == name and result["n"] == {"digits": 10000, "fashion": 10000, "signs": 7172}[name]
+    assert result["dataset"] == name
+    assert result["n"] == {"digits": 10000, "fashion": 10000, "signs": 7172}[name]
     assert result["test_accuracy"] >= recorded - 0.001
     assert result["test_accuracy"] >= TARGETS[name]

@@ -45,18 +45,20 @@ def _config(**kw) -> TrainConfig:
 
 def test_learns_a_separable_set() -> None:
     trainer = Trainer(_config(), splits=_splits())
-    history = _epochs(trainer.run())
+    history = _epochs(trainer.fit())
     assert len(history) == 4
     assert history[-1].val_acc > 0.95
     assert history[-1].train_loss < history[0].train_loss
     report = trainer.report()
-    assert report.accuracy > 0.95 and report.n == 200 and report.confusion.sum() == 200
+    assert report.accuracy > 0.95
+    assert report.n == 200
+    assert report.confusion.sum() == 200
     assert history[-1].samples_per_sec > 0
 
 
 def test_bf16_autocast_learns() -> None:
     trainer = Trainer(_config(precision="bf16"), splits=_splits())
-    assert _epochs(trainer.run())[-1].val_acc > 0.95
+    assert _epochs(trainer.fit())[-1].val_acc > 0.95
     assert next(trainer.model.parameters()).dtype == torch.float32  # master weights stay fp32
 
 
@@ -64,14 +66,14 @@ def test_bf16_autocast_learns() -> None:
 def test_other_optimizers_and_schedules_learn(optimizer: str, schedule: str) -> None:
     lr = 0.1 if optimizer == "sgd" else 1e-2
     trainer = Trainer(_config(optimizer=optimizer, schedule=schedule, lr=lr), splits=_splits())
-    assert _epochs(trainer.run())[-1].val_acc > 0.9
+    assert _epochs(trainer.fit())[-1].val_acc > 0.9
 
 
 def test_same_seed_same_run_different_seed_different_run() -> None:
     splits = _splits()
-    a = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3), splits=splits).run()]
-    b = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3), splits=splits).run()]
-    c = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3, seed=1), splits=splits).run()]
+    a = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3), splits=splits).fit()]
+    b = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3), splits=splits).fit()]
+    c = [m.train_loss for m in Trainer(_config(epochs=2, dropout=0.3, seed=1), splits=splits).fit()]
     assert a == b
     assert a != c
 
@@ -84,29 +86,34 @@ def test_runs_use_their_own_generators_only() -> None:
         torch.manual_seed(global_seed)
         before = torch.get_rng_state()
         t = Trainer(_config(epochs=2, dropout=0.3), splits=splits)
-        losses = [m.train_loss for m in t.run()]
+        losses = [m.train_loss for m in t.fit()]
         assert torch.equal(torch.get_rng_state(), before)
         return losses, next(t.model.parameters()).detach().clone()
 
     (a, wa), (b, wb) = run(1), run(2)
-    assert a == b and torch.equal(wa, wb)
+    assert a == b
+    assert torch.equal(wa, wb)
 
 
 def test_report_and_checkpoint() -> None:
     trainer = Trainer(_config(epochs=1, hidden=[4], lr=1e-3), splits=_splits())
-    list(trainer.run())
+    list(trainer.fit())
     report = trainer.report()
     assert report.n_wrong == report.n - int(report.confusion.trace()) > 0
     losses = [-np.log(e.probability) for e in report.mistakes]  # the loss of a wrong answer is at least this
-    assert all(e.predicted != e.true for e in report.mistakes) and len(report.mistakes) == min(32, report.n_wrong)
-    assert losses and all(0 < e.probability <= 1 for e in report.mistakes)
-    assert set(report.per_class_accuracy) == set(data.DATASETS["digits"].classes)
+    assert all(e.predicted != e.true for e in report.mistakes)
+    assert len(report.mistakes) == min(32, report.n_wrong)
+    assert losses
+    assert all(0 < e.probability <= 1 for e in report.mistakes)
     pairs = report.most_confused(3)
-    assert pairs and pairs[0][2] == max(report.confusion[i, j] for i in range(10) for j in range(10) if i != j)
+    assert pairs
+    assert pairs[0][2] == max(report.confusion[i, j] for i in range(10) for j in range(10) if i != j)
     ckpt = trainer.checkpoint(report.accuracy, command="test")
-    assert ckpt.meta["test_accuracy"] == round(report.accuracy, 4) and ckpt.meta["command"] == "test"
+    assert ckpt.meta["test_accuracy"] == round(report.accuracy, 4)
+    assert ckpt.meta["command"] == "test"
     assert ckpt.meta["preprocessing"]["user_input"] == "drawing"
-    assert not ckpt.model.training and ckpt.model is not trainer.model
+    assert not ckpt.model.training
+    assert ckpt.model is not trainer.model
     x = trainer.splits.test_x[:5]
     from classifier.predict import logits
     assert torch.equal(logits(ckpt.model, x, ckpt.normalization), logits(trainer.model, x, ckpt.normalization))
@@ -123,7 +130,7 @@ def test_stops_cleanly_between_batches(how: str) -> None:
         if len(batches) == 15:
             stop.set() if how == "event" else trainer.stop()
 
-    history = _epochs(trainer.run(on_batch=on_batch))
+    history = _epochs(trainer.fit(on_batch=on_batch))
     assert history[-1].stopped
     assert len(batches) == 15  # not one batch more
     assert len(history) == 2  # 13 batches per epoch: stopped during the second
@@ -140,28 +147,32 @@ def test_a_stopped_run_counts_the_fraction_of_its_last_epoch() -> None:
         if len(seen) == 13 + 5:
             stop.set()
 
-    history = _epochs(trainer.run(on_batch=on_batch))
+    history = _epochs(trainer.fit(on_batch=on_batch))
     assert [round(m.progress, 3) for m in history] == [1.0, round(1 + 5 / 13, 3)]
-    assert trainer.epochs_done == round(1 + 5 / 13, 3) and "stopped after 1.38 epochs" in history[-1].summary()
+    assert trainer.epochs_done == round(1 + 5 / 13, 3)
+    assert "stopped after 1.38 epochs" in history[-1].summary()
     assert trainer.metadata(0.5)["epochs"] == trainer.epochs_done
     assert [epochs_text(n) for n in (1, 1.0, 3, 2.4, 0.25)] == ["1 epoch", "1 epoch", "3 epochs", "2.4 epochs",
                                                              "0.25 epochs"]
 
 
 def test_test_curve_only_where_validation_flatters() -> None:
-    digits = list(Trainer(_config(epochs=1), splits=_splits()).run())
+    digits = list(Trainer(_config(epochs=1), splits=_splits()).fit())
     assert digits[-1].test_acc is None
-    signs = list(Trainer(_config(dataset="signs", epochs=1), splits=_splits()).run())
-    assert signs[-1].test_acc is not None and 0 <= signs[-1].test_acc <= 1
-    assert data.DATASETS["signs"].validation_note and not data.DATASETS["digits"].validation_note
+    signs = list(Trainer(_config(dataset="signs", epochs=1), splits=_splits()).fit())
+    assert signs[-1].test_acc is not None
+    assert 0 <= signs[-1].test_acc <= 1
+    assert data.DATASETS["signs"].validation_note
+    assert not data.DATASETS["digits"].validation_note
 
 
 def test_max_batches_and_recipes() -> None:
     trainer = Trainer(_config(max_batches=2, epochs=1), splits=_splits())
     seen = []
-    list(trainer.run(on_batch=lambda s, t: seen.append(s)))
+    list(trainer.fit(on_batch=lambda s, t: seen.append(s)))
     assert seen == [1, 2]
-    assert recipe("signs").epochs == 30 and recipe("digits", epochs=3).epochs == 3
+    assert recipe("signs").epochs == 30
+    assert recipe("digits", epochs=3).epochs == 3
     with pytest.raises(ValueError):
         recipe("cats")
 
@@ -190,7 +201,8 @@ def test_bad_settings_are_refused_by_the_config(field: str, value, message: str)
 
 
 def test_parse_hidden() -> None:
-    assert parse_hidden("1024, 512 ,256") == [1024, 512, 256] and parse_hidden([3, 4]) == [3, 4]
+    assert parse_hidden("1024, 512 ,256") == [1024, 512, 256]
+    assert parse_hidden([3, 4]) == [3, 4]
     assert parse_hidden(" ") == []  # a linear model
     with pytest.raises(ValueError, match="Hidden sizes must be whole numbers"):
         parse_hidden("12,abc")
@@ -213,24 +225,28 @@ def test_curve_points_within_the_first_epoch() -> None:
     """A one-epoch run yields points within it (fractional epochs, rising), then its end; long runs
     get them in the first epoch only; points_per_epoch=1 takes none."""
     trainer = Trainer(_config(epochs=1), splits=_splits())  # 13 batches
-    points = list(trainer.run())
+    points = list(trainer.fit())
     assert [m.partial for m in points] == [True] * 7 + [False]
     progress = [m.progress for m in points]
-    assert progress == sorted(progress) and 0 < progress[0] < 0.2 and progress[-1] == 1
-    assert trainer.points == points and trainer.history == points[-1:]
+    assert progress == sorted(progress)
+    assert 0 < progress[0] < 0.2
+    assert progress[-1] == 1
+    assert trainer.points == points
+    assert trainer.history == points[-1:]
     assert points[-1].val_acc > points[0].val_acc
     assert all(m.seconds <= points[-1].seconds for m in points)
     long = Trainer(_config(epochs=10, max_batches=10), splits=_splits())
-    long_points = list(long.run())
-    assert sum(m.partial and m.epoch == 1 for m in long_points) == 4 and sum(m.partial for m in long_points) == 4
-    assert not any(m.partial for m in Trainer(_config(epochs=1), splits=_splits(), points_per_epoch=1).run())
+    long_points = list(long.fit())
+    assert sum(m.partial and m.epoch == 1 for m in long_points) == 4
+    assert sum(m.partial for m in long_points) == 4
+    assert not any(m.partial for m in Trainer(_config(epochs=1), splits=_splits(), points_per_epoch=1).fit())
 
 
 def test_mid_epoch_points_do_not_change_the_run() -> None:
     splits = _splits()
     a = Trainer(_config(epochs=2, dropout=0.3), splits=splits)
     b = Trainer(_config(epochs=2, dropout=0.3), splits=splits, points_per_epoch=1)
-    assert [m.train_loss for m in a.run() if not m.partial] == [m.train_loss for m in b.run()]
+    assert [m.train_loss for m in a.fit() if not m.partial] == [m.train_loss for m in b.fit()]
     assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True))
 
 
@@ -239,8 +255,10 @@ def test_nearest_class_mean_baseline() -> None:
     as the distance to their mean images does."""
     splits = _splits()
     trainer = Trainer(_config(method="nearest_mean", hidden=[], epochs=1), splits=splits)
-    (m,) = list(trainer.run())
-    assert not m.partial and m.val_acc > 0.9 and trainer.epochs_done == 1
+    (m,) = list(trainer.fit())
+    assert not m.partial
+    assert m.val_acc > 0.9
+    assert trainer.epochs_done == 1
     from classifier.preprocess import normalize
     spec = data.DATASETS["digits"]
     x = normalize(splits.train_x, spec.normalization)
@@ -284,7 +302,7 @@ def hand_run() -> Trainer:
     from classifier import trainer
 
     run = Trainer(replace(trainer.recipe("handshape"), epochs=20, batch_size=64), splits=_generated_hands(40))
-    list(run.run())
+    list(run.fit())
     return run
 
 

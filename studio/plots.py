@@ -1,6 +1,6 @@
 """Matplotlib figures the Train tab shows: training curves, confusion matrix and misclassified
 examples (28x28 images, or hands drawn from their landmarks). (The classify tabs' view is drawn
-by the page itself, from a Label and the 28x28.)
+by the page itself: `classify_view`.)
 
 Figures are built with the object-oriented API (`Figure`, never `pyplot`), which keeps no
 global state and so is safe to use from many request threads at once.
@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
 
-from .report import Example  # noqa: E402
+from classifier.report import Example  # noqa: E402
 
 _ACCENT = "#ea580c"
 _MUTED = "#94a3b8"
@@ -140,7 +140,7 @@ def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int
 
 def _hand(ax, points: np.ndarray, dx: float = 0.0) -> None:
     """One hand's bones (the thumb orange, the fingertips dotted), `dx` to the right, y down."""
-    from .landmarks import BONES
+    from classifier.landmarks import BONES
 
     p = np.asarray(points, dtype=float).reshape(21, 3)[:, :2] + [dx, 0]
     for a, b in BONES:

@@ -1,0 +1,15 @@
+"""The page's own JavaScript and CSS, kept as files beside this module so that editors, linters and
+readers see them as what they are; the app reads each once."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def read(name: str) -> str:
+    """The text of the asset file `name` (e.g. "click_box.js")."""
+    return (HERE / name).read_text(encoding="utf-8")

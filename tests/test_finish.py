@@ -1,0 +1,84 @@
+"""classifier.finish: a trained model made servable, by the trainer and by train.py --calibrate alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import train
+from classifier import checkpoint, data, finish, pipelines
+from classifier.trainer import TrainConfig, Trainer
+from tests.conftest import synthetic_splits
+
+
+def _pictures_counted(made: list[int]):
+    """A stand-in for the slow real-picture maker: every three rows are one picture's squares."""
+    return lambda rows: made.append(len(rows)) or [rows[i:i + 3] for i in range(0, len(rows) - 3, 3)]
+
+
+@pytest.fixture
+def signs_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
+    made: list[int] = []
+    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo", _pictures_counted(made))
+    run = Trainer(TrainConfig(dataset="signs", hidden=[32], epochs=1, batch_size=64, augment=False),
+                  splits=synthetic_splits(600, 100, 400, n_classes=24))
+    list(run.fit())
+    return run, made
+
+
+def test_photos_need_their_calibration_pictures_made_first(signs_run: tuple[Trainer, list[int]]) -> None:
+    run, _ = signs_run
+    assert not finish.ready(run.spec, run.splits)
+
+
+def test_prepare_makes_the_pictures_from_the_calibration_half(signs_run: tuple[Trainer, list[int]]) -> None:
+    run, made = signs_run
+    finish.prepare(run.spec, run.splits)
+    assert (finish.ready(run.spec, run.splits), made) == (True, [200])
+
+
+def test_a_finished_signs_model_judges_whole_pictures(signs_run: tuple[Trainer, list[int]]) -> None:
+    run, _ = signs_run
+    assert run.checkpoint(0.5).ood.picture_threshold is not None
+
+
+def test_the_pictures_are_made_once_per_process(signs_run: tuple[Trainer, list[int]]) -> None:
+    run, made = signs_run
+    finish.prepare(run.spec, run.splits)
+    run.checkpoint(0.5)
+    assert made == [200]
+
+
+def test_drawings_have_nothing_to_prepare_and_no_picture_threshold() -> None:
+    run = Trainer(TrainConfig(dataset="digits", hidden=[32], epochs=1, batch_size=64, augment=False),
+                  splits=synthetic_splits(600, 100, 400))
+    list(run.fit())
+    assert finish.ready(run.spec, run.splits)
+    assert run.checkpoint(0.5).ood.picture_threshold is None
+
+
+def test_hand_shapes_say_not_sure_by_their_threshold() -> None:
+    spec = data.get_spec("handshape")
+    g = torch.Generator().manual_seed(0)
+
+    def rows(n: int) -> tuple[torch.Tensor, torch.Tensor]:  # landmark rows: 63 floats each
+        return torch.randn(n, spec.in_features, generator=g), torch.randint(0, 24, (n,), generator=g)
+
+    run = Trainer(TrainConfig(dataset="handshape", hidden=[16], epochs=1, batch_size=64, augment=False),
+                  splits=data.Splits(*rows(300), *rows(50), *rows(100)))
+    list(run.fit())
+    finished = run.checkpoint(0.5)
+    assert (finished.ood, finished.meta["not_sure_below"]) == (None, spec.not_sure_below)
+
+
+def test_calibrate_finishes_a_file_as_training_did(tiny_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "d.safetensors"
+    assert train.main(["digits", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
+                       "--output", str(out), "--no-progress"]) == 0
+    trained = checkpoint.load(out)
+    checkpoint.save(out, trained.model, {k: v for k, v in trained.meta.items() if k != "ood"})
+    assert train.main(["--calibrate", str(out), "--data-dir", str(tiny_data)]) == 0
+    assert checkpoint.load(out).ood.threshold == trained.ood.threshold
