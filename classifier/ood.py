@@ -33,7 +33,7 @@ the names of the scores it uses.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -196,26 +196,29 @@ def unpack_symmetric(packed: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def forward(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
-            batch_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(normalized inputs, last hidden layer, logits) of uint8 images, on the CPU, in eval mode.
-
-    The model's `net` ends with its output Linear; everything before it makes the features.
-    """
+def forward_batches(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
+                    batch_size: int = 8192) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(normalized inputs, last hidden layer, logits) of uint8 images (or landmark rows), batch by
+    batch on the model's device, in eval mode (restored afterwards). The model's `net` ends with its
+    output Linear; everything before it makes the features."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    xs, fs, ls = [], [], []
     try:
         for i in range(0, len(images), batch_size):
             x = normalize(images[i:i + batch_size].to(device), normalization)
             f = model.net[:-1](x)
-            xs.append(x.float().cpu())
-            fs.append(f.float().cpu())
-            ls.append(model.net[-1](f).float().cpu())
+            yield x, f, model.net[-1](f)
     finally:
         model.train(was_training)
-    return torch.cat(xs), torch.cat(fs), torch.cat(ls)
+
+
+def forward(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
+            batch_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`forward_batches` gathered: (normalized inputs, last hidden layer, logits), float, on the CPU."""
+    parts = [tuple(t.float().cpu() for t in batch) for batch in forward_batches(model, images, normalization,
+                                                                                 batch_size)]
+    return tuple(torch.cat(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
 def calibration_rows(n_test: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,6 +1,7 @@
 """Serving a trained model: logits and probabilities of preprocessed images.
 
-`logits` is the one batched forward pass that evaluation, test reports and the app share.
+`logits` is the batched forward pass that evaluation, test reports and the app share (the "not sure"
+detector reads the same passes, with their last hidden layer: `ood.forward_batches`).
 A `Predictor` is never changed once built, so one object can serve many requests at once and a
 request that took it keeps getting the same model's answers whatever else changes.
 """
@@ -13,22 +14,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import ood
 from .checkpoint import Checkpoint
 from .preprocess import normalize
 
 
-@torch.inference_mode()
 def logits(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
            batch_size: int = 8192) -> torch.Tensor:
     """Float logits (N, n_classes) on the CPU of uint8 images (N, 28, 28), in eval mode, batched."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    try:
-        out = [model(normalize(images[i:i + batch_size].to(device), normalization)).float().cpu()
-               for i in range(0, len(images), batch_size)]
-    finally:
-        model.train(was_training)
+    out = [lg.float().cpu() for _, _, lg in ood.forward_batches(model, images, normalization, batch_size)]
     n_classes = model.config.n_classes if hasattr(model, "config") else 0
     return torch.cat(out) if out else torch.zeros(0, n_classes)
 
