@@ -140,6 +140,11 @@ class TrainConfig:
             if not ok:
                 raise ValueError(f"{message} (got {getattr(self, name)!r}).")
 
+    @property
+    def trained_outlier_exposure(self) -> float:
+        """The outlier exposure training applies: none for the nearest-mean baseline, which is not trained."""
+        return self.outlier_exposure if self.method == "gradient" else 0.0
+
     def model_config(self) -> MLPConfig:
         """The model this config trains: its data set says how many numbers it reads and classes it has."""
         spec = datamod.get_spec(self.dataset)
@@ -249,7 +254,7 @@ class Trainer:
         self.train_inputs = (normalize(self.train_x, self.spec.normalization) if self.augment_config is None
                              else None)
         # Made once per process and data set kind (about a minute), then shared by every run.
-        self.outliers = (outliers.pool(str(self.spec.user_input)).to(dev) if config.outlier_exposure else None)
+        self.outliers = outliers.pool(str(self.spec.user_input)).to(dev) if config.trained_outlier_exposure else None
         self.history: list[EpochMetrics] = []   # one per epoch (the last may be a stopped one)
         self.points: list[EpochMetrics] = []    # the curves: the epochs and the points within them
         self._run_start = time.perf_counter()   # reset when run() starts
@@ -471,7 +476,7 @@ class Trainer:
         model = MLP(self.model_config)
         model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
         return finish.finish(model, self.metadata(test_accuracy, **extra), self.spec, self.splits,
-                             self.config.outlier_exposure)
+                             self.config.trained_outlier_exposure)
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,

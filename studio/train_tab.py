@@ -260,7 +260,7 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     label = presets.name_of(config) or "custom"
     try:
         user_input = str(data.get_spec(dataset).user_input)
-        if config.outlier_exposure and not outliers.ready(user_input):
+        if config.trained_outlier_exposure and not outliers.ready(user_input):
             yield Shown(status=f"Making {outliers.POOL_SIZE:,} outlier images for outlier exposure (once per "
                         "server start, about a minute)...").outputs()
         training = Trainer(config, splits=splits, stop_event=stop)

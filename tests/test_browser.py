@@ -113,7 +113,20 @@ def _train_briefly(page) -> None:
     epochs.fill("1")
     epochs.press("Enter")
     page.locator("#train-start").click()
-    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    _wait_text(page, "#train-status", "Done", timeout=300_000)
+
+
+def _wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
+    """Wait until the element's text includes `text`."""
+    page.wait_for_function("([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)",
+                           arg=[selector, text], timeout=timeout)
+
+
+def _draw_seven(page) -> None:
+    """A 7 in one stroke across the middle of the Draw tab's pad."""
+    box = page.locator("#digit-input canvas").first.bounding_box()
+    _stroke(page, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
+            box["y"] + box["height"] / 2, 150)
 
 
 def _top_label(page, selector: str) -> str:
@@ -204,11 +217,10 @@ def test_short_training_updates_the_curves(page) -> None:
     page.get_by_text("More settings").click()
     page.get_by_label("Outlier exposure", exact=False).fill("0")
     page.locator("#train-start").click()
-    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Epoch 1/1')",
-                           timeout=180_000)
+    _wait_text(page, "#train-status", "Epoch 1/1", timeout=180_000)
     page.wait_for_selector("#train-curves img", timeout=30_000)
     first_curve = page.locator("#train-curves img").first.get_attribute("src")
-    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    _wait_text(page, "#train-status", "Done", timeout=300_000)
     # The run's last curve replaces its first (a run of one epoch has points within it).
     page.wait_for_function("(first) => document.querySelector('#train-curves img')?.getAttribute('src') !== first",
                            arg=first_curve, timeout=30_000)
@@ -228,18 +240,14 @@ def test_short_training_updates_the_curves(page) -> None:
 
     # "Use it" swaps it into the Draw tab, whose caption says so; "Shipped again" swaps back.
     page.locator("#train-use").click()
-    page.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
-                           timeout=30_000)
+    _wait_text(page, "#train-message", "now uses")
     page.get_by_role("tab", name="Draw").click()
-    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('run #')",
-                           timeout=30_000)
+    _wait_text(page, "#digit-caption", "run #")
     page.get_by_role("tab", name="Train").click()
     page.locator("#train-restore").click()
-    page.wait_for_function("document.querySelector('#train-message').innerText.includes('shipped model again')",
-                           timeout=30_000)
+    _wait_text(page, "#train-message", "shipped model again")
     page.get_by_role("tab", name="Draw").click()
-    page.wait_for_function("document.querySelector('#digit-caption').innerText.includes('digits.safetensors')",
-                           timeout=30_000)
+    _wait_text(page, "#digit-caption", "digits.safetensors")
 
 
 def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: Path, tmp_path: Path) -> None:
@@ -256,10 +264,8 @@ def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: P
         height = pg.evaluate("document.documentElement.scrollHeight")
         assert height <= 900, f"{name}: the page is {height} px tall"
 
-    box = pg.locator("#digit-input canvas").first.bounding_box()
-    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
-            box["y"] + box["height"] / 2, 150)
-    pg.wait_for_function("document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
+    _draw_seven(pg)
+    _wait_text(pg, "#digit-view", "%")
     fits("draw")
 
     x, _ = data.load("signs", "test", real_data_dir)
@@ -267,7 +273,7 @@ def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: P
     Image.fromarray(x[0].numpy()).resize((480, 480), Image.Resampling.BICUBIC).convert("RGB").save(photo)
     pg.get_by_role("tab", name="Hand signs").click()
     pg.locator("#sign-input input[type=file]").set_input_files(str(photo))
-    pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
+    _wait_text(pg, "#sign-view", "%", timeout=60_000)
     fits("signs")
 
     _train_briefly(pg)
@@ -295,8 +301,7 @@ def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path
         pg = _open(browser, url)
         _train_briefly(pg)
         pg.locator("#train-use").click()
-        pg.wait_for_function("document.querySelector('#train-message').innerText.includes('now uses')",
-                             timeout=30_000)
+        _wait_text(pg, "#train-message", "now uses")
         # The page's session is the new one (in-process tests before this one may leave others).
         (sid,) = set(models.SESSIONS._by_id) - before
         session = models.SESSIONS.get(sid)
@@ -328,20 +333,15 @@ def test_two_presets_side_by_side(browser, app_url: str) -> None:
     points within its one epoch."""
     pg = _open(browser, app_url)
     pg.get_by_role("tab", name="Train").click()
-    _pick(pg, "Preset", "Nearest class mean")
-    pg.wait_for_function("document.querySelector('#train-preset-about').innerText.includes('mean image')",
-                         timeout=30_000)
-    assert pg.get_by_label("Hidden sizes").input_value() == ""
-    pg.locator("#train-start").click()
-    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done: run #1')",
-                         timeout=300_000)
-    _pick(pg, "Preset", "Quick (one epoch)")
-    pg.wait_for_function("document.querySelector('#train-preset-about').innerText.includes('fastest')",
-                         timeout=30_000)
-    assert pg.get_by_label("Hidden sizes").input_value() == "256"
-    pg.locator("#train-start").click()
-    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done: run #2')",
-                         timeout=300_000)
+    for number, (preset, about, hidden) in enumerate([("Nearest class mean", "mean image", ""),
+                                                      ("Quick (one epoch)", "fastest", "256")], start=1):
+        _pick(pg, "Preset", preset)
+        pg.wait_for_function(f"document.querySelector('#train-preset-about').innerText.includes('{about}')",
+                             timeout=30_000)
+        assert pg.get_by_label("Hidden sizes").input_value() == hidden
+        pg.locator("#train-start").click()
+        pg.wait_for_function(f"document.querySelector('#train-status').innerText.includes('Done: run #{number}')",
+                             timeout=300_000)
     assert "Run #2 (quick)" in pg.locator("#train-summary").inner_text()
     pg.get_by_role("tab", name="Compare runs").click()
     pg.wait_for_selector("#train-compare img", timeout=30_000)
@@ -351,17 +351,14 @@ def test_two_presets_side_by_side(browser, app_url: str) -> None:
     assert "nearest-mean" in table
     assert "quick" in table
     _pick(pg, "Run", "#1 nearest-mean")
-    pg.wait_for_function("document.querySelector('#train-summary').innerText.includes('Run #1 (nearest-mean)')",
-                         timeout=30_000)
+    _wait_text(pg, "#train-summary", "Run #1 (nearest-mean)")
     pg.close()
 
 
 def test_look_inside_the_model(browser, app_url: str) -> None:
     pg = _open(browser, app_url)
-    box = pg.locator("#digit-input canvas").first.bounding_box()
-    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
-            box["y"] + box["height"] / 2, 150)
-    pg.wait_for_function("document.querySelector('#digit-view').innerText.includes('%')", timeout=30_000)
+    _draw_seven(pg)
+    _wait_text(pg, "#digit-view", "%")
     assert pg.locator("#digit-view .inside-view").count() == 0
     pg.locator("#digit-inside input").check()
     pg.wait_for_selector("#digit-view .inside-view", timeout=30_000)
@@ -432,8 +429,7 @@ def test_undo_takes_back_the_last_stroke_every_time(page) -> None:
         page.wait_for_function(f"{seen} === {seven_seen!r}", timeout=30_000)   # and then the 7 again
         assert _ink_pixels(page, cx, cy) == seven_ink
     page.locator("#digit-input .pad-undo").click()   # the 7 itself: nothing left
-    page.wait_for_function("document.querySelector('#digit-view').innerText.includes('draw a digit')",
-                           timeout=30_000)
+    _wait_text(page, "#digit-view", "draw a digit")
     assert _ink_pixels(page, cx, cy) == 0
 
 
@@ -472,9 +468,9 @@ def test_switching_to_live_clears_the_photos_answer(browser, app_url: str, real_
     pg = _open(browser, app_url)
     pg.get_by_role("tab", name="Hand signs").click()
     pg.locator("#sign-input input[type=file]").set_input_files(str(photo))
-    pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('%')", timeout=60_000)
+    _wait_text(pg, "#sign-view", "%", timeout=60_000)
     pg.get_by_role("tab", name="Live").click()
-    pg.wait_for_function("document.querySelector('#sign-view').innerText.includes('Press Record')", timeout=10_000)
+    _wait_text(pg, "#sign-view", "Press Record", timeout=10_000)
     assert "%" not in pg.locator("#sign-view").inner_text()
     pg.close()
 
@@ -485,7 +481,7 @@ def test_the_default_preset_trains_in_seconds_and_draws_its_curve(browser, app_u
     pg.get_by_role("tab", name="Train").click()
     assert "About" in pg.locator("#train-preset-about").inner_text()
     pg.locator("#train-start").click()
-    pg.wait_for_function("document.querySelector('#train-status').innerText.includes('Done')", timeout=300_000)
+    _wait_text(pg, "#train-status", "Done", timeout=300_000)
     assert pg.locator("#train-curves img").count() >= 1
     pg.close()
 
@@ -530,9 +526,7 @@ def test_one_click_downloads_a_run_and_the_tabs_model(browser, app_url: str) -> 
 
 def test_look_inside_stays_where_it_was_when_the_view_grows(browser, app_url: str) -> None:
     pg = _open(browser, app_url)
-    box = pg.locator("#digit-input canvas").first.bounding_box()
-    _stroke(pg, [(-0.4, -0.45), (0.4, -0.45), (-0.1, 0.5)], box["x"] + box["width"] / 2,
-            box["y"] + box["height"] / 2, 150)
+    _draw_seven(pg)
     pg.wait_for_function(f"{ANSWER_JS} === '7'", timeout=30_000)
     before = pg.locator("#digit-inside").bounding_box()
     pg.locator("#digit-inside input").check()

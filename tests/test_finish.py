@@ -76,7 +76,7 @@ def test_hand_shapes_say_not_sure_by_their_threshold() -> None:
 
 def test_calibrate_finishes_a_file_as_training_did(tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "d.safetensors"
-    assert train.main(["digits", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
+    assert train.main(["digits", "--preset", "quick", "--data-dir", str(tiny_data), "--hidden", "16",
                        "--output", str(out), "--no-progress"]) == 0
     trained = checkpoint.load(out)
     checkpoint.save(out, trained.model, {k: v for k, v in trained.meta.items() if k != "ood"})

@@ -59,7 +59,7 @@ def test_train_then_evaluate(tiny_data: Path, tmp_path: Path) -> None:
 
 def test_calibrate_adds_a_detector_and_leaves_the_weights(tiny_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "d.safetensors"
-    assert train.main(["digits", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
+    assert train.main(["digits", "--preset", "quick", "--data-dir", str(tiny_data), "--hidden", "16",
                        "--output", str(out), "--no-progress"]) == 0
     trained = checkpoint.load(out)
     assert trained.ood is not None  # new runs carry one already

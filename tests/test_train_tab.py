@@ -105,7 +105,7 @@ def _wait_for(job, predicate, timeout: float = 180) -> None:
 def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path: Path) -> None:
     args = dict(dataset="digits", hidden="32", epochs=2, lr=0.003, batch_size=256, augment=False,
                 optimizer="adamw")
-    job = client.submit(*args.values(), api_name="/train")
+    job = client.submit(*args.values(), outlier_exposure=0, api_name="/train")
     result = job.result(timeout=300)
     outputs = job.outputs()
     assert len(outputs) >= 3  # the start, one per epoch, the end
@@ -183,7 +183,8 @@ def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run
         app_url: str, tmp_path: Path, real_data_dir: Path) -> None:
     # Needs the real MNIST: on the small stand-in set, 50 epochs end before the checks are made.
     first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    job_a = first.submit("digits", "512,512", 50, 0.003, 256, True, "adamw", api_name="/train")
+    # Outlier exposure off, here and below: its outliers take a minute to make, and no check needs them.
+    job_a = first.submit("digits", "512,512", 50, 0.003, 256, True, "adamw", outlier_exposure=0, api_name="/train")
     _wait_for(job_a, lambda: any("Epoch 1/" in o[1] for o in job_a.outputs()))
     assert not job_a.done()
 
@@ -194,7 +195,7 @@ def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run
     assert not job_a.done()
 
     # ...a second run waits its turn instead of running alongside...
-    job_b = second.submit("digits", "16", 1, 0.003, 256, False, "adamw", api_name="/train")
+    job_b = second.submit("digits", "16", 1, 0.003, 256, False, "adamw", outlier_exposure=0, api_name="/train")
     time.sleep(2.0)
     assert job_b.status().code in (Status.STARTING, Status.JOINING_QUEUE, Status.IN_QUEUE, Status.SENDING_DATA)
     assert not job_a.done()

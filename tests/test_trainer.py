@@ -335,3 +335,15 @@ def test_a_hand_shape_step_is_measured_on_landmark_rows() -> None:
     from classifier import trainer
 
     assert trainer.seconds_per_step(trainer.recipe("handshape"), 24) > 0
+
+
+def test_the_nearest_mean_baseline_makes_no_outliers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It is not trained, so an outlier exposure in its config (the best preset's, given by the API)
+    makes no outliers and does not choose its "not sure" scores."""
+    from classifier import ood, outliers
+
+    monkeypatch.setattr(outliers, "pool", lambda *a, **k: pytest.fail("outliers were made"))
+    baseline = Trainer(_config(hidden=[], method="nearest_mean", outlier_exposure=0.5, epochs=1), splits=_splits())
+    list(baseline.fit())
+    assert baseline.checkpoint(0.5).ood.scores == ood.DEFAULT_SCORES
+
