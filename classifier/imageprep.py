@@ -161,18 +161,63 @@ def ink_map(image: np.ndarray | Image.Image) -> np.ndarray:
     if opaque.mean() < 0.5:
         ink = alpha
     else:
-        # Ink is what stands out from the picture's own background (its median), measured against
+        # Ink is what stands out from the picture's own background (`_background`), measured against
         # the strongest contrast the picture has: faint grey on white is as much ink as black. A
         # picture with no real contrast keeps the full scale, so its noise stays below the floor.
-        bg = float(np.median(lum[opaque]))
-        distance = np.abs(lum - bg) * alpha
+        light = _background(lum, opaque)
+        # Under uneven light a pixel is what its paper reflects: its level relative to the light there
+        # (ink in the shadow is as dark, relative to its paper, as ink in the light).
+        distance = (np.abs(lum - light) if isinstance(light, float)
+                    else np.abs(lum / np.maximum(light, 0.05) - 1.0)) * alpha
         contrast = _contrast(distance)
+        bg = float(np.median(lum[opaque]))
         ink = distance / (contrast if contrast >= MIN_CONTRAST else max(bg, 1.0 - bg, 0.1))
     # A faint floor (paper texture, compression noise, anti-aliasing fringes) is not ink.
     return np.clip((ink - 0.1) / 0.9, 0.0, 1.0).astype(np.float32)
 
 
 MIN_CONTRAST = 0.1  # below this strongest contrast, a picture is read on the full scale (noise, not ink)
+BACKGROUND_GRID = 32    # the light is modelled on a grid this many cells along the picture's long side...
+PAPER_WINDOW = 7        # ...where any 7x7 cells (a fifth of the picture) hold some paper beside the ink
+UNEVEN = 0.1            # a modelled light this much brighter at one place than another is uneven
+
+
+def _background(lum: np.ndarray, opaque: np.ndarray) -> np.ndarray | float:
+    """The picture's background level: its median where the light is even (a canvas, a scan), else
+    the light across it, for a photo of paper lit from one side or brighter in the middle.
+
+    Light changes slowly across a page, strokes fast. On a coarse grid, the paper's side of every
+    window (its lightest cell for dark ink, darkest for light ink) is paper however thick the brush;
+    a smooth surface (a quadratic in x and y) fitted to those, then refitted to the cells near it,
+    is the light."""
+    bg = float(np.median(lum[opaque]))
+    h, w = lum.shape
+    scale = BACKGROUND_GRID / max(h, w)
+    if scale >= 1:
+        return bg
+    gw, gh = max(2, round(w * scale)), max(2, round(h * scale))
+    small = Image.fromarray(np.where(opaque, lum, bg).astype(np.float32)).resize((gw, gh), Image.Resampling.BOX)
+    grid = np.asarray(small, dtype=np.float64).ravel()
+    dark_ink = grid.mean() <= np.median(grid)   # ink is the minority: it pulls the mean its way
+    side = ImageFilter.MaxFilter(PAPER_WINDOW) if dark_ink else ImageFilter.MinFilter(PAPER_WINDOW)
+    envelope = np.asarray(small.filter(side), dtype=np.float64).ravel()
+
+    def terms(u: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
+        return [np.ones_like(u * v), u, v, u * u, u * v, v * v]
+
+    gv, gu = np.meshgrid(np.linspace(-1, 1, gh), np.linspace(-1, 1, gw), indexing="ij")
+    design = np.stack([t.ravel() for t in terms(gu, gv)], axis=1)
+    coef = np.linalg.lstsq(design, envelope, rcond=None)[0]
+    for _ in range(3):   # the envelope is a little on the paper's bright side: refit to the paper itself
+        paper = np.abs(grid - design @ coef) < 0.2
+        if paper.sum() < 2 * design.shape[1]:
+            break
+        coef = np.linalg.lstsq(design[paper], grid[paper], rcond=None)[0]
+    light = design @ coef
+    if float(light.max() - light.min()) < UNEVEN:
+        return bg
+    v, u = np.linspace(-1, 1, h)[:, None], np.linspace(-1, 1, w)[None, :]
+    return sum(c * t for c, t in zip(coef, terms(u, v), strict=True)).astype(np.float32)
 
 
 def _contrast(distance: np.ndarray) -> float:

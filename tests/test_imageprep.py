@@ -253,3 +253,24 @@ def test_faint_or_inverted_ink_is_found_by_its_contrast(background: int, ink: in
 def test_paper_noise_alone_is_not_ink() -> None:
     noise = np.random.default_rng(0).normal(235, 3, size=(300, 300)).clip(0, 255).astype(np.uint8)
     assert ip.sketch_to_digit(noise) is None
+
+
+def _unevenly_lit(image: np.ndarray, darkest: float) -> np.ndarray:
+    """A picture as photographed with light falling off left to right, to `darkest` of its brightest."""
+    grey = image[..., :3].mean(2) if image.ndim == 3 else image.astype(float)
+    light = np.linspace(1.0, darkest, grey.shape[1])[None, :]
+    return np.round(grey * 0.9 * light).astype(np.uint8)
+
+
+@pytest.mark.parametrize("darkest", [0.5, 0.3])
+def test_a_digit_on_unevenly_lit_paper_comes_out_clean(darkest: float) -> None:
+    """The paper's shadowed side is paper, not ink: the 28x28 is the digit as on an even page."""
+    out = ip.sketch_to_digit(_unevenly_lit(draw(canvas=(640, 480), box=(200, 100, 440, 380)), darkest))
+    assert corr(out, REFERENCE) > 0.8
+
+
+def test_evenly_lit_drawings_keep_one_background_level() -> None:
+    """A clean canvas, however thick its strokes, is read against one level: its median."""
+    grey = draw(width=70, box=(40, 40, 360, 360))[..., :3].mean(2) / 255
+    assert isinstance(ip._background(grey, np.ones_like(grey, dtype=bool)), float)
+
