@@ -115,7 +115,8 @@ def main() -> None:
         r["real_28x28"] = rate(predictor, lambda a, *_: pipelines.Prepared(a), iter(real))
         r["real_as_given"] = rate(predictor, pipeline, (give(a, rng) for a in real))
         out: dict = {}
-        for other in [o for o in data.DATASETS if o != spec.name]:
+        # Other data sets' images (hand shapes are landmark rows, not pictures: none to give).
+        for other in [o for o, s in data.DATASETS.items() if o != spec.name and s.inputs == "image"]:
             ox, _ = data.load(other, "test", args.data_dir)
             out[other] = rate(predictor, pipeline, (give(a, rng) for a in ox.numpy()[:N]))
         out["photo_regions"] = rate(predictor, pipeline, photo_regions(rng, N // 2))
