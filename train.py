@@ -106,10 +106,7 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     (weights unchanged)."""
     ckpt = checkpoint.load(args.calibrate)
     spec = data.get_spec(ckpt.dataset)
-    trained_with = ckpt.meta.get("train_config") or {}
-    # The nearest-mean baseline is not trained, so whatever exposure its config names was not applied.
-    trained = trained_with.get("method", "gradient") == "gradient"
-    exposure = trained_with.get("outlier_exposure", 0.0) if trained else 0.0
+    exposure = trainer.trained_outlier_exposure(ckpt.meta.get("train_config") or {})
     meta = {k: v for k, v in ckpt.meta.items() if k not in ("ood", "not_sure_below")}
     finished = finish.finish(ckpt.model, meta, spec, data.load_splits(ckpt.dataset, args.data_dir), exposure)
     finished.save(args.calibrate)

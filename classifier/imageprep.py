@@ -164,13 +164,13 @@ def ink_map(image: np.ndarray | Image.Image) -> np.ndarray:
         # Ink is what stands out from the picture's own background (`_background`), measured against
         # the strongest contrast the picture has: faint grey on white is as much ink as black. A
         # picture with no real contrast keeps the full scale, so its noise stays below the floor.
-        light = _background(lum, opaque)
+        bg = float(np.median(lum[opaque]))
+        light = _background(lum, opaque, bg)
         # Under uneven light a pixel is what its paper reflects: its level relative to the light there
         # (ink in the shadow is as dark, relative to its paper, as ink in the light).
         distance = (np.abs(lum - light) if isinstance(light, float)
                     else np.abs(lum / np.maximum(light, 0.05) - 1.0)) * alpha
         contrast = _contrast(distance)
-        bg = float(np.median(lum[opaque]))
         ink = distance / (contrast if contrast >= MIN_CONTRAST else max(bg, 1.0 - bg, 0.1))
     # A faint floor (paper texture, compression noise, anti-aliasing fringes) is not ink.
     return np.clip((ink - 0.1) / 0.9, 0.0, 1.0).astype(np.float32)
@@ -182,15 +182,14 @@ PAPER_WINDOW = 7        # ...where any 7x7 cells (a fifth of the picture) hold s
 UNEVEN = 0.1            # a modelled light this much brighter at one place than another is uneven
 
 
-def _background(lum: np.ndarray, opaque: np.ndarray) -> np.ndarray | float:
-    """The picture's background level: its median where the light is even (a canvas, a scan), else
-    the light across it, for a photo of paper lit from one side or brighter in the middle.
+def _background(lum: np.ndarray, opaque: np.ndarray, bg: float) -> np.ndarray | float:
+    """The picture's background level: `bg`, its median, where the light is even (a canvas, a scan),
+    else the light across it, for a photo of paper lit from one side or brighter in the middle.
 
     Light changes slowly across a page, strokes fast. On a coarse grid, the paper's side of every
     window (its lightest cell for dark ink, darkest for light ink) is paper however thick the brush;
     a smooth surface (a quadratic in x and y) fitted to those, then refitted to the cells near it,
     is the light."""
-    bg = float(np.median(lum[opaque]))
     h, w = lum.shape
     scale = BACKGROUND_GRID / max(h, w)
     if scale >= 1:

@@ -69,6 +69,13 @@ def in_words(value: Any, sep: str = ", ") -> str:
     return sep.join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def trained_outlier_exposure(train_config: dict[str, Any]) -> float:
+    """The outlier exposure a run with these settings (`TrainConfig.to_dict`, as weights files record
+    them) applied: none for the nearest-mean baseline, which is not trained."""
+    method = train_config.get("method", "gradient")
+    return float(train_config.get("outlier_exposure", 0.0)) if method == "gradient" else 0.0
+
+
 @dataclass
 class TrainConfig:
     dataset: str = "digits"
@@ -142,8 +149,8 @@ class TrainConfig:
 
     @property
     def trained_outlier_exposure(self) -> float:
-        """The outlier exposure training applies: none for the nearest-mean baseline, which is not trained."""
-        return self.outlier_exposure if self.method == "gradient" else 0.0
+        """The outlier exposure training applies (`trained_outlier_exposure`)."""
+        return trained_outlier_exposure(self.to_dict())
 
     def model_config(self) -> MLPConfig:
         """The model this config trains: its data set says how many numbers it reads and classes it has."""

@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from classifier import checkpoint, export, handshape, imageprep, landmarks, ood, pipelines, strokes
 from classifier.data import DatasetSpec
 
-from . import canvas, inside_view, models, teach, train_tab
+from . import assets, canvas, inside_view, models, teach
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -528,7 +528,7 @@ def _wire_model(spec: DatasetSpec, page: Page, again: Callable[..., Any], again_
     # torch.onnx traces one model at a time (its tracer keeps global state): one queue for all exports.
     # The file goes to a hidden download button the page then clicks: one click, one download.
     page.onnx.click(as_onnx, None, page.onnx_file, api_name=f"download_{noun}_onnx", concurrency_id="export",
-                    concurrency_limit=1).success(None, js=train_tab.download_js(f"{noun}-onnx-file"),
+                    concurrency_limit=1).success(None, js=assets.download_js(f"{noun}-onnx-file"),
                                                  api_visibility="private")
 
 

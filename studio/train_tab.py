@@ -51,11 +51,6 @@ def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
                  for k in SETTINGS)
 
 
-def download_js(elem_id: str) -> str:
-    """An event's js that starts the browser's download of the hidden DownloadButton `elem_id`'s new file."""
-    return assets.read("download.js").replace("ELEM_ID", elem_id)
-
-
 
 DEFAULT_PRESET = "quick"   # a curve and a 97% model in seconds; `best` takes many minutes on a CPU
 
@@ -554,7 +549,7 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     res.use.click(use_model, res.run, res.message, api_name="use_model")
     res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped")
     # The file box shows only once there is a file in it, so an empty box never pushes the results down.
-    fetch = {"fn": None, "js": download_js("train-download"), "api_visibility": "private"}
+    fetch = {"fn": None, "js": assets.download_js("train-download"), "api_visibility": "private"}
     show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": res.file,
                  "api_visibility": "private"}
     res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model").success(

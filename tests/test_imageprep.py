@@ -272,5 +272,5 @@ def test_a_digit_on_unevenly_lit_paper_comes_out_clean(darkest: float) -> None:
 def test_evenly_lit_drawings_keep_one_background_level() -> None:
     """A clean canvas, however thick its strokes, is read against one level: its median."""
     grey = draw(width=70, box=(40, 40, 360, 360))[..., :3].mean(2) / 255
-    assert isinstance(ip._background(grey, np.ones_like(grey, dtype=bool)), float)
+    assert isinstance(ip._background(grey, np.ones_like(grey, dtype=bool), float(np.median(grey))), float)
 
