@@ -3,10 +3,10 @@
 For each `weights/<name>.safetensors`: test accuracy on the full test split. For digits also:
 every MNIST test digit redrawn as a user would draw it (enlarged 6-15x, black on white, at a
 random place on an 800x600 canvas) and sent through the app's preprocessing; and every test digit
-traced as strokes, as the Draw tab's pad sends a drawing (its ink's centre line walked into
-strokes on the pad's 400x400 canvas, the brush as wide as the digit's strokes), drawn by `classifier.strokes`
-and sent through the same preprocessing; and every test digit written on paper photographed under
-light that falls off across the page (to half, and to 30%, of its brightest). The accuracy on those
+traced as strokes as a person would trace it on the Draw tab's pad (`bench.trace`), drawn by
+`classifier.strokes` and sent through the same preprocessing; and every test digit written on
+paper photographed under light that falls off across the page (to half, and to 30%, of its
+brightest). The accuracy on those
 shows how much the drawing -> 28x28 path loses. The last line printed is JSON.
 
     python -m bench.accuracy --data-dir ../shared/datasets
@@ -20,6 +20,7 @@ import json
 import numpy as np
 from PIL import Image
 
+from bench import trace
 from classifier import checkpoint, data, imageprep, strokes
 from classifier.predict import Predictor
 from classifier.trainer import evaluate
@@ -52,45 +53,9 @@ def on_unevenly_lit_paper(digit: np.ndarray, rng: np.random.Generator, dim: floa
     return np.clip((paper * light + rng.normal(0, 0.01, (h, w))) * 255, 0, 255).astype(np.uint8)
 
 
-UPSCALE = 4   # the digit is skeletonized at 4x: a smoother centre line than at 28x28
-
-
-def traced_as_strokes(digit: np.ndarray, rng: np.random.Generator, side: int = 400) -> dict:
-    """An MNIST digit as the stroke pad would send it: the centre line of its ink (skeletonized at 4x)
-    walked into strokes, scaled 6-14x to a random place on the pad's canvas, the brush as wide as
-    the digit's strokes on average."""
-    from skimage.morphology import skeletonize
-
-    big = np.asarray(Image.fromarray(digit).resize((28 * UPSCALE,) * 2, Image.Resampling.BICUBIC))
-    ink = big > 127
-    pixels = set(zip(*(v.tolist() for v in np.nonzero(skeletonize(ink))), strict=True))
-    scale = float(rng.integers(6, 15)) / UPSCALE
-    left, top = (float(v) for v in rng.uniform(0, side - 28 * UPSCALE * scale, 2))
-    brush = float(np.clip(ink.sum() / max(len(pixels), 1) * scale, 4, 60))
-
-    def neighbours(p: tuple[int, int]) -> list[tuple[int, int]]:
-        return [(p[0] + dr, p[1] + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)
-                if (dr or dc) and (p[0] + dr, p[1] + dc) in pixels]
-
-    walked: set[frozenset] = set()
-    lines = []
-    # Walks start at the line's ends, then anywhere an unwalked step is left (loops, as in 0 and 8).
-    for start in sorted(pixels, key=lambda p: (len(neighbours(p)) != 1, p)):
-        if not any(frozenset((start, q)) not in walked for q in neighbours(start)) and neighbours(start):
-            continue
-        path, here = [start], start
-        while steps := [q for q in neighbours(here) if frozenset((here, q)) not in walked]:
-            walked.add(frozenset((here, steps[0])))
-            path.append(steps[0])
-            here = steps[0]
-        lines.append([[round(left + (c + 0.5) * scale, 1) for _, c in path],
-                      [round(top + (r + 0.5) * scale, 1) for r, _ in path]])
-    return {"strokes": lines, "width": side, "height": side, "brush": brush}
-
-
 def traced_accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
     rng = np.random.default_rng(seed)
-    outs = [imageprep.sketch_to_digit(np.asarray(strokes.rasterize(strokes.parse(traced_as_strokes(d, rng)))))
+    outs = [imageprep.sketch_to_digit(np.asarray(strokes.rasterize(strokes.parse(trace.trace(d, rng)))))
             for d in images]
     preds = predictor.probabilities(np.stack(outs)).argmax(1)
     return float((preds == labels).mean())

@@ -82,13 +82,17 @@ def parse(payload: Any) -> Strokes:
 
 
 def rasterize(drawing: Strokes) -> Image.Image:
-    """The strokes drawn black on white at the canvas's size, round caps and joins, as the page draws them."""
+    """The strokes drawn black on white at the canvas's size, round caps and joins, as the page draws them.
+
+    Each segment is a line and each point a disk as wide as the brush: PIL's wide polyline (even with
+    its curved joints) leaves slivers of paper inside a curve drawn as many short segments, which a
+    canvas's round joins do not."""
     image = Image.new("L", (drawing.width, drawing.height), 255)
     draw = ImageDraw.Draw(image)
-    r = drawing.brush / 2
+    r, width = drawing.brush / 2, max(1, round(drawing.brush))
     for points in drawing.strokes:
-        if len(points) > 1:
-            draw.line(points, fill=0, width=max(1, round(drawing.brush)), joint="curve")
-        for x, y in (points[0], points[-1]) if len(points) > 1 else points[:1]:
+        for a, b in zip(points, points[1:], strict=False):
+            draw.line([a, b], fill=0, width=width)
+        for x, y in points:
             draw.ellipse([x - r, y - r, x + r, y + r], fill=0)
     return image

@@ -19,7 +19,8 @@ import gradio as gr
 from . import assets
 
 SIDE = 400       # the canvas's pixels a side (the page may show it smaller; points are in these pixels)
-BRUSH = 14       # default brush width, canvas pixels
+BRUSH = 14       # default brush width, canvas pixels...
+BRUSH_RANGE = (4, 40)   # ...and the widths its slider offers
 
 TEMPLATE = f"""
 <div class="stroke-pad">
@@ -27,8 +28,8 @@ TEMPLATE = f"""
   <div class="pad-tools">
     <button type="button" class="pad-undo" aria-label="Undo last stroke">Undo</button>
     <button type="button" class="pad-clear" aria-label="Clear canvas">Clear</button>
-    <label>Brush <input type="range" class="pad-brush" min="4" max="40" step="1" value="{BRUSH}"
-      aria-label="Brush width"></label>
+    <label>Brush <input type="range" class="pad-brush" min="{BRUSH_RANGE[0]}" max="{BRUSH_RANGE[1]}" step="1"
+      value="{BRUSH}" aria-label="Brush width"></label>
   </div>
 </div>
 """

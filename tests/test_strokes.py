@@ -82,3 +82,15 @@ def test_any_payload_is_drawn_or_refused_clearly(payload: object) -> None:
         return
     out = pipelines.drawing(image)
     assert out is None or out.image.shape == (28, 28)
+
+
+def test_a_curve_of_many_short_segments_is_drawn_without_slivers_of_paper() -> None:
+    # A circle as a mouse gives it: 400 points 1.6 px apart, brush 40. The canvas's round joins
+    # leave no paper inside the band; PIL's wide polyline did.
+    t = np.linspace(0, 2 * np.pi, 400)
+    xs, ys = (200 + 100 * np.cos(t)).tolist(), (200 + 100 * np.sin(t)).tolist()
+    drawn = np.asarray(strokes.rasterize(strokes.parse({"strokes": [[xs, ys]], "width": 400, "height": 400,
+                                                         "brush": 40}))) < 128
+    yy, xx = np.mgrid[:400, :400]
+    band = np.abs(np.hypot(yy - 200, xx - 200) - 100) < 18
+    assert drawn[band].all()
