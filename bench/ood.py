@@ -4,8 +4,9 @@ inputs unlike its training data (should be nearly always).
 For each data set with a live tab (digits: Draw, signs: Hand signs), everything goes through the
 tab's own pipeline (`pipelines.PIPELINES`) and `Predictor.answer`, as the app does:
 
-- real: the half of the test set the threshold was *not* calibrated on, as the raw 28x28 and as a
-  user would give it (digits redrawn big and off-centre on a canvas; signs as enlarged photos);
+- real: the half of the test set the threshold was *not* calibrated on (all 5,000 for digits, 1,000
+  for signs), as the raw 28x28 and as a user would give it (digits redrawn big and off-centre on a
+  canvas, and traced as strokes on the pad, `bench.trace`; signs as enlarged photos);
 - out of distribution: the other data sets' test images given the same way, regions of the
   photos matplotlib ships, noise, random scribbles, and (signs) coloured test patterns like a
   webcam's when no hand is shown.
@@ -27,11 +28,13 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw
 
+from bench import trace
 from bench.accuracy import redraw_as_user
-from classifier import checkpoint, data, ood, photos, pipelines
+from classifier import checkpoint, data, ood, photos, pipelines, strokes
 from classifier.predict import Predictor
 
 N = 1000  # inputs per set (fewer where a set is smaller)
+N_REAL = {"drawing": 5000, "hand_photo": 1000}   # real inputs: drawings are quick to read, photos are not
 PHOTOS = [Path(matplotlib.get_data_path()) / "sample_data" / name
           for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png")]
 
@@ -110,10 +113,14 @@ def main() -> None:
         x, _ = data.load(spec.name, "test", args.data_dir)
         _, measure = ood.calibration_rows(len(x))
         rng = np.random.default_rng(0)
-        real = x[measure].numpy()[:N]
+        real = x[measure].numpy()[:N_REAL[spec.user_input]]
         r: dict = {"threshold": ckpt.ood.threshold}
         r["real_28x28"] = rate(predictor, lambda a, *_: pipelines.Prepared(a), iter(real))
         r["real_as_given"] = rate(predictor, pipeline, (give(a, rng) for a in real))
+        if spec.user_input == "drawing":
+            traces = np.random.default_rng(1)
+            r["real_traced"] = rate(predictor, pipeline, (strokes.rasterize(strokes.parse(trace.trace(a, traces)))
+                                                          for a in real))
         out: dict = {}
         # Other data sets' images (hand shapes are landmark rows, not pictures: none to give).
         for other in [o for o, s in data.DATASETS.items() if o != spec.name and s.inputs == "image"]:

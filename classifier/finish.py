@@ -2,9 +2,10 @@
 
 A data set says "not sure" one of two ways (`DatasetSpec.not_sure_below`): by a threshold on the
 top probability (hand shapes, whose inputs are never pictures), or by a detector fitted on the
-training rows and calibrated on held-out test rows (`classifier.ood`), and for photos also on
-real pictures made from those rows. The Trainer finishes every run here, and `train.py
---calibrate` finishes a weights file that has none, so both give the same file.
+training rows and calibrated on held-out test rows as the app reads them (`classifier.ood`):
+drawings drawn and read back by the Draw pipeline, photos as real pictures made from those rows.
+The Trainer finishes every run here, and `train.py --calibrate` finishes a weights file that has
+none, so both give the same file.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from .data import DatasetSpec, Splits
 
 def detector(model: torch.nn.Module, spec: DatasetSpec, splits: Splits, outlier_exposure: float) -> ood.Detector:
     """The model's out-of-distribution detector: fitted on the training rows, calibrated on the
-    calibration half of the test rows (and, for photos, on real pictures made from them)."""
+    calibration half of the test rows as the app reads them (drawings drawn and read back; for
+    photos also real pictures made from them)."""
+    user_input = spec.user_input or ""
     return ood.fit(model, splits.train_x, splits.train_y, splits.test_x, spec.normalization, len(spec.classes),
-                   ood.scores_for(outlier_exposure),
-                   functools.partial(pipelines.picture_squares, spec.user_input or ""))
+                   ood.scores_for(outlier_exposure), functools.partial(pipelines.picture_squares, user_input),
+                   functools.partial(pipelines.as_given, user_input))
 
 
 def _calibration_rows(splits: Splits) -> np.ndarray:
@@ -34,16 +37,17 @@ def _calibration_rows(splits: Splits) -> np.ndarray:
 
 def ready(spec: DatasetSpec, splits: Splits) -> bool:
     """Whether finishing has nothing slow to make first (see `prepare`)."""
-    return spec.not_sure_below is not None or pipelines.picture_squares_ready(spec.user_input or "",
-                                                                             _calibration_rows(splits))
+    return spec.not_sure_below is not None or pipelines.calibration_ready(spec.user_input or "",
+                                                                          _calibration_rows(splits))
 
 
 def prepare(spec: DatasetSpec, splits: Splits) -> None:
-    """Make what finishing needs that does not depend on the model: for photos, the real pictures the
-    picture threshold is set on (minutes on a small CPU, once per process), so that the app can
-    make them beside training."""
+    """Make what finishing needs that does not depend on the model: the real inputs the thresholds are
+    set on (for photos, minutes on a small CPU; for drawings, seconds; once per process), so that
+    the app can make them beside training."""
     if spec.not_sure_below is None:
         pipelines.picture_squares(spec.user_input or "", _calibration_rows(splits))
+        pipelines.as_given(spec.user_input or "", _calibration_rows(splits))
 
 
 def finish(model: torch.nn.Module, meta: dict[str, Any], spec: DatasetSpec, splits: Splits,

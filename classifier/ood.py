@@ -14,8 +14,10 @@ answer, so one score reads that directly and the others only get in its way:
   outlier exposure trains). Its logits stay free to be large and equal, so energy says nothing
   there, and combining the others with it only loses (docs/results.md).
 Each score becomes its percentile among held-out real test images (one fixed half of the test
-set; the other half is for measuring); an input is "not sure" when its highest percentile is above
-the threshold that flags FLAG_RATE of those images.
+set; the other half is for measuring), as the app reads them where users give them otherwise (a
+drawing is drawn on a canvas and read back by the Draw pipeline, `pipelines.as_given`); an input
+is "not sure" when its highest percentile is above the threshold that flags FLAG_RATE of those
+images.
 
 A photo is judged as a whole. Its pipeline weighs many squares that might frame the hand
 (`pipelines.hand_photo`) and shows the one the model is surest of; judging that square alone would
@@ -229,11 +231,14 @@ def calibration_rows(n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
         normalization: dict[str, Any], n_classes: int, scores: tuple[str, ...] = DEFAULT_SCORES,
-        picture_squares: Callable[[np.ndarray], Sequence[np.ndarray] | None] | None = None) -> Detector:
+        picture_squares: Callable[[np.ndarray], Sequence[np.ndarray] | None] | None = None,
+        as_given: Callable[[np.ndarray], np.ndarray | None] | None = None) -> Detector:
     """Fit on (up to MAX_FIT_ROWS) training rows; calibrate `scores` on the calibration half of the test
     set. `picture_squares`, for inputs judged as whole pictures: the calibration half's rows (uint8
     (N, 28, 28)) -> the squares weighed in each of the real pictures made from them (or None), on
-    which `picture_threshold` is set (`pipelines.picture_squares`)."""
+    which `picture_threshold` is set (`pipelines.picture_squares`). `as_given`, for inputs read as
+    one square: those rows -> the same rows as the app reads them given as users give them (or None),
+    on which the scores' percentiles and the threshold are then set instead (`pipelines.as_given`)."""
     rows = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))[:MAX_FIT_ROWS]
     x, f, _ = forward(model, train_x[rows.to(train_x.device)], normalization)
     f, y = f.double(), train_y[rows.to(train_y.device)].cpu()
@@ -254,7 +259,8 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     _, _, vh = torch.linalg.svd(flat - pca_mean, full_matrices=False)
     components = vh[:N_COMPONENTS]
     calib, _ = calibration_rows(len(test_x))
-    cx, cf, cl = forward(model, test_x[calib], normalization)
+    given = as_given(test_x[calib].cpu().numpy()) if as_given is not None else None
+    cx, cf, cl = forward(model, test_x[calib] if given is None else torch.from_numpy(np.asarray(given)), normalization)
     # The raw scores need no quantiles; their quantiles then give the percentiles the threshold is set on.
     detector = Detector(means.float(), precision.float(), pca_mean.float(), components.float(),
                         torch.zeros(len(scores), N_QUANTILES), 1.0, scores=tuple(scores))
@@ -262,8 +268,9 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     quantiles = torch.quantile(raw, torch.linspace(0, 1, N_QUANTILES, dtype=torch.float64), dim=0).T.float()
     detector = replace(detector, quantiles=quantiles)
     threshold = float(torch.quantile(detector.score(cx, cf, cl).double(), 1 - FLAG_RATE))
+    read = "" if given is None else " as the app reads them given as users give them"
     detector = replace(detector, threshold=threshold, calibrated_on=f"{len(calib)} test images (the half chosen "
-                       f"by seed 0), {FLAG_RATE:.0%} of them flagged")
+                       f"by seed 0){read}, {FLAG_RATE:.0%} of them flagged")
     pictures = picture_squares(test_x[calib].cpu().numpy()) if picture_squares is not None else None
     if not pictures:
         return detector

@@ -174,33 +174,59 @@ def hand_photo_calibration(rows: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-_CALIBRATION: dict[tuple[str, str], list[np.ndarray]] = {}
+def drawn_calibration(rows: np.ndarray) -> np.ndarray:
+    """`rows` (uint8 (N, 28, 28) digits, light on black) as the Draw pipeline reads them drawn on the
+    pad: each enlarged 10x (about the size a digit is drawn on the 400x400 canvas), dark on light,
+    and read back by `imageprep.sketch_to_digit`. (N, 28, 28) uint8."""
+    side = imageprep.SIZE * 10
+    out = []
+    for row in rows:
+        big = np.asarray(Image.fromarray(row).resize((side, side), Image.Resampling.BICUBIC))
+        digit = imageprep.sketch_to_digit(255 - big)
+        out.append(np.zeros_like(row) if digit is None else digit)
+    return np.stack(out) if out else np.zeros((0, imageprep.SIZE, imageprep.SIZE), np.uint8)
+
+
+_CALIBRATION: dict[tuple[str, str, str], Any] = {}
 _CALIBRATION_LOCK = threading.Lock()
 
 
-def picture_squares(user_input: str, rows: np.ndarray) -> list[np.ndarray] | None:
-    """For pipelines that weigh several squares of a picture: the squares they weigh in real pictures
-    made from `rows` (uint8 (N, 28, 28), the calibration half of a test set), a (k, 28, 28) array a
-    picture; None for pipelines that take one square (drawings). They do not depend on the model, so
-    they are made once per process (about two minutes for signs on 2 CPU cores) and shared by every
-    calibration."""
-    make = PICTURE_CALIBRATION.get(user_input)
+def _made(kind: str, user_input: str, rows: np.ndarray) -> Any:
+    """What CALIBRATION[kind] makes of `rows` for `user_input` (None where it makes nothing): it does
+    not depend on the model, so it is made once per process and shared by every calibration."""
+    make = CALIBRATION[kind].get(user_input)
     if make is None:
         return None
-    key = _calibration_key(user_input, rows)
+    key = _calibration_key(kind, user_input, rows)
     with _CALIBRATION_LOCK:
         if key not in _CALIBRATION:
             _CALIBRATION[key] = make(np.asarray(rows, dtype=np.uint8))
         return _CALIBRATION[key]
 
 
-def picture_squares_ready(user_input: str, rows: np.ndarray) -> bool:
-    """Whether `picture_squares` would answer at once (nothing to make, or made already)."""
-    return user_input not in PICTURE_CALIBRATION or _calibration_key(user_input, rows) in _CALIBRATION
+def picture_squares(user_input: str, rows: np.ndarray) -> list[np.ndarray] | None:
+    """For pipelines that weigh several squares of a picture: the squares they weigh in real pictures
+    made from `rows` (uint8 (N, 28, 28), the calibration half of a test set), a (k, 28, 28) array a
+    picture; None for pipelines that take one square (drawings). Made once per process (about two
+    minutes for signs on 2 CPU cores)."""
+    return _made("pictures", user_input, rows)
 
 
-def _calibration_key(user_input: str, rows: np.ndarray) -> tuple[str, str]:
-    return user_input, hashlib.sha1(np.ascontiguousarray(rows, dtype=np.uint8).tobytes()).hexdigest()
+def as_given(user_input: str, rows: np.ndarray) -> np.ndarray | None:
+    """For pipelines that read one square: `rows` (uint8 (N, 28, 28), the calibration half of a test
+    set) as the pipeline reads them given as a user gives them, (N, 28, 28); None for the others.
+    Made once per process (about 20 s for digits on one CPU core)."""
+    return _made("as_given", user_input, rows)
+
+
+def calibration_ready(user_input: str, rows: np.ndarray) -> bool:
+    """Whether `picture_squares` and `as_given` would answer at once (nothing to make, or made already)."""
+    return all(user_input not in table or _calibration_key(kind, user_input, rows) in _CALIBRATION
+               for kind, table in CALIBRATION.items())
+
+
+def _calibration_key(kind: str, user_input: str, rows: np.ndarray) -> tuple[str, str, str]:
+    return kind, user_input, hashlib.sha1(np.ascontiguousarray(rows, dtype=np.uint8).tobytes()).hexdigest()
 
 
 # What each data set's `user_input` names: the function from a user's input (and an optional box and
@@ -210,7 +236,12 @@ PIPELINES: dict[str, Callable[..., Prepared | None]] = {
     "hand_photo": hand_photo,
 }
 
-# Pipelines that weigh several squares of a picture, and how to get those squares for real pictures.
-PICTURE_CALIBRATION: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
-    "hand_photo": hand_photo_calibration,
+# The real inputs each pipeline's "not sure" is calibrated on, made from the calibration half of a
+# test set: for pipelines that weigh several squares of a picture, the squares weighed in each real
+# picture ("pictures", judged whole: `ood.Detector.picture_threshold`); for those that read one
+# square, each row as the pipeline reads it given as users give it ("as_given": the threshold is set
+# on these, not on the bare 28x28 rows, which no user sends).
+CALIBRATION: dict[str, dict[str, Callable[[np.ndarray], Any]]] = {
+    "pictures": {"hand_photo": hand_photo_calibration},
+    "as_given": {"drawing": drawn_calibration},
 }

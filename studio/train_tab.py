@@ -260,8 +260,8 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
                         "server start, about a minute)...").outputs()
         training = Trainer(config, splits=splits, stop_event=stop)
         if not finish.ready(training.spec, splits):
-            # Pictures the photo "not sure" check is calibrated on: made beside training, not after it.
-            threading.Thread(target=finish.prepare, args=(training.spec, splits), name="picture-calibration",
+            # The real inputs the "not sure" check is calibrated on: made beside training, not after it.
+            threading.Thread(target=finish.prepare, args=(training.spec, splits), name="not-sure-calibration",
                              daemon=True).start()
         note = training.spec.validation_note
         title = f"#{number} {label} · {dataset}"
@@ -288,8 +288,8 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
         memory.trim()  # the run's batches, optimizer state and gradients are freed by now
     stopped = bool(training.history and training.history[-1].stopped)
     if not finish.ready(training.spec, splits):
-        yield Shown(status="Calibrating \"not sure\" on real photo-like pictures (once per server start, about "
-                    "two minutes)...").outputs()
+        yield Shown(status="Calibrating \"not sure\" on real inputs as the tab reads them (once per server start; "
+                    "for photos about two minutes)...").outputs()
     finished = models.Run(number, label, config, [vars(p) for p in training.points], report,
                           training.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
                           seconds, str(training.device), stopped)

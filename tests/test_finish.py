@@ -22,7 +22,7 @@ def _pictures_counted(made: list[int]):
 def signs_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
     made: list[int] = []
     monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo", _pictures_counted(made))
+    monkeypatch.setitem(pipelines.CALIBRATION["pictures"], "hand_photo", _pictures_counted(made))
     run = Trainer(TrainConfig(dataset="signs", hidden=[32], epochs=1, batch_size=64, augment=False),
                   splits=synthetic_splits(600, 100, 400, n_classes=24))
     list(run.fit())
@@ -52,11 +52,37 @@ def test_the_pictures_are_made_once_per_process(signs_run: tuple[Trainer, list[i
     assert made == [200]
 
 
-def test_drawings_have_nothing_to_prepare_and_no_picture_threshold() -> None:
+@pytest.fixture
+def digits_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
+    made: list[int] = []
+    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    monkeypatch.setitem(pipelines.CALIBRATION["as_given"], "drawing",
+                        lambda rows: made.append(len(rows)) or pipelines.drawn_calibration(rows))
     run = Trainer(TrainConfig(dataset="digits", hidden=[32], epochs=1, batch_size=64, augment=False),
                   splits=synthetic_splits(600, 100, 400))
     list(run.fit())
-    assert finish.ready(run.spec, run.splits)
+    return run, made
+
+
+def test_drawings_need_their_calibration_half_drawn_first(digits_run: tuple[Trainer, list[int]]) -> None:
+    run, _ = digits_run
+    assert not finish.ready(run.spec, run.splits)
+
+
+def test_prepare_draws_the_calibration_half_once(digits_run: tuple[Trainer, list[int]]) -> None:
+    run, made = digits_run
+    finish.prepare(run.spec, run.splits)
+    run.checkpoint(0.5)
+    assert (finish.ready(run.spec, run.splits), made) == (True, [200])
+
+
+def test_a_finished_digits_model_is_calibrated_on_drawings_as_read(digits_run: tuple[Trainer, list[int]]) -> None:
+    run, _ = digits_run
+    assert "as the app reads them" in run.checkpoint(0.5).ood.calibrated_on
+
+
+def test_a_finished_digits_model_has_no_picture_threshold(digits_run: tuple[Trainer, list[int]]) -> None:
+    run, _ = digits_run
     assert run.checkpoint(0.5).ood.picture_threshold is None
 
 

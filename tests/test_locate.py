@@ -133,17 +133,16 @@ def test_calibration_pictures_are_each_kind_of_different_rows() -> None:
 def test_picture_squares_are_made_once_and_only_for_photos(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo",
+    monkeypatch.setitem(pipelines.CALIBRATION["pictures"], "hand_photo",
                         lambda rows: calls.append(1) or [rows[:2]])
     rows = np.zeros((4, 28, 28), np.uint8)
-    assert not pipelines.picture_squares_ready("hand_photo", rows)
+    assert not pipelines.calibration_ready("hand_photo", rows)
     first = pipelines.picture_squares("hand_photo", rows)
     assert pipelines.picture_squares("hand_photo", rows) is first
     assert calls == [1]
-    assert pipelines.picture_squares_ready("hand_photo", rows)
-    assert not pipelines.picture_squares_ready("hand_photo", rows + 1)
+    assert pipelines.calibration_ready("hand_photo", rows)
+    assert not pipelines.calibration_ready("hand_photo", rows + 1)
     assert pipelines.picture_squares("drawing", rows) is None
-    assert pipelines.picture_squares_ready("drawing", rows)
 
 
 def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_images) -> None:

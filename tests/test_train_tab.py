@@ -280,15 +280,15 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
         assert release.wait(120)
         return [rows[i:i + 4] for i in range(0, len(rows) - 4, 4)]
 
-    monkeypatch.setitem(pipelines.PICTURE_CALIBRATION, "hand_photo", make)
+    monkeypatch.setitem(pipelines.CALIBRATION["pictures"], "hand_photo", make)
     statuses = []
     for out in train_tab.train("signs", "16", 1, 0.003, 32, False, "adamw", request=None, poll_seconds=0.2):
         if isinstance(out[1], str):
             statuses.append(out[1])
             if "Calibrating" in out[1]:
                 release.set()
-    assert threads == ["picture-calibration"], threads
-    assert any('Calibrating "not sure" on real photo-like pictures' in s for s in statuses), statuses
+    assert threads == ["not-sure-calibration"], threads
+    assert any('Calibrating "not sure" on real inputs as the tab reads them' in s for s in statuses), statuses
     assert statuses[-1].startswith("Done")
     run = models.SESSIONS.get("anonymous").runs[-1]
     assert run.checkpoint.ood is not None
