@@ -1,4 +1,5 @@
-"""The classify tabs' "Look inside the model" view, as HTML the page draws (see `classifier.inside`)."""
+"""The classify tabs' "Look inside the model" view, as HTML the page draws (see `classifier.inside`).
+Its look is the `.inside-*` rules of `assets/app.css`."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ from .html_image import img_tag
 
 N_UNITS = 8  # first-layer units shown
 
-_LEGEND = ('<span style="color:#dc2626">red</span>: a bright pixel there raises it; '
-           '<span style="color:#2563eb">blue</span>: lowers it')
+_LEGEND = ('<span class="raises">red</span>: a bright pixel there raises it; '
+           '<span class="lowers">blue</span>: lowers it')
 
 
 def _figure(image: np.ndarray, width: int, caption: str, alt: str) -> str:
-    return (f'<figure style="margin:0;text-align:center">{img_tag(image, width, alt)}'
-            f'<figcaption style="font-size:11px">{caption}</figcaption></figure>')
+    return f'<figure>{img_tag(image, width, alt)}<figcaption>{caption}</figcaption></figure>'
 
 
 def inside_html(predictor: Predictor, image: np.ndarray) -> str:
@@ -29,8 +29,8 @@ def inside_html(predictor: Predictor, image: np.ndarray) -> str:
     most active first-layer units look for; a model without hidden layers shows each class's weights."""
     x = normalize(torch.as_tensor(np.asarray(image, dtype=np.uint8)).reshape(1, 28, 28), predictor.normalization)
     layers = inside.hidden_layers(predictor.model, x, top=N_UNITS)
-    row = '<div style="display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end">'
-    parts = ['<div class="inside-view" style="margin-top:8px;font-size:12px">']
+    row = '<div class="inside-row">'
+    parts = ['<div class="inside-view">']
     if not layers:
         with torch.inference_mode():
             scores = predictor.model(x.to(next(predictor.model.parameters()).device))[0].float().cpu()
@@ -44,7 +44,7 @@ def inside_html(predictor: Predictor, image: np.ndarray) -> str:
     for layer in layers:
         top = ", ".join(f"#{u} ({layer.values[u]:.2f})" for u in layer.top[:5])
         parts.append(
-            f'<div style="display:flex;gap:8px;align-items:center;margin:4px 0">'
+            f'<div class="inside-layer">'
             f"{img_tag(inside.activation_grid(layer.values), 72, f'hidden layer {layer.index} activations')}"
             f"<div><b>Hidden layer {layer.index}</b>: {len(layer.values)} {layer.activation} units, "
             f"{layer.active_share:.0%} above zero (one pixel each, darker: more active). "

@@ -177,18 +177,18 @@ def captures_html(session_id: str) -> str:
     """The session's examples, a row of thumbnails per sign."""
     session = models.SESSIONS.get(session_id)
     if session is None or not session.captures:
-        return '<div class="teach-captures" style="font-size:.9em">No examples yet.</div>'
+        return '<div class="teach-captures empty">No examples yet.</div>'
     rows = []
     for label in ordered(list(session.captures)):
-        thumbs = "".join(f'<figure style="margin:0;text-align:center;font-size:.7em">'
+        thumbs = "".join(f'<figure>'
                          f'{img_tag(c.thumb, THUMB, f"example {n} of {label}")}<figcaption>{n}</figcaption></figure>'
                          for n, c in enumerate(session.captures[label], start=1))
-        rows.append(f'<div style="display:flex;gap:4px;align-items:center;flex-wrap:wrap">'
-                    f'<b style="min-width:3em">{html.escape(label)} ({len(session.captures[label])})</b>{thumbs}</div>')
+        count = len(session.captures[label])
+        rows.append(f'<div class="teach-row"><b>{html.escape(label)} ({count})</b>{thumbs}</div>')
     model = session.handshape
-    note = (f'<div style="font-size:.85em">In use: hand-shape model {html.escape(model.name)}.</div>'
+    note = (f'<div class="teach-note">In use: hand-shape model {html.escape(model.name)}.</div>'
             if model is not None else "")
-    return f'<div class="teach-captures" style="display:flex;flex-direction:column;gap:4px">{note}{"".join(rows)}</div>'
+    return f'<div class="teach-captures">{note}{"".join(rows)}</div>'
 
 
 def build(source: Any, noun: str) -> None:
@@ -206,7 +206,7 @@ def build(source: Any, noun: str) -> None:
             drop_btn = gr.Button("Delete it", elem_id=f"{noun}-teach-drop", min_width=90)
         uploads = gr.File(file_count="multiple", file_types=["image"], label="...or upload photos of this sign",
                           height=90, elem_id=f"{noun}-teach-uploads")
-        shown = gr.HTML(captures_html(""), elem_id=f"{noun}-teach-captures")
+        shown = gr.HTML(captures_html(""), elem_id=f"{noun}-teach-captures", apply_default_css=False)
         with gr.Row():
             record_btn = gr.Button(f"Record {BURST} frames from Live", elem_id=f"{noun}-teach-record")
             train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train")

@@ -26,6 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "datasets"
 
 
+def unstyled_classes(html: str) -> set[str]:
+    """The CSS classes `html` uses that the app's stylesheet (`studio/assets/app.css`) has no rule for."""
+    import re
+
+    from studio import assets
+
+    used = {c for attr in re.findall(r'class="([^"]+)"', html) for c in attr.split()}
+    return used - set(re.findall(r"\.([a-z][a-z-]*)", assets.read("app.css")))
+
+
 def write_idx(path: Path, array: np.ndarray, compress: bool | None = None) -> Path:
     """Write a uint8 array as an IDX file (gzipped when the name ends in .gz)."""
     array = np.asarray(array, dtype=np.uint8)

@@ -93,6 +93,13 @@ def test_the_view_shows_the_models_own_weights(hidden: list[int]) -> None:
         assert np.array_equal(shown[3], inside.diverging(inside.first_layer_weights(predictor.model))[3])
 
 
+@pytest.mark.parametrize("hidden", [[16, 8], []])
+def test_the_stylesheet_styles_every_class_the_view_uses(hidden: list[int]) -> None:
+    from tests.conftest import unstyled_classes
+
+    assert unstyled_classes(inside_view.inside_html(_predictor(hidden), np.zeros((28, 28), np.uint8))) == set()
+
+
 def test_a_session_that_looks_inside_gets_it_and_others_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(models, "SESSIONS", models.Sessions())
     spec = data.DATASETS["digits"]

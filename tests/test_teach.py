@@ -130,3 +130,16 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
     assert teach.counts("a") == {"L": teach.BURST}
     classify_tab.classify_live(spec, frame, [], "a")
     assert teach.counts("a") == {"L": teach.BURST}  # recording stopped
+
+
+def test_the_stylesheet_styles_every_class_the_examples_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import landmarks
+    from studio import models, teach
+    from tests.conftest import unstyled_classes
+
+    hand = landmarks.Hand(np.random.default_rng(0).random((21, 3)).astype(np.float32) * 100, "Right", 0.9)
+    monkeypatch.setattr(teach, "find_hand", lambda image: (hand, Image.new("RGB", (200, 200))))
+    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
+    empty = teach.captures_html("a")
+    teach.add("a", "photo", "A")
+    assert unstyled_classes(empty + teach.captures_html("a")) == set()
