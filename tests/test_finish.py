@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,20 +16,30 @@ from classifier.trainer import TrainConfig, Trainer
 from tests.conftest import synthetic_splits
 
 
-def _pictures_counted(made: list[int]):
-    """A stand-in for the slow real-picture maker: every three rows are one picture's squares."""
-    return lambda rows: made.append(len(rows)) or [rows[i:i + 3] for i in range(0, len(rows) - 3, 3)]
+def _run_counting_calibration(monkeypatch: pytest.MonkeyPatch, dataset: str, kind: str,
+                              make: Callable[[np.ndarray], Any]) -> tuple[Trainer, list[int]]:
+    """A one-epoch run on synthetic rows; its data set's calibration inputs (`pipelines.CALIBRATION[kind]`)
+    are made by `make`, and the number of rows each making is given is counted."""
+    made: list[int] = []
+    spec = data.get_spec(dataset)
+    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    monkeypatch.setitem(pipelines.CALIBRATION[kind], spec.user_input, lambda rows: made.append(len(rows)) or make(rows))
+    run = Trainer(TrainConfig(dataset=dataset, hidden=[32], epochs=1, batch_size=64, augment=False),
+                  splits=synthetic_splits(600, 100, 400, n_classes=len(spec.classes)))
+    list(run.fit())
+    return run, made
 
 
 @pytest.fixture
 def signs_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
-    made: list[int] = []
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.CALIBRATION["pictures"], "hand_photo", _pictures_counted(made))
-    run = Trainer(TrainConfig(dataset="signs", hidden=[32], epochs=1, batch_size=64, augment=False),
-                  splits=synthetic_splits(600, 100, 400, n_classes=24))
-    list(run.fit())
-    return run, made
+    # A stand-in for the slow real-picture maker: every three rows are one picture's squares.
+    return _run_counting_calibration(monkeypatch, "signs", "pictures",
+                                     lambda rows: [rows[i:i + 3] for i in range(0, len(rows) - 3, 3)])
+
+
+@pytest.fixture
+def digits_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
+    return _run_counting_calibration(monkeypatch, "digits", "as_given", pipelines.drawn_calibration)
 
 
 def test_photos_need_their_calibration_pictures_made_first(signs_run: tuple[Trainer, list[int]]) -> None:
@@ -50,18 +63,6 @@ def test_the_pictures_are_made_once_per_process(signs_run: tuple[Trainer, list[i
     finish.prepare(run.spec, run.splits)
     run.checkpoint(0.5)
     assert made == [200]
-
-
-@pytest.fixture
-def digits_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
-    made: list[int] = []
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.CALIBRATION["as_given"], "drawing",
-                        lambda rows: made.append(len(rows)) or pipelines.drawn_calibration(rows))
-    run = Trainer(TrainConfig(dataset="digits", hidden=[32], epochs=1, batch_size=64, augment=False),
-                  splits=synthetic_splits(600, 100, 400))
-    list(run.fit())
-    return run, made
 
 
 def test_drawings_need_their_calibration_half_drawn_first(digits_run: tuple[Trainer, list[int]]) -> None:
