@@ -46,8 +46,9 @@ def prepare(spec: DatasetSpec, splits: Splits) -> None:
     set on (for photos, minutes on a small CPU; for drawings, seconds; once per process), so that
     the app can make them beside training."""
     if spec.not_sure_below is None:
-        pipelines.picture_squares(spec.user_input or "", _calibration_rows(splits))
-        pipelines.as_given(spec.user_input or "", _calibration_rows(splits))
+        rows = _calibration_rows(splits)
+        pipelines.picture_squares(spec.user_input or "", rows)
+        pipelines.as_given(spec.user_input or "", rows)
 
 
 def finish(model: torch.nn.Module, meta: dict[str, Any], spec: DatasetSpec, splits: Splits,

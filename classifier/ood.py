@@ -259,7 +259,8 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     _, _, vh = torch.linalg.svd(flat - pca_mean, full_matrices=False)
     components = vh[:N_COMPONENTS]
     calib, _ = calibration_rows(len(test_x))
-    given = as_given(test_x[calib].cpu().numpy()) if as_given is not None else None
+    calib_rows = test_x[calib].cpu().numpy()   # what `as_given` and `picture_squares` make real inputs from
+    given = as_given(calib_rows) if as_given is not None else None
     cx, cf, cl = forward(model, test_x[calib] if given is None else torch.from_numpy(np.asarray(given)), normalization)
     # The raw scores need no quantiles; their quantiles then give the percentiles the threshold is set on.
     detector = Detector(means.float(), precision.float(), pca_mean.float(), components.float(),
@@ -271,7 +272,7 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     read = "" if given is None else " as the app reads them given as users give them"
     detector = replace(detector, threshold=threshold, calibrated_on=f"{len(calib)} test images (the half chosen "
                        f"by seed 0){read}, {FLAG_RATE:.0%} of them flagged")
-    pictures = picture_squares(test_x[calib].cpu().numpy()) if picture_squares is not None else None
+    pictures = picture_squares(calib_rows) if picture_squares is not None else None
     if not pictures:
         return detector
     means = torch.tensor([detector.picture_score(*forward(model, torch.from_numpy(np.asarray(s)), normalization))

@@ -177,13 +177,13 @@ def hand_photo_calibration(rows: np.ndarray) -> list[np.ndarray]:
 def drawn_calibration(rows: np.ndarray) -> np.ndarray:
     """`rows` (uint8 (N, 28, 28) digits, light on black) as the Draw pipeline reads them drawn on the
     pad: each enlarged 10x (about the size a digit is drawn on the 400x400 canvas), dark on light,
-    and read back by `imageprep.sketch_to_digit`. (N, 28, 28) uint8."""
+    and read back by `drawing`; a row it finds nothing in stays blank. (N, 28, 28) uint8."""
     side = imageprep.SIZE * 10
     out = []
     for row in rows:
         big = np.asarray(Image.fromarray(row).resize((side, side), Image.Resampling.BICUBIC))
-        digit = imageprep.sketch_to_digit(255 - big)
-        out.append(np.zeros_like(row) if digit is None else digit)
+        prepared = drawing(255 - big)
+        out.append(np.zeros_like(row) if prepared is None else prepared.image)
     return np.stack(out) if out else np.zeros((0, imageprep.SIZE, imageprep.SIZE), np.uint8)
 
 

@@ -42,39 +42,34 @@ def digits_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
     return _run_counting_calibration(monkeypatch, "digits", "as_given", pipelines.drawn_calibration)
 
 
-def test_photos_need_their_calibration_pictures_made_first(signs_run: tuple[Trainer, list[int]]) -> None:
-    run, _ = signs_run
+# Photos calibrate on real pictures' squares, drawings on the rows drawn and read back.
+RUNS = ["signs_run", "digits_run"]
+
+
+@pytest.mark.parametrize("run_fixture", RUNS)
+def test_a_run_needs_its_calibration_inputs_made_first(run_fixture: str, request: pytest.FixtureRequest) -> None:
+    run, _ = request.getfixturevalue(run_fixture)
     assert not finish.ready(run.spec, run.splits)
 
 
-def test_prepare_makes_the_pictures_from_the_calibration_half(signs_run: tuple[Trainer, list[int]]) -> None:
-    run, made = signs_run
+@pytest.mark.parametrize("run_fixture", RUNS)
+def test_prepare_makes_them_from_the_calibration_half(run_fixture: str, request: pytest.FixtureRequest) -> None:
+    run, made = request.getfixturevalue(run_fixture)
     finish.prepare(run.spec, run.splits)
     assert (finish.ready(run.spec, run.splits), made) == (True, [200])
 
 
-def test_a_finished_signs_model_judges_whole_pictures(signs_run: tuple[Trainer, list[int]]) -> None:
-    run, _ = signs_run
-    assert run.checkpoint(0.5).ood.picture_threshold is not None
-
-
-def test_the_pictures_are_made_once_per_process(signs_run: tuple[Trainer, list[int]]) -> None:
-    run, made = signs_run
+@pytest.mark.parametrize("run_fixture", RUNS)
+def test_they_are_made_once_per_process(run_fixture: str, request: pytest.FixtureRequest) -> None:
+    run, made = request.getfixturevalue(run_fixture)
     finish.prepare(run.spec, run.splits)
     run.checkpoint(0.5)
     assert made == [200]
 
 
-def test_drawings_need_their_calibration_half_drawn_first(digits_run: tuple[Trainer, list[int]]) -> None:
-    run, _ = digits_run
-    assert not finish.ready(run.spec, run.splits)
-
-
-def test_prepare_draws_the_calibration_half_once(digits_run: tuple[Trainer, list[int]]) -> None:
-    run, made = digits_run
-    finish.prepare(run.spec, run.splits)
-    run.checkpoint(0.5)
-    assert (finish.ready(run.spec, run.splits), made) == (True, [200])
+def test_a_finished_signs_model_judges_whole_pictures(signs_run: tuple[Trainer, list[int]]) -> None:
+    run, _ = signs_run
+    assert run.checkpoint(0.5).ood.picture_threshold is not None
 
 
 def test_a_finished_digits_model_is_calibrated_on_drawings_as_read(digits_run: tuple[Trainer, list[int]]) -> None:
