@@ -381,12 +381,14 @@ class Trainer:
                 if on_batch is not None:
                     on_batch(step + 1, self.steps_per_epoch)
                 if step_count in point_steps:
+                    self._sync()
                     t0 = time.perf_counter()
                     m = self._metrics(epoch, step_count, loss_sum, correct, seen, t0 - start - paused, start,
                                       partial=True)
                     self.model.train()
                     paused += time.perf_counter() - t0
                     yield m
+            self._sync()
             now = time.perf_counter()
             m = self._metrics(epoch, step_count, loss_sum, correct, seen, now - start - paused, start,
                               stopped=stopped)
@@ -394,6 +396,11 @@ class Trainer:
             yield m
             if stopped:
                 return
+
+    def _sync(self) -> None:
+        """Wait for the device's queued work, so that a clock read next counts it (a GPU runs ahead)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
     def _metrics(self, epoch: int, steps_done: int, loss_sum: torch.Tensor, correct: torch.Tensor, seen: int,
                  train_seconds: float, epoch_start: float, stopped: bool = False,

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,8 +220,11 @@ def real_hands_dir() -> Path:
 
 
 @pytest.fixture
-def client(app_url: str) -> Client:
+def client(app_url: str):
     """A gradio_client session of its own on the shared app."""
+    # Imported here: the library's tests also run where only torch is installed (a GPU machine).
+    from gradio_client import Client
+
     return Client(app_url, verbose=False)
 
 
@@ -244,6 +246,8 @@ def seven(size: int = 400) -> Image.Image:
 
 def sketch_value(path: str) -> dict:
     """/classify_digit's Sketchpad value for a picture file."""
+    from gradio_client import handle_file
+
     return {"background": None, "layers": [], "composite": handle_file(path)}
 
 

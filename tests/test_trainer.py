@@ -116,7 +116,9 @@ def test_report_and_checkpoint() -> None:
     assert ckpt.model is not trainer.model
     x = trainer.splits.test_x[:5]
     from classifier.predict import logits
-    assert torch.equal(logits(ckpt.model, x, ckpt.normalization), logits(trainer.model, x, ckpt.normalization))
+    served, trained = logits(ckpt.model, x, ckpt.normalization), logits(trainer.model, x, ckpt.normalization)
+    # Bit for bit where both run on the CPU; a GPU's kernels round differently.
+    assert torch.equal(served, trained) if trainer.device.type == "cpu" else torch.allclose(served, trained, atol=1e-4)
 
 
 @pytest.mark.parametrize("how", ["event", "method"])
@@ -266,7 +268,7 @@ def test_nearest_class_mean_baseline() -> None:
     test = normalize(splits.test_x, spec.normalization)
     nearest = torch.cdist(test, means).argmin(1)
     with torch.no_grad():
-        assert torch.equal(trainer.model(test).argmax(1), nearest)
+        assert torch.equal(trainer.model(test.to(trainer.device)).argmax(1).cpu(), nearest)
     assert trainer.report().accuracy == float((nearest == splits.test_y).float().mean())
     with pytest.raises(ValueError, match="no hidden layers"):
         _config(method="nearest_mean", hidden=[8])
@@ -347,3 +349,47 @@ def test_the_nearest_mean_baseline_makes_no_outliers(monkeypatch: pytest.MonkeyP
     list(baseline.fit())
     assert baseline.checkpoint(0.5).ood.scores == ood.DEFAULT_SCORES
 
+
+
+# CUDA: the same loop on a GPU where there is one (skipped elsewhere; the device check runs them).
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@needs_cuda
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_learns_on_cuda(precision: str) -> None:
+    trainer = Trainer(_config(device="cuda", precision=precision), splits=_splits())
+    assert _epochs(trainer.fit())[-1].val_acc > 0.95
+
+
+@needs_cuda
+def test_a_cuda_run_trains_on_the_gpu() -> None:
+    trainer = Trainer(_config(device="auto", epochs=1), splits=_splits())
+    assert next(trainer.model.parameters()).is_cuda
+
+
+@needs_cuda
+@pytest.mark.parametrize("dataset", ["signs", "handshape"])
+def test_each_kind_of_row_is_augmented_on_cuda(dataset: str) -> None:
+    """Photo-padded images and landmark rows go through the same on-device augmentation."""
+    spec = data.get_spec(dataset)
+    n_classes = len(spec.classes)
+    g = torch.Generator().manual_seed(0)
+    rows = (torch.randint(0, 256, (300, 28, 28), dtype=torch.uint8, generator=g) if spec.inputs == "image"
+            else torch.randn(300, spec.in_features, generator=g))
+    labels = torch.arange(300) % n_classes
+    splits = data.Splits(rows, labels, rows[:50], labels[:50], rows[:50], labels[:50])
+    trainer = Trainer(TrainConfig(dataset=dataset, hidden=[16], epochs=1, batch_size=64, device="cuda"),
+                      splits=splits)
+    assert np.isfinite(_epochs(trainer.fit())[-1].train_loss)
+
+
+@needs_cuda
+def test_a_cuda_run_is_served_on_the_cpu_with_the_same_answers() -> None:
+    trainer = Trainer(_config(device="cuda", epochs=1), splits=_splits())
+    list(trainer.fit())
+    ckpt = trainer.checkpoint(trainer.report().accuracy)
+    from classifier.predict import logits
+    x = trainer.splits.test_x[:50]
+    served = logits(ckpt.model, x, ckpt.normalization).argmax(1)
+    assert torch.equal(served, logits(trainer.model, x, ckpt.normalization).argmax(1))
