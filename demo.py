@@ -1,5 +1,5 @@
-"""The Gradio app: a live classify tab for each data set whose spec names a user-input pipeline
-(Draw for digits, Hand signs for ASL letters), and a Train tab.
+"""The Gradio app: a live classify tab for each data set whose kind of input has one (Draw for
+digits, Hand signs for ASL letters), and a Train tab.
 
     python demo.py                 # http://127.0.0.1:7860
     python demo.py --port 8080 --host 0.0.0.0

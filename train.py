@@ -19,9 +19,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from classifier import checkpoint, data, finish, ood, presets, trainer
-from classifier.model import ACTIVATIONS
-from classifier.trainer import Trainer, evaluate, recipe_defaults
+from classifier import data, paths
+from classifier.models import checkpoint, ood
+from classifier.models.mlp import ACTIVATIONS
+from classifier.training import finish, presets, trainer
+from classifier.training.trainer import Trainer, evaluate, recipe_defaults
 
 
 def _hidden(text: str) -> list[int]:
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-fraction", type=float, help="share of the training split held out to watch "
                    "overfitting, (0, 1); default the data set's own (" + ", ".join(
                        f"{n} {s.val_fraction:.3g}" for n, s in data.DATASETS.items()) + ")")
-    p.add_argument("--output", help=f"weights path (default {checkpoint.WEIGHTS_DIR}/<dataset>.safetensors)")
+    p.add_argument("--output", help=f"weights path (default {paths.WEIGHTS_DIR}/<dataset>.safetensors)")
     p.add_argument("--dry-run", action="store_true", help="a few batches of one epoch, to check the setup")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
     return p
@@ -102,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_calibrate(args: argparse.Namespace) -> dict:
-    """Finish an existing weights file again (`classifier.finish`): fit and store its "not sure"
+    """Finish an existing weights file again (`classifier.training.finish`): fit and store its "not sure"
     (weights unchanged)."""
     ckpt = checkpoint.load(args.calibrate)
     spec = data.get_spec(ckpt.dataset)
@@ -122,7 +124,7 @@ def run_calibrate(args: argparse.Namespace) -> dict:
 
 def run_export(args: argparse.Namespace) -> dict:
     """A weights file as ONNX (`classifier.export`)."""
-    from classifier import export
+    from classifier.models import export
 
     weights = Path(args.export[1])
     output = export.to_onnx(weights, args.output or weights.with_suffix(".onnx"))
@@ -146,7 +148,7 @@ def run_train(args: argparse.Namespace) -> dict:
         warmup=args.warmup, label_smoothing=args.label_smoothing, outlier_exposure=args.outlier_exposure,
         precision=args.precision, device=args.device, seed=args.seed, val_fraction=args.val_fraction,
         max_batches=5 if args.dry_run else None)
-    training = Trainer(config, data_dir=args.data_dir)
+    training = Trainer(config, data_dir=args.data_dir, finish=finish.finish)
     print(f"training {config.dataset} on {training.device}: {len(training.train_x)} train / "
           f"{len(training.val_x)} validation rows, model {training.model_config.hidden}, "
           f"{config.epochs} epochs", file=sys.stderr)
@@ -158,7 +160,7 @@ def run_train(args: argparse.Namespace) -> dict:
     report = training.report()
     print(f"test accuracy {report.accuracy:.2%} on {report.n:,} test rows after "
           f"{trainer.epochs_text(training.epochs_done)} ({train_seconds:.0f} s on {training.device})", file=sys.stderr)
-    output = args.output or checkpoint.weights_path(config.dataset)
+    output = args.output or paths.weights_path(config.dataset)
     command = "python train.py " + " ".join(shlex.quote(a) for a in args.argv)
     result = training.checkpoint(report.accuracy, train_seconds=round(train_seconds, 1), command=command,
                             preset=presets.name_of(config))

@@ -1,6 +1,6 @@
-"""Train the hand locator (`classifier.locate`): an MLP that scores how well a square window frames a hand.
+"""Train the hand locator (`classifier.inputs.locate`): an MLP that scores how well a square window frames a hand.
 
-Pictures come from `classifier.photos` made of Sign Language MNIST *training* rows on the
+Pictures come from `classifier.inputs.photos` made of Sign Language MNIST *training* rows on the
 "train" backgrounds (the bench uses test rows and other backgrounds). From each picture, windows
 of the locator's own grid are cut out and labelled with their overlap (IoU) with the true box:
 every well-placed window, the near misses, and a random sample of the rest. The MLP learns to
@@ -20,8 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from classifier import data, locate, photos
-from classifier.model import MLP, MLPConfig
+from classifier import data
+from classifier.inputs import locate, photos
+from classifier.models.mlp import MLP, MLPConfig
 
 
 def make_windows(n_pictures: int, seed: int, data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     model = train(x, y, args.epochs, args.seed)
     seconds = time.perf_counter() - start
     command = "python train_locator.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    meta = {"trained_on": f"{args.pictures} pictures made by classifier.photos from Sign Language MNIST training "
-                          f"rows on the train backgrounds, seed {args.seed}", "command": command.strip(),
+    meta = {"trained_on": f"{args.pictures} pictures made by classifier.inputs.photos from Sign Language MNIST "
+                          f"training rows on the train backgrounds, seed {args.seed}", "command": command.strip(),
             "train_seconds": round(seconds, 1), "windows": len(x)}
     path = locate.Locator(model, args.threshold, meta).save(args.output)
     print(json.dumps({"output": str(path), "windows": len(x), "train_seconds": round(seconds, 1)}))

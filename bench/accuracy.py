@@ -4,7 +4,7 @@ For each `weights/<name>.safetensors`: test accuracy on the full test split. For
 every MNIST test digit redrawn as a user would draw it (enlarged 6-15x, black on white, at a
 random place on an 800x600 canvas) and sent through the app's preprocessing; and every test digit
 traced as strokes as a person would trace it on the Draw tab's pad (`bench.trace`), drawn by
-`classifier.strokes` and sent through the same preprocessing; and every test digit written on
+`classifier.inputs.strokes` and sent through the same preprocessing; and every test digit written on
 paper photographed under light that falls off across the page (to half, and to 30%, of its
 brightest). The accuracy on those
 shows how much the drawing -> 28x28 path loses. The last line printed is JSON.
@@ -21,9 +21,11 @@ import numpy as np
 from PIL import Image
 
 from bench import trace
-from classifier import checkpoint, data, imageprep, strokes
-from classifier.predict import Predictor
-from classifier.trainer import evaluate
+from classifier import data, paths
+from classifier.inputs import DRAWING, imageprep, strokes
+from classifier.models import checkpoint
+from classifier.serving.predict import Predictor
+from classifier.training.trainer import evaluate
 
 
 def redraw_as_user(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -88,13 +90,13 @@ def main() -> None:
     args = p.parse_args()
     result = {}
     for name, spec in data.DATASETS.items():
-        ckpt = checkpoint.load(checkpoint.weights_path(name))
+        ckpt = checkpoint.load(paths.weights_path(name))
         x, y = data.load(name, "test", args.data_dir)
         _, acc, _ = evaluate(ckpt.model, x, y, ckpt.normalization)
         result[name] = {"test_accuracy": round(acc, 4), "n": len(y), "hidden": ckpt.meta["model"]["hidden"],
                         "command": ckpt.meta.get("command")}
         print(name, result[name], flush=True)
-        if spec.user_input == "drawing":
+        if spec.kind is DRAWING:
             acc_redrawn = redrawn_accuracy(Predictor(ckpt), x.numpy(), y.numpy())
             result[name]["redrawn_test_accuracy"] = round(acc_redrawn, 4)
             print(f"{name} redrawn through the Draw preprocessing: {acc_redrawn:.4f}", flush=True)

@@ -1,4 +1,4 @@
-"""A figure of generated hands (`classifier.handgen`), a few per letter, so anyone can check by eye
+"""A figure of generated hands (`classifier.data.handgen`), a few per letter, so anyone can check by eye
 that each letter looks like its sign: `docs/generated_hands.png`.
 
     python -m bench.generated_hands [--per-letter 3] [--seed 0] [--output docs/generated_hands.png]
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import handgen, landmarks
+from classifier.data import handgen
+from classifier.inputs import landmarks
 from studio import plots
 
 DEFAULT = Path(__file__).resolve().parents[1] / "docs" / "generated_hands.png"
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--output", type=Path, default=DEFAULT)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    by_letter = {letter: [landmarks.normalize(handgen.sample(letter, rng), "Right") for _ in range(args.per_letter)]
+    by_letter = {letter: [landmarks.hand_row(handgen.sample(letter, rng), "Right") for _ in range(args.per_letter)]
                  for letter in handgen.LETTERS}
     fig = plots.hands(by_letter)
     fig.suptitle("generated hands, as the hand-shape model reads them (wrist at the origin, palm towards you)",

@@ -96,10 +96,12 @@ def drawing(path: Path) -> np.ndarray:
 
 def in_process_ms(image: np.ndarray, reps: int = 200) -> float:
     """Median milliseconds of preprocessing + model on one drawing, as the app runs them."""
-    from classifier import checkpoint, imageprep
-    from classifier.predict import Predictor
+    from classifier import paths
+    from classifier.inputs import imageprep
+    from classifier.models import checkpoint
+    from classifier.serving.predict import Predictor
 
-    predictor = Predictor(checkpoint.load(checkpoint.weights_path("digits")))
+    predictor = Predictor(checkpoint.load(paths.weights_path("digits")))
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 inputs unlike its training data (should be nearly always).
 
 For each data set with a live tab (digits: Draw, signs: Hand signs), everything goes through the
-tab's own pipeline (`pipelines.PIPELINES`) and `Predictor.answer`, as the app does:
+tab's own kind of input (`InputKind.prepare`) and `Predictor.answer`, as the app does:
 
 - real: the half of the test set the threshold was *not* calibrated on (all 5,000 for digits, 1,000
   for signs), as the raw 28x28 and as a user would give it (digits redrawn big and off-centre on a
@@ -30,11 +30,13 @@ from PIL import Image, ImageDraw
 
 from bench import trace
 from bench.accuracy import redraw_as_user
-from classifier import checkpoint, data, ood, photos, pipelines, strokes
-from classifier.predict import Predictor
+from classifier import data, paths
+from classifier.inputs import DRAWING, HAND_PHOTO, Prepared, photos, strokes
+from classifier.models import checkpoint, ood
+from classifier.serving.predict import Predictor
 
 N = 1000  # inputs per set (fewer where a set is smaller)
-N_REAL = {"drawing": 5000, "hand_photo": 1000}   # real inputs: drawings are quick to read, photos are not
+N_REAL = {DRAWING: 5000, HAND_PHOTO: 1000}   # real inputs: drawings are quick to read, photos are not
 PHOTOS = [Path(matplotlib.get_data_path()) / "sample_data" / name
           for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png")]
 
@@ -87,7 +89,7 @@ def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
         prepared = pipeline(item, None, predictor.confidence)
         if prepared is None:  # nothing to classify: the app asks for an input instead of answering
             continue
-        flagged += predictor.answer(prepared.image, prepared.squares).unsure
+        flagged += predictor.answer(prepared.row, prepared.squares).unsure
         total += 1
     return {"n": total, "not_sure": round(flagged / max(total, 1), 4)}
 
@@ -95,7 +97,7 @@ def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=None)
-    tabs = [name for name, s in data.DATASETS.items() if s.user_input]
+    tabs = [name for name, s in data.DATASETS.items() if s.kind in N_REAL]
     p.add_argument("--sets", nargs="+", choices=tabs, default=tabs, help="the tabs' data sets to measure")
     p.add_argument("--weights", nargs="+", default=[], metavar="SET=PATH",
                    help="measure these weights files instead of the shipped ones, e.g. digits=my.safetensors")
@@ -103,33 +105,35 @@ def main() -> None:
     files = dict(w.split("=", 1) for w in args.weights)
     result: dict = {}
     for spec in [data.DATASETS[name] for name in args.sets]:
-        path = files.get(spec.name) or checkpoint.weights_path(spec.name)
+        path = files.get(spec.name) or paths.weights_path(spec.name)
         ckpt = checkpoint.load(path, expect_dataset=spec.name)
         if ckpt.ood is None:
             raise SystemExit(f"{spec.name}: no detector; run python train.py --calibrate {path}")
         predictor = Predictor(ckpt)
-        pipeline = pipelines.PIPELINES[spec.user_input]
-        give = as_drawing if spec.user_input == "drawing" else photos.enlarged
+        kind = spec.kind
+        assert kind is not None
+        pipeline = kind.prepare
+        give = as_drawing if kind is DRAWING else photos.enlarged
         x, _ = data.load(spec.name, "test", args.data_dir)
         _, measure = ood.calibration_rows(len(x))
         rng = np.random.default_rng(0)
-        real = x[measure].numpy()[:N_REAL[spec.user_input]]
+        real = x[measure].numpy()[:N_REAL[kind]]
         r: dict = {"threshold": ckpt.ood.threshold}
-        r["real_28x28"] = rate(predictor, lambda a, *_: pipelines.Prepared(a), iter(real))
+        r["real_28x28"] = rate(predictor, lambda a, *_: Prepared(a), iter(real))
         r["real_as_given"] = rate(predictor, pipeline, (give(a, rng) for a in real))
-        if spec.user_input == "drawing":
+        if kind is DRAWING:
             traces = np.random.default_rng(1)
             r["real_traced"] = rate(predictor, pipeline, (strokes.rasterize(strokes.parse(trace.trace(a, traces)))
                                                           for a in real))
         out: dict = {}
         # Other data sets' images (hand shapes are landmark rows, not pictures: none to give).
-        for other in [o for o, s in data.DATASETS.items() if o != spec.name and s.inputs == "image"]:
+        for other in [o for o, s in data.DATASETS.items() if o != spec.name and s.rows == spec.rows]:
             ox, _ = data.load(other, "test", args.data_dir)
             out[other] = rate(predictor, pipeline, (give(a, rng) for a in ox.numpy()[:N]))
         out["photo_regions"] = rate(predictor, pipeline, photo_regions(rng, N // 2))
         out["noise"] = rate(predictor, pipeline, noise(rng, N // 5))
         out["scribbles"] = rate(predictor, pipeline, scribbles(rng, N // 2))
-        if spec.user_input == "hand_photo":
+        if kind is HAND_PHOTO:
             out["test_patterns"] = rate(predictor, pipeline, test_patterns(rng, N // 5))
         r["out_of_distribution"] = out
         total = sum(v["n"] for v in out.values())

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import torch
 
-from classifier import data, presets
-from classifier.trainer import Trainer, resolve_device
+from classifier import data
+from classifier.training import presets
+from classifier.training.trainer import Trainer, resolve_device
 
 
 def run_one(preset: str, dataset: str, data_dir: str | None, device: str) -> dict:

@@ -3,16 +3,16 @@ people, 24 letters; webcam frames with face and body, hands cut out on black, a 
 
 For every photo, per source and per kind of photo:
 
-- **hand found**: MediaPipe's hand landmarker (`classifier.landmarks`) finds a hand;
+- **hand found**: MediaPipe's hand landmarker (`classifier.inputs.landmarks`) finds a hand;
 - **pixel model, locator square**: the shipped Sign-MNIST pixel MLP on the square the sliding-window
-  locator picks (`pipelines.hand_photo` with no landmarker): top answer right (not "not sure"), and
+  locator picks (`hand_photo.hand_photo` with no landmarker): top answer right (not "not sure"), and
   best guess right;
 - **pixel model, landmark square**: the same model on the square framed around the landmarks
   (`Hand.square`), for margins around `landmarks.SQUARE_MARGIN`;
 - **hand shape, shipped**: the shipped letters model (`weights/handshape.safetensors`, trained on
-  generated hands only, `classifier.handgen`): right, right and not "not sure", and how its "not
+  generated hands only, `classifier.data.handgen`): right, right and not "not sure", and how its "not
   sure" sorts the photos it reads right from those it reads wrong;
-- **hand shape, leave one person out**: a hand-shape MLP (`classifier.handshape`) trained on five
+- **hand shape, leave one person out**: a hand-shape MLP (`training.teach`, from scratch) trained on five
   people's photos, tested on the sixth's, for each person: what real photos would give a stranger;
 - **teaching**: k = 1 and 2 photos a letter of one person, tested on that person's other photos,
   taught from scratch and from the shipped model (as the app teaches); and teaching 6 letters
@@ -22,7 +22,10 @@ A photo with no hand found counts as wrong wherever a hand is needed. These phot
 measuring only: no model that ships is trained on them (the generator's letter ranges and the "not
 sure" threshold were tuned with them as a development set). The last line printed is JSON.
 
-    python -m bench.real_hands --real-hands ../shared/datasets/real_hands_dev
+    python -m bench.real_hands --real-hands ../shared/datasets/real_hands_dev [--record]
+
+`--record` writes the figures the Hand signs tab quotes (the shipped model right, the pixel model's
+best guess right, taught one photo a letter) into the shipped hand-shape file's metadata.
 """
 
 from __future__ import annotations
@@ -36,11 +39,16 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import checkpoint, data, handshape, imageprep, landmarks, pipelines
-from classifier.predict import Predictor
+from classifier import data, paths
+from classifier.inputs import imageprep, landmarks
+from classifier.inputs.hand_photo import hand_photo, photo_picture
+from classifier.models import checkpoint
+from classifier.serving.predict import Predictor
+from classifier.training import teach
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
 MARGINS = (1.1, 1.2, 1.3, 1.4, 1.5)
+LOPO_STEPS = 600   # a model from scratch on five people's photos: more steps than a person's few
 
 
 def load(folder: Path) -> list[dict]:
@@ -65,26 +73,30 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--real-hands", type=Path, default=Path(os.environ.get("REAL_HANDS_DIR", DEFAULT)))
     p.add_argument("--seeds", type=int, default=3, help="seeds for the hand-shape and teaching figures")
+    p.add_argument("--record", action="store_true", help="write the figures the Hand signs tab quotes into "
+                   "weights/handshape.safetensors' metadata")
     args = p.parse_args(argv)
 
     rows = load(args.real_hands)
     letters = list(data.SIGN_LETTERS)
     target = np.array([letters.index(r["letter"]) for r in rows])
-    pixel = Predictor(checkpoint.load(checkpoint.weights_path("signs")))
+    pixel = Predictor(checkpoint.load(paths.weights_path("signs")))
     finder = landmarks.finder()
     assert finder is not None, "MediaPipe or weights/hand_landmarker.task is missing"
 
-    hands, old_top, old_guess, squares = [], [], [], {m: [] for m in MARGINS}
+    hands, old_top, old_guess, centre_guess, squares = [], [], [], [], {m: [] for m in MARGINS}
     for r in rows:
-        picture = pipelines.photo_picture(r["file"])
+        picture = photo_picture(r["file"])
         hand = finder.find(picture)
         hands.append(hand)
-        prepared = pipelines.hand_photo(picture, None, pixel.confidence, find_hand=False)
-        answer = pixel.answer(prepared.image, prepared.squares)
+        prepared = hand_photo(picture, None, pixel.confidence, find_hand=False)
+        answer = pixel.answer(prepared.row, prepared.squares)
         best = max(answer.probabilities, key=answer.probabilities.get)
         old_guess.append(best == r["letter"])
         old_top.append(best == r["letter"] and not answer.unsure)
         grey = imageprep.grey_photo(picture, upright=True)
+        centre = pixel.answer(imageprep.square_to_sign(grey, None))
+        centre_guess.append(max(centre.probabilities, key=centre.probabilities.get) == r["letter"])
         for m in MARGINS:
             if hand is None:
                 squares[m].append(None)
@@ -104,11 +116,12 @@ def main(argv: list[str] | None = None) -> dict:
             top[i] = guess[i] and not answer.unsure
         new_guess[m], new_top[m] = guess, top
 
-    feats = np.stack([landmarks.normalize(h.points, h.handedness) if h is not None else np.zeros(63, np.float32)
+    feats = np.stack([h.row if h is not None else np.zeros(63, np.float32)
                       for h in hands])
-    shipped = handshape.shipped()
-    assert shipped is not None, "weights/handshape.safetensors is missing: python train.py handshape"
-    shipped_probs = handshape.probabilities(shipped.model, feats)
+    spec = data.get_spec("handshape")
+    shipped_file = checkpoint.load(paths.weights_path("handshape"), expect_dataset="handshape")
+    shipped = Predictor(shipped_file)
+    shipped_probs = shipped.probabilities(feats)
     shipped_right = [found[i] and bool(shipped_probs[i].argmax() == target[i]) for i in range(len(rows))]
     shipped_sure = [bool(shipped_probs[i].max() >= shipped.not_sure_below) for i in range(len(rows))]
     flagged_right = [not s for s, h in zip(shipped_sure, shipped_right, strict=True) if h]
@@ -126,10 +139,11 @@ def main(argv: list[str] | None = None) -> dict:
         for person in people:
             train = [i for i, r in enumerate(rows) if r["source"] != person and found[i]]
             test = [i for i, r in enumerate(rows) if r["source"] == person]
-            model = handshape.fit(feats[train], target[train], len(letters), seed=seed)
-            probs = handshape.probabilities(model, feats[test])
+            model = Predictor(teach.teach(spec, feats[train], [letters[t] for t in target[train]], seed=seed,
+                                          steps=LOPO_STEPS))
+            probs = model.probabilities(feats[test])
             for k, i in enumerate(test):
-                hits[i] = found[i] and bool(probs[k].argmax() == target[i])
+                hits[i] = found[i] and model.classes[int(probs[k].argmax())] == letters[target[i]]
         for key, value in by_group(rows, hits).items():
             lopo_runs[key].append(value)
         if seed == 0:
@@ -151,9 +165,9 @@ def main(argv: list[str] | None = None) -> dict:
                     continue
                 labels = [letters[target[i]] for i in taught]
                 truth = [letters[target[i]] for i in tested]
-                for how, start in (("from scratch", None), ("from shipped", shipped)):
-                    model = handshape.teach(feats[taught], labels, start=start, seed=seed)
-                    probs = handshape.probabilities(model.model, feats[tested])
+                for how, start in (("from scratch", None), ("from shipped", shipped_file)):
+                    model = Predictor(teach.teach(spec, feats[taught], labels, start=start, seed=seed))
+                    probs = model.probabilities(feats[tested])
                     hits = [found[i] and model.classes[int(probs[j].argmax())] == truth[j]
                             for j, i in enumerate(tested)]
                     teaching[f"k={k} {how}"].append(share(hits))
@@ -166,8 +180,9 @@ def main(argv: list[str] | None = None) -> dict:
         mine = [i for i, r in enumerate(rows) if r["source"] == person]
         taught = [i for i in mine if rows[i]["letter"] in few and found[i]]
         taught = [i for letter in few for i in [j for j in taught if rows[j]["letter"] == letter][:2]]
-        model = handshape.teach(feats[taught], [rows[i]["letter"] for i in taught], start=shipped, seed=0)
-        probs = handshape.probabilities(model.model, feats)
+        model = Predictor(teach.teach(spec, feats[taught], [rows[i]["letter"] for i in taught], start=shipped_file,
+                                      seed=0))
+        probs = model.probabilities(feats)
         for i in mine:
             if i in taught:
                 continue
@@ -183,6 +198,13 @@ def main(argv: list[str] | None = None) -> dict:
         "hand_found": by_group(rows, found),
         "pixel_locator_square_top": by_group(rows, old_top),
         "pixel_locator_square_guess": by_group(rows, old_guess),
+        # Where MediaPipe finds no hand, the tab's first answer is the pixel model's on the locator's
+        # square: what the locator adds there over the centre square.
+        "no_hand_found": {"photos": found.count(False),
+                          "pixel_locator_square_guess": share([g for g, f in zip(old_guess, found, strict=True)
+                                                               if not f]),
+                          "pixel_centre_square_guess": share([g for g, f in zip(centre_guess, found, strict=True)
+                                                              if not f])},
         "pixel_landmark_square_guess": {str(m): by_group(rows, new_guess[m])["all"] for m in MARGINS},
         "pixel_landmark_square": {"margin": landmarks.SQUARE_MARGIN,
                                   "guess": by_group(rows, new_guess[landmarks.SQUARE_MARGIN]),
@@ -209,12 +231,30 @@ def main(argv: list[str] | None = None) -> dict:
               f"{result['pixel_landmark_square']['top'][key]:5.1f} {result['pixel_landmark_square']['guess'][key]:5.1f}"
               f"                 {result['handshape_leave_one_person_out'][key]:5.1f}")
     print("pixel model on the landmark square, best guess by margin:", result["pixel_landmark_square_guess"])
+    print("photos with no hand found, pixel model's best guess (locator's square, centre square):",
+          result["no_hand_found"])
     print("shipped hand-shape model, not sure:", result["handshape_shipped_not_sure"])
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
     print("teaching 6 letters:", result["teaching_6_letters"])
+    if args.record:
+        record(result)
     print(json.dumps(result))
     return result
+
+
+def record(result: dict) -> None:
+    """Write the figures the Hand signs tab quotes into the shipped hand-shape file's metadata
+    (`real_inputs`; `HandPhoto.wording.real_world` says them): its weights stay as they are."""
+    path = paths.weights_path("handshape")
+    ckpt = checkpoint.load(path)
+    figures = {"first_answer": result["handshape_shipped"]["all"] / 100,
+               "pixel_model": result["pixel_locator_square_guess"]["all"] / 100,
+               "taught_one_a_sign": result["teaching_same_person"]["k=1 from shipped"] / 100,
+               "photos": result["photos"], "people": result["people"],
+               "measured_by": "python -m bench.real_hands (real_hands_dev)"}
+    checkpoint.save(path, ckpt.model, {**ckpt.meta, "real_inputs": figures}, ckpt.ood)
+    print(f"wrote the real-photo figures into {path}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Hand signs in photo-like pictures: accuracy per kind of picture, and how well the hand is found.
 
-Pictures are made by `classifier.photos` from Sign Language MNIST *test* rows only, on the
+Pictures are made by `classifier.inputs.photos` from Sign Language MNIST *test* rows only, on the
 "bench" backgrounds (the locator trained on training rows and other backgrounds):
 (a) "fill": the hand fills the frame; (b) "plain": the hand at 40-80% of the frame's shorter side
 at a random place on a plain background; (c) "natural": the same on regions of natural photos
 that scikit-image ships. All get colour casts, exposure, small rotations, JPEG and sometimes an
-EXIF orientation. Each goes through `pipelines.hand_photo`, the function the app calls, then
+EXIF orientation. Each goes through `HAND_PHOTO.prepare`, the function the app calls, then
 `Predictor.answer`. Printed per set: accuracy (the top class; "not sure" answers count by their
 best guess, and their share is shown), the share answered "not sure", the mean IoU of the chosen
 square with the true one and the share with IoU >= 0.7, and for comparison the accuracy with the
@@ -26,8 +26,10 @@ import time
 import numpy as np
 import torch
 
-from classifier import data, imageprep, photos, pipelines
-from classifier.locate import upright
+from classifier import data
+from classifier.inputs import HAND_PHOTO, imageprep, photos
+from classifier.inputs.hand_photo import hand_locator
+from classifier.inputs.locate import upright
 from studio import models
 
 TARGETS = {"fill": 0.97, "plain": 0.93, "natural": 0.85}
@@ -52,8 +54,8 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
         pic = photos.make(x[i].numpy(), kind, rng, natural)
         truth = predictor.classes[int(y[i])]
         start = time.perf_counter()
-        prepared = pipelines.hand_photo(pic.image, None, predictor.confidence)
-        answer = predictor.answer(prepared.image, prepared.squares)
+        prepared = HAND_PHOTO.prepare(pic.image, None, predictor.confidence)
+        answer = predictor.answer(prepared.row, prepared.squares)
         seconds += time.perf_counter() - start
         p = answer.probabilities
         right += max(p, key=p.get) == truth
@@ -100,7 +102,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--live-frames", type=int, default=200, help="frames for the live-mode timing (default 200)")
     args = p.parse_args()
-    if pipelines.hand_locator() is None:
+    if hand_locator() is None:
         raise SystemExit("no hand locator: python train_locator.py")
     results = []
     print("| set | accuracy (target) | not sure | IoU mean | IoU >= 0.7 | centre square | true square | ms |")

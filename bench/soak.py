@@ -41,7 +41,7 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 from bench.latency import start
-from classifier import presets
+from classifier.training import presets
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = presets.get("quick").config("digits")
@@ -77,7 +77,8 @@ def inputs(folder: Path, data_dir: Path) -> dict[str, str]:
     out = {"drawing": str(folder / "seven.png")}
     seven.save(out["drawing"])
     try:
-        from classifier import data, photos
+        from classifier import data
+        from classifier.inputs import photos
 
         x, _ = data.load("signs", "test", data_dir)
         rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ every loop they can see, and goes round and round where the ink is wider than th
   brush more each time, fill it as a person filling a fat stroke with a thin pen would;
 - the digit is scaled 6-14x onto a random place of the pad's 400x400 canvas.
 
-The result is a strokes payload (`classifier.strokes`) the API and the pad both send.
+The result is a strokes payload (`classifier.inputs.strokes`) the API and the pad both send.
 """
 
 from __future__ import annotations

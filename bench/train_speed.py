@@ -11,7 +11,9 @@
     (there it is emulated: one epoch took 181 s against 8.5 s in fp32), unless --bf16 always.
 (c) this project's trainer on the tutorial's own net, batch size and optimizer (the `tutorial` preset).
 (d) the `quick` preset (`classifier.presets`): 784-256-10 with BatchNorm, one epoch of AdamW.
-Times to the target count from just before the trainer is built (so its one-off work counts).
+Times to the target count from just before the trainer is built (so its one-off work counts: data
+to the device, inputs normalized once); the outliers for outlier exposure, which a process makes
+once for every run (the app at its first digits run), are made before the clocks start.
 plus the training device's fp32 matmul GFLOP/s (2048x2048, the better of a measurement before and one after
 the runs). The last line printed is JSON with every figure.
 
@@ -32,8 +34,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from classifier import data, presets
-from classifier.trainer import TrainConfig, Trainer, evaluate, recipe, resolve_device
+from classifier import data
+from classifier.training import presets
+from classifier.training.trainer import TrainConfig, Trainer, evaluate, recipe, resolve_device
 
 TARGET = 0.972
 TUTORIAL_EPOCHS_TO_TARGET = 15
@@ -155,6 +158,9 @@ def main() -> None:
     args = p.parse_args()
     root = data.data_dir(args.data_dir)
     splits = data.load_splits("digits", root)
+    kind = data.get_spec("digits").kind
+    if kind is not None and kind.makes_outliers:
+        kind.outlier_pool()
 
     device = resolve_device(args.device)
     # The machine is shared: measure the matmul peak before and after the runs and keep the best.

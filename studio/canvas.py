@@ -2,7 +2,7 @@
 
 Gradio's Sketchpad reads its WebGL canvas back three times, PNG-encodes and uploads each layer on
 every pointer-up, and only then fires its event: about a second a stroke. This pad keeps the
-drawing as strokes in Quick, Draw!'s simplified format (`classifier.strokes`) and, when a stroke
+drawing as strokes in Quick, Draw!'s simplified format (`classifier.inputs.strokes`) and, when a stroke
 ends, sets its value to their JSON text (a few kB) and fires its `stroke` event; the server draws
 them with PIL and runs the Draw pipeline unchanged. Pointer events, so a mouse, a pen and a finger
 all draw (`touch-action: none` keeps a finger from scrolling the page instead). Undo, Clear and
@@ -41,7 +41,7 @@ SEVEN = json.dumps({"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": SIDE,
 
 def stroke_pad(elem_id: str, label: str) -> gr.HTML:
     """The pad; its `stroke` event fires when a stroke ends (and on Undo, Clear, a new brush width),
-    its value the drawing's strokes as JSON text (`classifier.strokes`)."""
+    its value the drawing's strokes as JSON text (`classifier.inputs.strokes`)."""
     return gr.HTML(EMPTY, html_template=TEMPLATE, css_template=assets.read("stroke_pad.css"),
                    js_on_load=assets.read("stroke_pad.js"), label=label,
                    elem_id=elem_id, padding=False, apply_default_css=False)

@@ -1,9 +1,11 @@
-"""A live classify tab, built once for every data set whose spec names a user-input pipeline.
+"""A live classify tab, one shell for every data set whose kind of input has a tab.
 
-The user's input goes through that pipeline (`pipelines.PIPELINES`) to the 28x28 image the
-model sees, then through the model this browser session has chosen (the shipped one unless it
-picked its own trained run or a saved file). API: /classify_<noun> (e.g. /classify_digit), with
-an optional model name; /choose_<noun>_model sets the session's choice.
+The shell asks the data set's kind (`classifier.inputs`): its widget, wording and page options, and
+its pipeline from the user's input to the row the model sees, which then goes through the model this
+browser session has chosen (the shipped one unless it picked its own trained run or a saved file).
+A kind whose pictures hold hands (`InputKind.hands`) answers first with that kind's model where a
+hand was found. API: /classify_<noun> (e.g. /classify_digit), with an optional model name;
+/choose_<noun>_model sets the session's choice.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import gradio as gr
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from classifier import checkpoint, export, handshape, imageprep, landmarks, ood, pipelines, strokes
+from classifier import data, inputs
 from classifier.data import DatasetSpec
+from classifier.inputs import InputKind, Prepared, imageprep
+from classifier.models import export, ood
+from classifier.serving.predict import Answer
 
 from . import assets, canvas, inside_view, models, teach
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
@@ -29,104 +34,69 @@ from .classify_view import answer_html, class_chart, live_note, picture_html, vi
 C = TypeVar("C", bound=gr.components.Component)
 
 
+def _widget(spec: DatasetSpec) -> gr.components.Component:
+    """The input component of a kind's /classify_<noun> endpoint (on the page too, unless the kind
+    draws on a stroke pad, where it stays the endpoint's input for scripts, hidden)."""
+    kind, noun = spec.kind, spec.noun
+    assert kind is not None and kind.page is not None
+    if kind.page.widget == "sketchpad":
+        return gr.Sketchpad(label=f"Draw a {noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400),
+                            visible=kind.page.pad is None, layers=False, elem_id=f"{noun}-sketchpad")
+    # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode every
+    # photo and clip 16-bit ones); the kind does modes, EXIF and size limits.
+    return gr.Image(label=f"Hand {noun}", sources=["webcam", "upload"], type="filepath", image_mode=None,
+                    height=320, elem_id=f"{noun}-input")
+
 
 @dataclass(frozen=True)
-class InputKind:
-    """How a classify tab takes one kind of user input (the `user_input` a data set's spec names)."""
+class Classified:
+    """What a classify tab answers: the first answer (the hand shape's where a hand was read), the
+    classify view, and the pixel model's answer (the same as the first where no hand was read)."""
 
-    tab: str                                 # tab title
-    how: str                                 # the tab's instructions; {noun} and {span} (e.g. "0-9") are the spec's
-    empty: str                               # what to say when there is nothing to classify
-    # The input component of the tab's API endpoint (on the page too, unless the kind draws strokes).
-    component: Callable[[DatasetSpec], gr.components.Component]
-    # The page draws on a stroke pad (`studio.canvas`) and sends strokes; the component above stays
-    # the /classify_<noun> endpoint's input for scripts, hidden on the page.
-    strokes: bool = False
-    # The input is a picture in which the user may give the square to classify (x0,y0,x1,y1).
-    takes_box: bool = False
-    # A live mode: webcam frames classified as they come (Gradio's streaming webcam input).
-    live: bool = False
-    # What the tab says of how its shipped model does on real inputs, measured (bench/real_hands.py).
-    real_world: str = ""
-    # Gradio decodes this input before the pipeline sees it: the kind of picture whose size
-    # limits (`imageprep.check_size`) the uploaded files are held to first.
-    decodes: str | None = None
+    first: Any
+    view: str
+    pixels: Any
+
+    def outputs(self, n: int) -> tuple[Any, ...]:
+        """The endpoint's outputs: every class's probability, the top 3, the view (and, with 4, the pixels')."""
+        return (self.first, self.first, self.view, self.pixels)[:n]
 
 
-INPUT_KINDS: dict[str, InputKind] = {
-    "drawing": InputKind(
-        "Draw", "Draw a {noun} ({span}) with the mouse, a pen or a finger; it is classified after every stroke.",
-        "draw a {noun}",
-        lambda spec: gr.Sketchpad(
-            label=f"Draw a {spec.noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400), visible=False,
-            layers=False, elem_id=f"{spec.noun}-sketchpad"),
-        strokes=True, decodes="drawing",
-    ),
-    "hand_photo": InputKind(
-        "Hand signs", "Show a hand {noun} ({span}) to the webcam or upload a photo; the app finds the hand and "
-                      "draws the square it classifies.",
-        "take a snapshot or upload a photo of a hand {noun}",
-        # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode
-        # every photo and clip 16-bit ones); imageprep does modes, EXIF and size limits.
-        lambda spec: gr.Image(label=f"Hand {spec.noun}", sources=["webcam", "upload"], type="filepath",
-                              image_mode=None, height=320, elem_id=f"{spec.noun}-input"),
-        takes_box=True, live=True,
-        real_world="Where MediaPipe finds a hand, the first answer is the hand-shape MLP's (21 hand landmarks, "
-                   "trained on generated hands): right on 83% of real photos of 6 people's hands, where the "
-                   "pixel MLP beside it is right 5%. **Teach it your hand** below: one photo a sign makes it "
-                   "95% right on your other photos.",
-    ),
-}
+def shown(answer: Answer) -> dict[str, float]:
+    """An answer as the Label outputs show it: its probabilities, under "not sure" where it is not sure."""
+    return NotSure(answer.probabilities) if answer.unsure else answer.probabilities
 
 
-def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous",
-             box: Any = None) -> tuple[Any, ...]:
-    """A classify tab's input -> (every class's probability, the same for the top 3, the classify view),
-    and for photos a fourth: the pixel model's answer (the first two are the session's hand-shape
-    model's where it has one and MediaPipe found a hand).
+def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "anonymous", box: Any = None,
+             kind: InputKind | None = None) -> Classified:
+    """A classify tab's input (of `kind`, else the data set's own) -> its answer and classify view.
 
     The view is a few kB of HTML the browser draws (the 28x28 scaled up pixel for pixel, a bar per
     class; below them, if the session asked, a look inside the model), so a stroke costs the server
     no figure rendering. An input unlike the training data gets the label "not sure"
     (`ood.NOT_SURE`) over the same probabilities.
     """
+    kind = kind or spec.kind
+    assert kind is not None and kind.wording is not None
     try:
         predictor = models.predictor_for(spec.name, session, model or "")
-        prepared = pipelines.PIPELINES[str(spec.user_input)](value, box, predictor.confidence)
+        prepared = kind.prepare(value, box, predictor.confidence)
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         raise gr.Error(str(e)) from None
     if prepared is None:
-        msg = INPUT_KINDS[str(spec.user_input)].empty.format(noun=spec.noun)
-        empty = (msg, msg, view_html(None, None, message=msg))
-        return (*empty, msg) if INPUT_KINDS[str(spec.user_input)].takes_box else empty
-    image = prepared.image
-    answer = predictor.answer(image, prepared.squares)
-    probs = NotSure(answer.probabilities) if answer.unsure else answer.probabilities
+        msg = kind.wording.empty.format(noun=spec.noun)
+        return Classified(msg, view_html(None, None, message=msg), msg)
+    answer = predictor.answer(prepared.row, prepared.squares)
+    shape = hand_shape_answer(spec, prepared, session)
+    view = view_html(prepared.row, answer.probabilities, answer.unsure, picture=picture_html(prepared),
+                     beside=answer_html(shape.answer.probabilities, shape.answer.unsure, title=shape.title)
+                     if shape else "", title=PIXEL_TITLE if shape else "")
     state = models.SESSIONS.get(session)
-    shape = hand_shape_answer(prepared, session)
-    view = view_html(image, answer.probabilities, answer.unsure, picture=picture_html(prepared),
-                     beside=answer_html(shape.probabilities, shape.unsure, title=shape.title) if shape else "",
-                     title=PIXEL_TITLE if shape else "")
     if state is not None and spec.name in state.inside:
-        view += inside_view.inside_html(predictor, image)
-    if not INPUT_KINDS[str(spec.user_input)].takes_box:
-        return probs, probs, view
-    # Photos: the first answer is the hand-shape model's where a hand was found, and the pixel model's too.
-    first = (NotSure(shape.probabilities) if shape.unsure else shape.probabilities) if shape else probs
-    return first, first, view, probs
+        view += inside_view.inside_html(predictor, prepared.row)
+    return Classified(shown(shape.answer) if shape else shown(answer), view, shown(answer))
 
 
-def classify_strokes(spec: DatasetSpec, payload: Any, model: str = "", session: str = "anonymous") -> tuple[Any, ...]:
-    """A drawing sent as strokes (`classifier.strokes`) -> the same answer as for its picture."""
-    try:
-        image = strokes.rasterize(strokes.parse(payload))
-    except imageprep.ImageInputError as e:
-        raise gr.Error(str(e)) from None
-    return classify(spec, image, model, session)
-
-
-STROKES_LABEL = ('strokes: {"strokes": [[[x0, x1, ...], [y0, y1, ...]], ...], "width": W, "height": H, '
-                 '"brush": B} in canvas pixels (an object or its JSON text)')
 # The pad's event skips Gradio's queue: a stroke's answer is one short request, not a job to wait
 # for. (CLASSIFIER_STROKES_QUEUE=1 queues it, for `bench/latency.py --browser` to compare the two.)
 STROKES_QUEUE = os.environ.get("CLASSIFIER_STROKES_QUEUE") == "1"
@@ -138,21 +108,25 @@ OWN_TITLE = "Hand shape: your MLP over the hand's 21 landmarks ({name})"  # taug
 
 @dataclass(frozen=True)
 class ShapeAnswer:
-    probabilities: dict[str, float]
-    unsure: bool
+    answer: Answer
     title: str
 
 
-def hand_shape_answer(prepared: pipelines.Prepared, session: str) -> ShapeAnswer | None:
-    """The hand-shape answer for the hand found in a photo: the session's own model's (taught, or a
-    Train-tab run in use), else the shipped letters model's (None where no hand was found or no
-    model is there)."""
-    own = models.hand_shape_model(session)
-    model = own or handshape.shipped()
-    if prepared.hand is None or model is None:
+def hand_shape_answer(spec: DatasetSpec, prepared: Prepared, session: str) -> ShapeAnswer | None:
+    """Where the data set's kind finds hands (`InputKind.hands`) and one was found: the answer of the
+    model that reads them, the session's own (taught, or a Train-tab run in use) or the shipped one
+    (None where no hand was found or no model is there)."""
+    hands = data.spec_of(spec.kind.hands) if spec.kind is not None and spec.kind.hands is not None else None
+    if hands is None or prepared.hand is None:
         return None
-    p = model.answer(landmarks.normalize(prepared.hand.points, prepared.hand.handedness))
-    return ShapeAnswer(p, model.unsure(p), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE)
+    try:
+        model = models.predictor_for(hands.name, session)
+    except models.ModelChoiceError:
+        return None
+    own = models.own_model(hands.name, session) is not None
+    row = spec.kind.hands.prepare(prepared.hand)
+    assert row is not None
+    return ShapeAnswer(model.answer(row.row), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE)
 
 
 class NotSure(dict):
@@ -195,14 +169,18 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
         return view_html(None, None, message="waiting for the camera..."), recent
     try:
         predictor = models.predictor_for(spec.name, session)
-        prepared = pipelines.PIPELINES[str(spec.user_input)](frame, None, predictor.confidence, frame=True)
+        assert spec.kind is not None
+        prepared = spec.kind.prepare(frame, None, predictor.confidence, live=True)
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         return view_html(None, None, message=str(e)), recent
+    if prepared is None:
+        return view_html(None, None, message="waiting for the camera..."), recent
     recording = teach.take_live(session, prepared.hand, prepared.picture)
-    answer = predictor.answer(prepared.image, prepared.squares)
-    shape = hand_shape_answer(prepared, session)
+    answer = predictor.answer(prepared.row, prepared.squares)
+    shape = hand_shape_answer(spec, prepared, session)
     # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
-    p, unsure_now = (shape.probabilities, shape.unsure) if shape else (answer.probabilities, answer.unsure)
+    first = shape.answer if shape else answer
+    p, unsure_now = first.probabilities, first.unsure
     recent = [r for r in recent if set(r["p"]) == set(p)]  # a model switch starts the average afresh
     recent = [*recent, {"p": p, "unsure": unsure_now}][-LIVE_FRAMES:]
     smoothed = {c: sum(r["p"][c] for r in recent) / len(recent) for c in p}
@@ -210,30 +188,30 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     note = live_note(len(recent), recording)
     picture = picture_html(prepared, clickable=False)
     if shape:
-        view = view_html(prepared.image, answer.probabilities, answer.unsure, picture=picture, title=PIXEL_TITLE,
+        view = view_html(prepared.row, answer.probabilities, answer.unsure, picture=picture, title=PIXEL_TITLE,
                          beside=answer_html(smoothed, unsure, title=shape.title + " (smoothed)"))
     else:
-        view = view_html(prepared.image, smoothed, unsure, picture=picture)
+        view = view_html(prepared.row, smoothed, unsure, picture=picture)
     return view + note, recent
 
 
-def explain_undecodable(component: C, decodes: str | None = None) -> C:
+def explain_undecodable(component: C, limits: imageprep.PictureLimits | None = None) -> C:
     """Make an image input answer undecodable uploads with a clear message, not a bare error.
 
     Gradio decodes an upload before our function runs. Wrapping this one component's
     `preprocess` (rather than subclassing, which makes Gradio write a .pyi stub next to this
-    file at import) turns decoder errors into a gr.Error the user reads. `decodes`: the kind of
-    picture (`imageprep.check_size`) whose size limits the uploaded files' headers are held to
-    before Gradio decodes them (None where Gradio hands over the file undecoded).
+    file at import) turns decoder errors into a gr.Error the user reads. `limits`: the kind of
+    input's picture limits, which the uploaded files' headers are held to before Gradio decodes
+    them (None where Gradio hands over the file undecoded).
     """
     original = component.preprocess
 
     def preprocess(payload: Any) -> Any:
         try:
-            if decodes is not None:
+            if limits is not None:
                 for path in _uploaded_paths(payload):
                     with Image.open(path) as header:
-                        imageprep.check_size(*header.size, decodes)
+                        limits.check(*header.size)
             return original(payload)
         except imageprep.ImageInputError as e:
             raise gr.Error(str(e)) from None
@@ -261,17 +239,32 @@ def _uploaded_paths(payload: Any) -> list[str]:
 
 def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
     """A tab's instructions and the model this session classifies with."""
-    kind = INPUT_KINDS[str(spec.user_input)]
+    assert spec.kind is not None and spec.kind.wording is not None
     span = f"{spec.classes[0]}-{spec.classes[-1]}"
-    intro = kind.how.format(noun=spec.noun, span=span) + (f" {spec.note}" if spec.note else "")
+    intro = spec.kind.wording.how.format(noun=spec.noun, span=span) + (f" {spec.note}" if spec.note else "")
     try:
         predictor = models.predictor_for(spec.name, session)
     except models.ModelChoiceError as e:
         return f"{intro} ⚠️ {e}"
     acc = predictor.meta.get("test_accuracy")
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
-    honest = f" {kind.real_world}" if kind.real_world else ""
+    honest = f" {real_world(spec)}".rstrip()
     return f"{intro} Model: MLP {predictor.meta['model']['hidden']}{acc_text} ({predictor.name}).{honest}"
+
+
+def real_world(spec: DatasetSpec) -> str:
+    """What the tab says of how its shipped models do on real inputs: the kind's words, filled with the
+    figures the bench that measured them wrote into the shipped weights file ("" where none did)."""
+    kind = spec.kind
+    hands = data.spec_of(kind.hands) if kind is not None and kind.hands is not None else spec
+    shipped = models.SHIPPED.get(hands.name) if hands is not None else None
+    figures = shipped.meta.get("real_inputs") if shipped is not None else None
+    if kind is None or kind.wording is None or not kind.wording.real_world or not isinstance(figures, dict):
+        return ""
+    try:
+        return kind.wording.real_world.format(**figures)
+    except (KeyError, ValueError):
+        return ""
 
 
 def download_onnx(spec: DatasetSpec, session: str) -> str:
@@ -281,8 +274,8 @@ def download_onnx(spec: DatasetSpec, session: str) -> str:
     except models.ModelChoiceError as e:
         raise gr.Error(str(e)) from None
     stem = Path(predictor.name).stem or spec.name
-    return str(export.checkpoint_to_onnx(checkpoint.Checkpoint(predictor.model, predictor.meta),
-                                         models.download_folder() / f"{stem}.onnx", predictor.name))
+    return str(export.checkpoint_to_onnx(predictor.checkpoint, models.download_folder() / f"{stem}.onnx",
+                                         predictor.name))
 
 
 def choose(spec: DatasetSpec, name: str, session: str) -> str:
@@ -317,31 +310,24 @@ def _local_file(name: str) -> dict[str, Any]:
 
 
 def api_example(kind: InputKind) -> Any:
-    """The example input the API page shows for a classify endpoint: a photo of a hand, or a drawing."""
-    if kind.takes_box:
-        return _local_file("hand.jpg")
-    return {"background": None, "layers": [], "composite": _local_file("seven.png")}
+    """The example input the API page shows for a classify endpoint: the caller's own file, wrapped
+    as the kind's widget takes it."""
+    assert kind.page is not None
+    file = _local_file(kind.page.example)
+    return {"background": None, "layers": [], "composite": file} if kind.page.widget == "sketchpad" else file
 
 
-def api_doc(spec: DatasetSpec, kind: InputKind, strokes: bool) -> str:
-    """What the API page says of a classify endpoint (Gradio reads a function's docstring: its first
-    paragraph, Args and Returns)."""
-    noun = spec.noun
-    if strokes:
-        what = f"Classify a drawn {noun} sent as strokes, as the Draw tab's pad sends it."
-        given = (f"    payload: {canvas.SEVEN} (a 7): each stroke its x and y lists in canvas pixels "
-                 "(Quick, Draw!'s format), or that as JSON text\n")
-    elif kind.takes_box:
-        what = f"Classify a photo of a hand {noun} (a file: JPEG, PNG, WebP...)."
-        given = "    value: the photo, e.g. handle_file('hand.jpg')\n"
-    else:
-        what = f"Classify a drawn {noun} sent as a picture (any contrast: dark on light or light on dark)."
-        given = ('    value: a Sketchpad value, {"background": None, "layers": [], "composite": '
-                 "handle_file('seven.png')}\n")
+def api_doc(spec: DatasetSpec, kind: InputKind, argument: str = "value") -> str:
+    """What the API page says of a classify endpoint for input of `kind` (Gradio reads a function's
+    docstring: its first paragraph, Args and Returns)."""
+    assert spec.kind is not None and spec.kind.page is not None and kind.wording is not None
+    noun, takes_box = spec.noun, spec.kind.page.takes_box and kind is spec.kind
+    what = kind.wording.api.format(noun=noun)
+    given = f"    {argument}: {kind.wording.api_value.format(example=canvas.SEVEN)}\n"
     box = ("    box: optional, your own square 'x0,y0,x1,y1' in the photo's pixels (or shares of its width and "
-           "height, each at most 1); empty: the app finds the hand\n" if kind.takes_box and not strokes else "")
+           "height, each at most 1); empty: the app finds the hand\n" if takes_box else "")
     extra = ("    the pixel model's answer (the first is the hand-shape model's where a hand was found)\n"
-             if kind.takes_box else "")
+             if spec.kind.hands is not None else "")
     return (f"{what}\n\nArgs:\n{given}    model: optional, a weights file's name (empty: this session's model)\n"
             f"{box}\nReturns:\n    every {noun}'s probability (\"not sure\" for an input unlike the training data)\n"
             f"    the top 3\n    the classify view: HTML, the 28x28 the model saw beside a bar for each class\n{extra}")
@@ -375,17 +361,18 @@ class Page:
 def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
     """The input (with Live beside Photo where the kind has it) and the chart of each class."""
     noun, parts = spec.noun, {}
-    with gr.Tabs(elem_id=f"{noun}-modes") if kind.live else nullcontext():
-        with gr.Tab("Photo") if kind.live else nullcontext() as parts["photo_tab"]:
-            source = parts["source"] = explain_undecodable(kind.component(spec), kind.decodes)
+    with gr.Tabs(elem_id=f"{noun}-modes") if kind.page.live else nullcontext():
+        with gr.Tab("Photo") if kind.page.live else nullcontext() as parts["photo_tab"]:
+            source = parts["source"] = explain_undecodable(
+                _widget(spec), kind.limits if kind.page.decoded_by_gradio else None)
             # The API page's example: a file of the caller's own, not Gradio's bus picture.
             source.example_inputs = functools.partial(api_example, kind)  # type: ignore[method-assign]
-            if kind.strokes:
-                pad = parts["pad"] = canvas.stroke_pad(f"{noun}-input", STROKES_LABEL)
+            if kind.page.pad is not None:
+                pad = parts["pad"] = canvas.stroke_pad(f"{noun}-input", inputs.get(kind.page.pad).payload)
                 pad.example_inputs = lambda: canvas.SEVEN  # type: ignore[method-assign]
             else:
                 parts["clear"] = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear")
-            if kind.takes_box:
+            if kind.page.takes_box:
                 with gr.Row(equal_height=True):
                     parts["box"] = gr.Textbox("", label="Your own square: x0, y0, x1, y1 (or click two corners)",
                                               elem_id=f"{noun}-box", scale=3)
@@ -393,7 +380,7 @@ def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
                                                 size="sm")
                     parts["box_clear"] = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
                                                    min_width=80, size="sm")
-        if kind.live:
+        if kind.page.live:
             with gr.Tab("Live", elem_id=f"{noun}-live-tab") as parts["live_tab"]:
                 parts["camera"] = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
                                            label="Live webcam: press Record; the answer follows the hand",
@@ -428,7 +415,7 @@ def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
             left = _input_column(spec, kind)
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             right = _view_column(spec)
-            if kind.takes_box:
+            if kind.hands is not None:
                 teach.build(left["source"], spec.noun)
     return Page(intro=intro, **left, **right)
 
@@ -443,34 +430,37 @@ def _api_parts(spec: DatasetSpec, kind: InputKind, page: Page) -> tuple[list[Any
     # own choice applies.
     override = gr.Textbox("", visible=False, label="model: a weights file's name (empty: this session's model)")
     override.example_inputs = lambda: ""  # type: ignore[method-assign]  # the API page's example: none
-    inputs = [page.source, override] + ([page.box] if kind.takes_box else [])
+    inputs = [page.source, override] + ([page.box] if kind.page.takes_box else [])
     outputs = [every_class, top, page.view]
-    if kind.takes_box:  # photos: the pixel model's answer too (the first two may be the hand shape's)
+    if kind.hands is not None:  # photos: the pixel model's answer too (the first two may be the hand shape's)
         outputs.append(says_not_sure(gr.Label(visible=False, label="pixel model")))
     return inputs, outputs
 
 
-def _classifier(spec: DatasetSpec, kind: InputKind) -> Callable[..., tuple[Any, ...]]:
+def _classifier(spec: DatasetSpec, kind: InputKind, n_outputs: int) -> Callable[..., tuple[Any, ...]]:
     """/classify_<noun>'s function. Gradio gives a request only to positional parameters: one
-    signature per kind of input."""
-    if kind.takes_box:
+    signature with a box, one without."""
+    assert kind.page is not None
+    if kind.page.takes_box:
         def run(value: Any, model: str, box: str, request: gr.Request) -> tuple[Any, ...]:
-            return classify(spec, value, model, models.session_id(request), box)
+            return classify(spec, value, model, models.session_id(request), box).outputs(n_outputs)
     else:
         def run(value: Any, model: str, request: gr.Request) -> tuple[Any, ...]:  # type: ignore[misc]
-            return classify(spec, value, model, models.session_id(request))
-    run.__doc__ = api_doc(spec, kind, strokes=False)
+            return classify(spec, value, model, models.session_id(request)).outputs(n_outputs)
+    run.__doc__ = api_doc(spec, kind)
     return run
 
 
 def _wire_strokes(spec: DatasetSpec, kind: InputKind, page: Page, override: Any,
                   outputs: list[Any]) -> Callable[..., tuple[Any, ...]]:
     """The pad's stroke event is the API's /classify_strokes: scripts send what the page sends."""
-    def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
-        return classify_strokes(spec, payload, model, models.session_id(request))
+    assert kind.page is not None and kind.page.pad is not None and page.pad is not None
+    pad = inputs.get(kind.page.pad)
 
-    run_strokes.__doc__ = api_doc(spec, kind, strokes=True)
-    assert page.pad is not None
+    def run_strokes(payload: Any, model: str, request: gr.Request) -> tuple[Any, ...]:
+        return classify(spec, payload, model, models.session_id(request), kind=pad).outputs(len(outputs))
+
+    run_strokes.__doc__ = api_doc(spec, pad, argument="payload")
     page.pad.stroke(run_strokes, [page.pad, override], outputs, api_name="classify_strokes", queue=STROKES_QUEUE,
                     concurrency_id="classify", show_progress="hidden", trigger_mode="always_last")
     return run_strokes
@@ -535,26 +525,27 @@ def _wire_model(spec: DatasetSpec, page: Page, again: Callable[..., Any], again_
 def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
     """One live classify tab: input, Clear, the model menu, and the classify view (the 28x28 the
     model saw beside every class's probability)."""
-    kind = INPUT_KINDS[str(spec.user_input)]
-    with gr.Tab(kind.tab) as tab:
+    kind = spec.kind
+    assert kind is not None and kind.wording is not None and kind.page is not None
+    with gr.Tab(kind.wording.tab) as tab:
         page = _layout(spec, kind)
         inputs, outputs = _api_parts(spec, kind, page)
-    run = _classifier(spec, kind)
+    run = _classifier(spec, kind, len(outputs))
     # A new picture on the page is searched afresh (its box, if any, belonged to the last picture);
     # API callers give the box with the picture.
-    fresh = "(value, model, box) => [value, model, '']" if kind.takes_box else None
+    fresh = "(value, model, box) => [value, model, '']" if kind.page.takes_box else None
     page.source.change(run, inputs, outputs, api_name=f"classify_{spec.noun}", concurrency_id="classify",
                        concurrency_limit=8, show_progress="hidden", trigger_mode="always_last", js=fresh)
     # What the page's own events (a new model, looking inside) classify again: the pad's strokes
     # where the page draws, else the input.
     again, again_inputs = run, inputs
-    if kind.strokes:
+    if kind.page.pad is not None:
         again, again_inputs = _wire_strokes(spec, kind, page, inputs[1], outputs), [page.pad, inputs[1]]
     elif page.clear is not None:
         page.clear.add([page.source, *outputs])
-    if kind.takes_box:
+    if kind.page.takes_box:
         _wire_box(page, run, inputs, outputs)
-    if kind.live:
+    if kind.page.live:
         _wire_live(spec, page)
     _wire_model(spec, page, again, again_inputs, outputs)
 

@@ -15,8 +15,10 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-from classifier import data, landmarks, ood, pipelines
+from classifier import data
 from classifier.data import DatasetSpec
+from classifier.inputs import Prepared, landmarks
+from classifier.models import ood
 
 from . import models
 from .html_image import img_tag
@@ -37,7 +39,7 @@ def message_html(message: str) -> str:
     return f'<div class="classify-view message">{html.escape(message)}</div>'
 
 
-def picture_html(prepared: pipelines.Prepared, clickable: bool = True) -> str:
+def picture_html(prepared: Prepared, clickable: bool = True) -> str:
     """For photos: the picture, small, with the square the 28x28 was cut from drawn on it, and how
     that square was chosen. `clickable`: two clicks on it give a square of one's own
     (`assets/click_box.js` reads `data-size`)."""

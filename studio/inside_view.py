@@ -8,9 +8,9 @@ import html
 import numpy as np
 import torch
 
-from classifier import inside
-from classifier.predict import Predictor
-from classifier.preprocess import normalize
+from classifier.models import inside
+from classifier.models.preprocess import normalize
+from classifier.serving.predict import Predictor
 
 from .html_image import img_tag
 

@@ -29,17 +29,20 @@ from typing import Any
 
 import numpy as np
 
-from classifier import checkpoint, data, handshape
-from classifier.handshape import HandShape
-from classifier.predict import Predictor
-from classifier.report import Report
-from classifier.trainer import TrainConfig
+from classifier import data, paths
+from classifier.models import checkpoint
+from classifier.serving.predict import Predictor
+from classifier.training.report import Report
+from classifier.training.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = data.data_dir()
-# Data sets that get a live classify tab: those with a pipeline from a user's input to their style.
-TAB_SPECS = [spec for spec in data.DATASETS.values() if spec.user_input]
+# Data sets that get a live classify tab: those whose kind of input has one.
+TAB_SPECS = [spec for spec in data.DATASETS.values() if spec.kind is not None and spec.kind.wording is not None]
+# Data sets whose models the app serves: those with a kind of input (the tabs', and the hand shapes
+# the Hand signs tab reads first).
+SERVED_SPECS = [spec for spec in data.DATASETS.values() if spec.kind is not None]
 SESSION_RUN = "this session's trained model"  # not a file name: those are [A-Za-z0-9_-]
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 IDLE_SECONDS = 3600
@@ -68,7 +71,7 @@ class ModelChoiceError(ValueError):
 
 
 def _load_shipped(name: str) -> tuple[Predictor | None, str]:
-    path = checkpoint.weights_path(name)
+    path = paths.weights_path(name)
     try:
         return Predictor(checkpoint.load(path, expect_dataset=name), name=path.name), ""
     except checkpoint.CheckpointError as e:
@@ -78,9 +81,8 @@ def _load_shipped(name: str) -> tuple[Predictor | None, str]:
 
 SHIPPED: dict[str, Predictor | None] = {}
 LOAD_ERRORS: dict[str, str] = {}
-for _spec in TAB_SPECS:
+for _spec in SERVED_SPECS:
     SHIPPED[_spec.name], LOAD_ERRORS[_spec.name] = _load_shipped(_spec.name)
-handshape.shipped()   # the hand-shape letters model, loaded now rather than by the first photo
 
 
 # ---------------------------------------------------------------------------- saved files
@@ -92,7 +94,7 @@ _files_lock = threading.Lock()
 def saved_names(dataset: str) -> list[str]:
     """Names of the weights files in weights/ for `dataset`, other than the shipped ones."""
     names = []
-    for path in sorted(checkpoint.WEIGHTS_DIR.glob("*.safetensors")):
+    for path in sorted(paths.WEIGHTS_DIR.glob("*.safetensors")):
         if path.stem in data.DATASETS:
             continue
         try:
@@ -105,15 +107,15 @@ def saved_names(dataset: str) -> list[str]:
 
 def saved_files() -> list[Path]:
     """Every weights file in weights/ that is not one the app ships (the data sets' and the locator)."""
-    shipped = {*data.DATASETS, checkpoint.WEIGHTS_DIR.joinpath("hand_locator").name}
-    return [p for p in sorted(checkpoint.WEIGHTS_DIR.glob("*.safetensors")) if p.stem not in shipped]
+    shipped = {*data.DATASETS, paths.WEIGHTS_DIR.joinpath("hand_locator").name}
+    return [p for p in sorted(paths.WEIGHTS_DIR.glob("*.safetensors")) if p.stem not in shipped]
 
 
 def load_saved(dataset: str, name: str) -> Predictor:
     """The predictor of weights/<name>.safetensors, which must be a `dataset` model."""
     if not SAFE_NAME.match(name):
         raise ModelChoiceError(f"{name!r} is not a weights name (letters, digits, - and _).")
-    path: Path = checkpoint.weights_path(name)
+    path: Path = paths.weights_path(name)
     if not path.is_file():
         raise ModelChoiceError(f"There is no weights file {path.name}.")
     key = (str(path), path.stat().st_mtime_ns)
@@ -176,7 +178,7 @@ class Run:
 class Capture:
     """One example of a hand sign a user taught: what the hand-shape model reads, and what the user sees."""
 
-    features: np.ndarray   # (63,) float32, `landmarks.normalize`
+    features: np.ndarray   # (63,) float32, `landmarks.hand_row`
     thumb: np.ndarray      # small uint8 greyscale picture of the hand's square
 
 
@@ -185,19 +187,18 @@ class Session:
     """What one browser session (or API client) has: its runs, its choices, its stop switch.
 
     Which model the session classifies with is written only by the methods below (the tabs call
-    them) and read by `predictor_for` and `hand_shape_model`.
+    them) and read by `predictor_for`.
     """
 
     runs: list[Run] = field(default_factory=list)      # oldest first, at most MAX_RUNS
     runs_started: int = 0
-    used: dict[str, Predictor] = field(default_factory=dict)   # data set -> its run, after "Use"
+    used: dict[str, Predictor] = field(default_factory=dict)   # data set -> its run or taught model, in use
     chosen: dict[str, str] = field(default_factory=dict)       # data set -> model name (absent: shipped)
     stop: threading.Event | None = None                # set to stop the session's training run
     inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
-    # Teaching the hand-shape model one's own hand: label -> captures (normalized landmarks and a
-    # thumbnail of the hand), and the model taught on them (None: not taught).
+    # Teaching the hand-shape model one's own hand: label -> captures (the hand's row and a
+    # thumbnail of the hand); the model taught on them is in `used`.
     captures: dict[str, list[Capture]] = field(default_factory=dict)
-    handshape: HandShape | None = None
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
     last_seen: float = field(default_factory=time.monotonic)
 
@@ -210,20 +211,14 @@ class Session:
             self.chosen[dataset] = name
 
     def use_run(self, dataset: str, predictor: Predictor) -> None:
-        """Classify `dataset` with this trained run's model (the model menu's SESSION_RUN)."""
+        """Classify `dataset` with this trained run's (or taught) model (the model menu's SESSION_RUN)."""
         self.used[dataset] = predictor
         self.chosen[dataset] = SESSION_RUN
 
-    def use_hand_shape(self, model: HandShape | None) -> None:
-        """Read hand shapes with this model (taught, or a Train-tab run); None: the shipped letters model."""
-        self.handshape = model
-
     def use_shipped(self, dataset: str) -> None:
-        """Classify `dataset` (or read hand shapes, for "handshape") with the shipped model again."""
-        if dataset == "handshape":
-            self.use_hand_shape(None)
-        else:
-            self.choose(dataset, "")
+        """Classify `dataset` with the shipped model again (the trained one in use is forgotten)."""
+        self.used.pop(dataset, None)
+        self.choose(dataset, "")
 
     def add_run(self, run: Run) -> None:
         self.runs.append(run)
@@ -299,10 +294,23 @@ def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
     return load_saved(dataset, name)
 
 
-def hand_shape_model(session_id: str) -> HandShape | None:
-    """The session's own hand-shape model (taught, or a Train-tab run in use), or None: the shipped one."""
+def own_model(dataset: str, session_id: str) -> Predictor | None:
+    """The session's own model of `dataset` in use (a Train-tab run, or taught), or None."""
     session = SESSIONS.get(session_id)
-    return session.handshape if session is not None else None
+    return session.used.get(dataset) if session is not None and session.chosen.get(dataset) == SESSION_RUN else None
+
+
+def where_read(dataset: str) -> tuple[str, str] | None:
+    """Where the app reads `dataset`'s models, in words: ("digits tab", "uses") for a data set with a tab
+    of its own, ("Hand signs tab", "reads hand shapes with") for one another tab's kind reads first;
+    None where no tab does."""
+    spec = data.get_spec(dataset)
+    if spec in TAB_SPECS:
+        return f"{dataset} tab", "uses"
+    reader = next((t for t in TAB_SPECS if t.kind is not None and t.kind.hands is spec.kind), None)
+    if reader is None or reader.kind is None or reader.kind.wording is None:
+        return None
+    return f"{reader.kind.wording.tab} tab", f"reads {spec.noun}s with"
 
 
 def choices(dataset: str, session_id: str) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
 
-from classifier.report import Example  # noqa: E402
+from classifier.training.report import Example  # noqa: E402
 
 _ACCENT = "#ea580c"
 _MUTED = "#94a3b8"
@@ -128,10 +128,10 @@ def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int
     for ax in axes:
         ax.axis("off")
     for ax, e in zip(axes, examples, strict=False):
-        if e.image.size == 63:
-            _hand(ax, e.image)
+        if e.row.size == 63:
+            _hand(ax, e.row)
         else:
-            ax.imshow(e.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            ax.imshow(e.row, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         ax.set_title(f"{e.predicted} ({e.true}) {e.probability:.0%}", fontsize=7, color="#b91c1c")
     fig.suptitle("misclassified, highest loss first: predicted (true) probability" if n
                  else "no misclassified test rows", fontsize=9)
@@ -140,7 +140,7 @@ def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int
 
 def _hand(ax, points: np.ndarray, dx: float = 0.0) -> None:
     """One hand's bones (the thumb orange, the fingertips dotted), `dx` to the right, y down."""
-    from classifier.landmarks import BONES
+    from classifier.inputs.landmarks import BONES
 
     p = np.asarray(points, dtype=float).reshape(21, 3)[:, :2] + [dx, 0]
     for a, b in BONES:

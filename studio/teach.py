@@ -1,25 +1,32 @@
 """Teach it your hand: a session adds photos of its own hand signs under labels (letters, or any
-names the user types), trains a hand-shape model on them in seconds, and from then on its Hand
-signs tab answers with that model wherever MediaPipe finds a hand (photo, snapshot and Live).
+names the user types), trains a hand-shape model on them in seconds (`classifier.training.teach`),
+and from then on its Hand signs tab answers with that model wherever MediaPipe finds a hand (photo,
+snapshot and Live).
 
-Captures are the hand's normalized landmarks plus a small thumbnail, kept in the session only
-(bounded in number), and go when the session ends. API: /teach_sign(image, label) adds one
+Captures are the hand's row (what a hand-shape model reads) plus a small thumbnail, kept in the
+session only (bounded in number), and go when the session ends. API: /teach_sign(image, label) adds one
 capture and returns the counts per label; /teach_train() trains and makes the result this
 session's hand-shape model; /teach_reset() forgets captures and model.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
-from classifier import data, handshape, imageprep, landmarks, pipelines
+from classifier import data
+from classifier.inputs import HAND_PHOTO, imageprep, landmarks
+from classifier.inputs.hand_photo import photo_picture
+from classifier.serving.predict import Predictor
+from classifier.training import teach
 
 from . import models
 from .html_image import img_tag
@@ -43,7 +50,7 @@ def find_hand(image: Any) -> tuple[landmarks.Hand, Image.Image]:
     if finder is None:
         raise TeachError("Teaching needs MediaPipe's hand landmarker, which is not installed here.")
     try:
-        picture = pipelines.photo_picture(image)
+        picture = photo_picture(image)
     except imageprep.ImageInputError as e:
         raise TeachError(str(e)) from None
     hand = finder.find(picture)
@@ -74,7 +81,7 @@ def add_hand(session_id: str, hand: landmarks.Hand, picture: Image.Image, label:
     grey = imageprep.grey_photo(picture, upright=True)
     square = grey.crop(tuple(round(v) for v in hand.square(*picture.size)))
     thumb = np.asarray(square.resize((THUMB, THUMB), Image.Resampling.BILINEAR), dtype=np.uint8)
-    captures.setdefault(label, []).append(models.Capture(landmarks.normalize(hand.points, hand.handedness), thumb))
+    captures.setdefault(label, []).append(models.Capture(hand.row, thumb))
     return counts(session_id)
 
 
@@ -134,14 +141,20 @@ def ordered(labels: list[str]) -> list[str]:
     return letters + sorted(set(labels) - set(letters))
 
 
+# The data set a person's hand is taught to: the one whose models read the hands photos show.
+HAND_SHAPES = data.spec_of(HAND_PHOTO.hands) if HAND_PHOTO.hands is not None else None
+
+
 def train(session_id: str, seed: int = 0) -> str:
     """Teach the session's captures to a hand-shape model and make it the session's; a summary.
 
     It starts from the shipped letters model (when there is one), so the letters not taught stay
     known and one taught sign is enough; without it, at least two signs are needed."""
+    assert HAND_SHAPES is not None
     session = models.SESSIONS.get(session_id)
     captures = session.captures if session else {}
-    start = handshape.shipped()
+    shipped = models.SHIPPED.get(HAND_SHAPES.name)
+    start = shipped.checkpoint if shipped is not None else None
     if len(captures) < (1 if start is not None else 2):
         raise TeachError("Teach at least one sign (a few examples) before training." if start is not None
                          else "Teach at least two signs (a few examples each) before training.")
@@ -149,7 +162,8 @@ def train(session_id: str, seed: int = 0) -> str:
     labels = [k for k in signs for _ in captures[k]]
     x = np.stack([c.features for k in signs for c in captures[k]])
     began = time.monotonic()
-    session.use_hand_shape(handshape.teach(x, labels, start=start, seed=seed))
+    taught = teach.teach(HAND_SHAPES, x, labels, start=start, seed=seed)
+    session.use_run(HAND_SHAPES.name, Predictor(taught))
     untaught = len(set(start.classes) - set(labels)) if start is not None else 0
     kept = (f" It started from the shipped letters model: the {untaught} letters you did not teach stay known."
             if start is not None else "")
@@ -159,17 +173,19 @@ def train(session_id: str, seed: int = 0) -> str:
 
 def saved_model(session_id: str) -> str | None:
     """The session's taught model as a weights file to download, or None if it has none."""
-    session = models.SESSIONS.get(session_id)
-    if session is None or session.handshape is None:
+    assert HAND_SHAPES is not None
+    model = models.own_model(HAND_SHAPES.name, session_id)
+    if model is None:
         return None
-    return str(session.handshape.save(models.download_folder() / "my-hand-shape.safetensors"))
+    return str(model.checkpoint.save(models.download_folder() / "my-hand-shape.safetensors"))
 
 
 def reset(session_id: str) -> dict[str, int]:
     session = models.SESSIONS.get(session_id)
     if session is not None:
         session.captures.clear()
-        session.use_shipped("handshape")
+        if HAND_SHAPES is not None:
+            session.use_shipped(HAND_SHAPES.name)
     return {}
 
 
@@ -185,17 +201,81 @@ def captures_html(session_id: str) -> str:
                          for n, c in enumerate(session.captures[label], start=1))
         count = len(session.captures[label])
         rows.append(f'<div class="teach-row"><b>{html.escape(label)} ({count})</b>{thumbs}</div>')
-    model = session.handshape
+    model = models.own_model(HAND_SHAPES.name, session_id) if HAND_SHAPES is not None else None
     note = (f'<div class="teach-note">In use: hand-shape model {html.escape(model.name)}.</div>'
             if model is not None else "")
     return f'<div class="teach-captures">{note}{"".join(rows)}</div>'
 
 
+def _said(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """An event handler whose TeachError the page shows as a message (gr.Error)."""
+    @functools.wraps(fn)
+    def handler(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except TeachError as e:
+            raise gr.Error(str(e)) from None
+    return handler
+
+
+# The panel's events: each takes the page's values and the request (Gradio gives a request only to
+# positional parameters), and says what went wrong through `_said`.
+
+@_said
+def teach_sign(image: Any, label: str, request: gr.Request) -> dict[str, int]:
+    """Add the hand in `image` as an example of `label` (a letter or any name) to this session's
+    examples; returns how many examples each label has."""
+    return add(models.session_id(request), image, label)
+
+
+def teach_uploads(files: list[str] | None, label: str, request: gr.Request) -> tuple[str, str, None]:
+    """Add every uploaded photo's hand; the examples, and what was added (or why not)."""
+    added, problems = 0, []
+    for path in files or []:
+        try:
+            add(models.session_id(request), path, label)
+            added += 1
+        except TeachError as e:
+            problems.append(str(e))
+    note = f"Added {added} example(s) of {label}." + (f" {len(problems)} not added: {problems[0]}" if problems else "")
+    return captures_html(models.session_id(request)), note, None
+
+
+@_said
+def teach_train(request: gr.Request) -> str:
+    """Train a hand-shape model on this session's examples and use it for this session's hand signs."""
+    return train(models.session_id(request))
+
+
+def teach_reset(request: gr.Request) -> dict[str, int]:
+    """Forget this session's examples and taught model."""
+    return reset(models.session_id(request))
+
+
+def view(request: gr.Request) -> str:
+    return captures_html(models.session_id(request))
+
+
+@_said
+def drop(label: str, n: float | None, request: gr.Request) -> str:
+    delete(models.session_id(request), label, int(n) if n else None)
+    return captures_html(models.session_id(request))
+
+
+@_said
+def start_recording(label: str, request: gr.Request) -> str:
+    return record(models.session_id(request), label)
+
+
+def downloadable(request: gr.Request) -> Any:
+    path = saved_model(models.session_id(request))
+    return gr.DownloadButton(value=path, visible=path is not None)
+
+
 def build(source: Any, noun: str) -> None:
     """The Hand signs tab's "Teach it your hand" panel: label, add the current photo or several
     uploads, the examples so far, train, start over. Its events are the API's /teach_* endpoints."""
-    with gr.Accordion("Teach it your hand (a few photos a sign)", open=False,
-                      elem_id=f"{noun}-teach"):
+    with gr.Accordion("Teach it your hand (a few photos a sign)", open=False, elem_id=f"{noun}-teach"):
         with gr.Row(equal_height=True):
             label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
                                 "of your own)", elem_id=f"{noun}-teach-label", min_width=120)
@@ -214,66 +294,13 @@ def build(source: Any, noun: str) -> None:
         status = gr.Markdown(elem_id=f"{noun}-teach-status")
         download = gr.DownloadButton("Download my hand-shape model", value=None, visible=False,
                                      elem_id=f"{noun}-teach-download")
-
-    def teach_sign(image: Any, label: str, request: gr.Request) -> dict[str, int]:
-        """Add the hand in `image` as an example of `label` (a letter or any name) to this session's
-        examples; returns how many examples each label has."""
-        try:
-                return add(models.session_id(request), image, label)
-        except TeachError as e:
-            raise gr.Error(str(e)) from None
-
-    def teach_uploads(files: list[str] | None, label: str, request: gr.Request) -> tuple[str, str, None]:
-        added, problems = 0, []
-        for path in files or []:
-            try:
-                add(models.session_id(request), path, label)
-                added += 1
-            except TeachError as e:
-                problems.append(str(e))
-        note = f"Added {added} example(s) of {label}." + (f" {len(problems)} not added: {problems[0]}"
-                                                          if problems else "")
-        return captures_html(models.session_id(request)), note, None
-
-    def teach_train(request: gr.Request) -> str:
-        """Train a hand-shape model on this session's examples and use it for this session's hand signs."""
-        try:
-            return train(models.session_id(request))
-        except TeachError as e:
-            raise gr.Error(str(e)) from None
-
-    def teach_reset(request: gr.Request) -> dict[str, int]:
-        """Forget this session's examples and taught model."""
-        return reset(models.session_id(request))
-
-    def view(request: gr.Request) -> str:
-        return captures_html(models.session_id(request))
-
-    def drop(label: str, n: float | None, request: gr.Request) -> str:
-        try:
-            delete(models.session_id(request), label, int(n) if n else None)
-        except TeachError as e:
-            raise gr.Error(str(e)) from None
-        return captures_html(models.session_id(request))
-
-    def start_recording(label: str, request: gr.Request) -> str:
-        try:
-            return record(models.session_id(request), label)
-        except TeachError as e:
-            raise gr.Error(str(e)) from None
-
     counts_out = gr.JSON(visible=False, label="examples per label")
-    record_btn.click(start_recording, label, status, api_visibility="private")
-    add_btn.click(teach_sign, [source, label], counts_out, api_name="teach_sign").then(
-        view, None, shown, api_visibility="private")
-    uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], api_visibility="private")
-    drop_btn.click(drop, [label, number], shown, api_visibility="private")
-    def downloadable(request: gr.Request) -> Any:
-        path = saved_model(models.session_id(request))
-        return gr.DownloadButton(value=path, visible=path is not None)
-
+    private = {"api_visibility": "private"}
+    record_btn.click(start_recording, label, status, **private)
+    add_btn.click(teach_sign, [source, label], counts_out, api_name="teach_sign").then(view, None, shown, **private)
+    uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], **private)
+    drop_btn.click(drop, [label, number], shown, **private)
     train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
-                    concurrency_limit=1).then(view, None, shown, api_visibility="private").then(
-        downloadable, None, download, api_visibility="private")
-    reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset").then(
-        view, None, shown, api_visibility="private")
+                    concurrency_limit=1).then(view, None, shown, **private).then(downloadable, None, download,
+                                                                               **private)
+    reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset").then(view, None, shown, **private)

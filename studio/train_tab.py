@@ -12,24 +12,26 @@ number; empty: the latest run).
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import queue
 import shutil
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import gradio as gr
 
-from classifier import checkpoint, data, export, finish, outliers, presets, trainer
-from classifier.handshape import HandShape
-from classifier.model import ACTIVATIONS
-from classifier.predict import Predictor
-from classifier.trainer import Trainer
+from classifier import data, paths
+from classifier.models import export
+from classifier.models.mlp import ACTIVATIONS
+from classifier.serving.predict import Predictor
+from classifier.training import finish, presets, trainer
+from classifier.training.trainer import Trainer
 
 from . import assets, memory, models, plots
 from .models import session_id
@@ -38,21 +40,91 @@ from .models import session_id
 BATCH_SIZE_CHOICES = sorted(
     {2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]}
     | {p.config("digits").batch_size for p in presets.PRESETS.values()})
-# The widgets' order: /train's inputs after the data set. Every TrainConfig field a preset or recipe
-# sets has a widget, so a preset read back from the widgets is that preset again.
-SETTINGS = ("hidden", "epochs", "lr", "batch_size", "augment", "optimizer", "activation", "dropout", "batchnorm",
-            "schedule", "weight_decay", "momentum", "method", "outlier_exposure", "label_smoothing", "warmup")
-NUMBERS = ("lr", "dropout", "weight_decay", "momentum", "outlier_exposure", "label_smoothing", "warmup")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The tab's form, one field per widget in the page's order: /train's inputs after the data set.
+    Every TrainConfig field a preset or recipe sets has a widget, so a preset read back from the
+    widgets is that preset again. A field left None (an API caller may leave out the last ones)
+    takes the data set's best recipe's value."""
+
+    hidden: str | None = None           # "1024, 1024"; "" for a linear model
+    epochs: int | None = None
+    lr: float | None = None
+    batch_size: int | None = None
+    augment: bool | None = None
+    optimizer: str | None = None
+    activation: str | None = None       # one name, or one per hidden layer
+    dropout: float | None = None
+    batchnorm: bool | None = None
+    schedule: str | None = None
+    weight_decay: float | None = None
+    momentum: float | None = None
+    method: str | None = None
+    outlier_exposure: float | None = None
+    label_smoothing: float | None = None
+    warmup: float | None = None
+
+    @classmethod
+    def of(cls, config: trainer.TrainConfig) -> Settings:
+        """A TrainConfig as the widgets show it."""
+        return cls(**{f.name: trainer.in_words(getattr(config, f.name)) if f.type.startswith("str")
+                      else getattr(config, f.name) for f in fields(cls)})
+
+    def values(self) -> tuple[Any, ...]:
+        """The widgets' values, in order."""
+        return tuple(getattr(self, k) for k in SETTINGS)
+
+    def config(self, dataset: str) -> trainer.TrainConfig:
+        """These settings on `dataset` as a TrainConfig, which judges every value (ValueError says what is wrong)."""
+        given = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        try:
+            typed = {f.name: _TYPES[f.type.split(" ")[0]](given[f.name]) for f in fields(self)
+                     if f.name in given and f.name not in ("hidden", "activation")}
+        except (TypeError, ValueError):
+            raise ValueError("Epochs, batch size, learning rate, dropout, weight decay, momentum, outlier exposure, "
+                             "label smoothing and warm-up must be numbers.") from None
+        if "hidden" in given:
+            typed["hidden"] = trainer.parse_hidden(str(given["hidden"]))
+        if "activation" in given:
+            typed["activation"] = trainer.parse_activation(str(given["activation"]))
+        return replace(presets.get("best").config(dataset), **typed)
+
+
+_TYPES: dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "bool": bool, "str": str}
+SETTINGS = tuple(f.name for f in fields(Settings))
 
 
 def settings_widgets(config: trainer.TrainConfig) -> tuple[Any, ...]:
     """A TrainConfig as the tab's widget values, in SETTINGS order."""
-    return tuple(trainer.in_words(getattr(config, k)) if k in ("hidden", "activation") else getattr(config, k)
-                 for k in SETTINGS)
+    return Settings.of(config).values()
 
 
+def takes_settings(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """`fn(dataset, settings, request, **options)` as the endpoint the form and /train's callers call:
+    the data set, each of the Settings' fields in order (the later ones may be left out), the request."""
+    parameters = [inspect.Parameter("dataset", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)]
+    parameters += [inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=f.type,
+                                     default=inspect.Parameter.empty if i < 6 else None)
+                   for i, f in enumerate(fields(Settings))]
+    parameters.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request,
+                                        default=None))
+    signature = inspect.Signature(parameters)
 
-DEFAULT_PRESET = "quick"   # a curve and a 97% model in seconds; `best` takes many minutes on a CPU
+    @functools.wraps(fn)
+    def endpoint(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k not in signature.parameters}
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        yield from fn(given.pop("dataset"), Settings(**{k: given[k] for k in SETTINGS}), given["request"], **options)
+
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]
+    return endpoint
+
+
+DEFAULT_PRESET = "quick"   # a curve and a good model in seconds; `best` takes far longer on a CPU
 
 
 @functools.cache
@@ -92,21 +164,9 @@ def preset_widgets(preset: str, dataset: str) -> tuple[Any, ...]:
 
 
 def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
-    """The tab's widgets (SETTINGS order) as a TrainConfig; TrainConfig itself judges every value."""
-    # API callers may leave the last ones out (None): the best preset's values then.
-    given = {k: v for k, v in zip(SETTINGS, values, strict=False) if v is not None}
+    """The tab's widgets (SETTINGS order) as a TrainConfig; a bad value is the page's error message."""
     try:
-        numbers = {k: int(given[k]) if k in ("epochs", "batch_size") else float(given[k])
-                   for k in ("epochs", "batch_size", *NUMBERS) if k in given}
-    except (TypeError, ValueError):
-        raise gr.Error("Epochs, batch size, learning rate, dropout, weight decay, momentum, outlier exposure, label "
-                       "smoothing and warm-up must be numbers.") from None
-    try:
-        base = presets.get("best").config(dataset)
-        return replace(base, hidden=trainer.parse_hidden(given.get("hidden", "")),
-                       activation=trainer.parse_activation(str(given.get("activation", "relu"))),
-                       **{k: bool(given[k]) for k in ("augment", "batchnorm") if k in given},
-                       **{k: given[k] for k in ("optimizer", "schedule", "method") if k in given}, **numbers)
+        return Settings(*values).config(dataset)
     except ValueError as e:
         raise gr.Error(str(e)) from None
 
@@ -197,7 +257,7 @@ def run_views(run: models.Run | None) -> tuple[Any, ...]:
     spec = data.get_spec(run.config.dataset)
     confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
     summary = (f"**Run #{run.number} ({run.preset}): test accuracy {report.accuracy:.2%}** on "
-               f"{report.n:,} test {spec.rows}{' (stopped early)' if run.stopped else ''}. "
+               f"{report.n:,} test {spec.rows.name}{' (stopped early)' if run.stopped else ''}. "
                f"{report.n_wrong} misclassified" + (f"; most confused: {confused}." if confused else "."))
     note = spec.validation_note
     return (plots.training_curves(run.points, title=run.title, validation_note=note), summary,
@@ -232,16 +292,14 @@ class Shown(NamedTuple):
         return tuple(gr.skip() if v is KEEP else v for v in self)
 
 
-def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float, augment: bool, optimizer: str,
-          activation: str | None = None, dropout: float | None = None, batchnorm: bool | None = None,
-          schedule: str | None = None, weight_decay: float | None = None, momentum: float | None = None,
-          method: str | None = None, outlier_exposure: float | None = None, label_smoothing: float | None = None,
-          warmup: float | None = None, request: gr.Request = None, poll_seconds: float = 1.0):
+@takes_settings
+def train(dataset: str, settings: Settings, request: gr.Request | None = None, poll_seconds: float = 1.0):
     """Train a model, streaming what the tab shows (`Shown`): the curves at each point, the status at
     least every `poll_seconds`, everything at the end. Settings left None take the best preset's values."""
-    config = train_config(dataset, hidden, epochs, lr, batch_size, augment, optimizer, activation, dropout,
-                          batchnorm, schedule, weight_decay, momentum, method, outlier_exposure, label_smoothing,
-                          warmup)
+    try:
+        config = settings.config(dataset)
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
     try:
         splits = data.load_splits(dataset, models.DATA_DIR)
     except data.DataError as e:
@@ -254,11 +312,10 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     number = session.runs_started
     label = presets.name_of(config) or "custom"
     try:
-        user_input = str(data.get_spec(dataset).user_input)
-        if config.trained_outlier_exposure and not outliers.ready(user_input):
-            yield Shown(status=f"Making {outliers.POOL_SIZE:,} outlier images for outlier exposure (once per "
-                        "server start, about a minute)...").outputs()
-        training = Trainer(config, splits=splits, stop_event=stop)
+        kind = data.get_spec(dataset).kind
+        if config.trained_outlier_exposure and kind is not None and not kind.outliers_ready():
+            yield Shown(status="Making outlier images for outlier exposure (once per server start)...").outputs()
+        training = Trainer(config, splits=splits, stop_event=stop, finish=finish.finish)
         if not finish.ready(training.spec, splits):
             # The real inputs the "not sure" check is calibrated on: made beside training, not after it.
             threading.Thread(target=finish.prepare, args=(training.spec, splits), name="not-sure-calibration",
@@ -289,7 +346,7 @@ def train(dataset: str, hidden: str, epochs: float, lr: float, batch_size: float
     stopped = bool(training.history and training.history[-1].stopped)
     if not finish.ready(training.spec, splits):
         yield Shown(status="Calibrating \"not sure\" on real inputs as the tab reads them (once per server start; "
-                    "for photos about two minutes)...").outputs()
+                    "longest for photos)...").outputs()
     finished = models.Run(number, label, config, [vars(p) for p in training.points], report,
                           training.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
                           seconds, str(training.device), stopped)
@@ -340,33 +397,31 @@ def pick_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
 
 
 def use_model(number: str | None = None, request: gr.Request | None = None) -> str:
+    """Make run `number` the model this session's tab reads its data set with."""
     run = _session_run(number, request)
     name = run.config.dataset
-    if name == "handshape":  # the Hand signs tab's first answer, where a hand was found
-        models.SESSIONS.edit(session_id(request)).use_hand_shape(HandShape.from_checkpoint(run.checkpoint,
-                                                                                         f"run {run.title}"))
-        return f"Your Hand signs tab now reads hand shapes with run {run.title}; everyone else keeps their own."
-    if name not in models.SHIPPED:
+    where = models.where_read(name)
+    if where is None:
         return f"No tab classifies {name}; save or download the model instead."
     models.SESSIONS.edit(session_id(request)).use_run(name, Predictor(run.checkpoint, name=f"run {run.title}"))
-    return (f"Your {name} tab now uses run {run.title}; everyone else keeps their own.")
+    return f"Your {where[0]} now {where[1]} run {run.title}; everyone else keeps their own."
 
 
 def restore_shipped(dataset: str, request: gr.Request) -> str:
-    if dataset != "handshape" and dataset not in models.SHIPPED:
+    """Make the shipped model the one this session's tab reads `dataset` with again."""
+    where = models.where_read(dataset) if dataset in data.DATASETS else None
+    if where is None:
         return f"No tab classifies {dataset}."
     session = models.SESSIONS.get(session_id(request))
     if session is not None:
         session.use_shipped(dataset)
-    if dataset == "handshape":
-        return "Your Hand signs tab reads hand shapes with the shipped letters model again."
-    return f"Your {dataset} tab uses the shipped model again."
+    return f"Your {where[0]} {where[1]} {data.get_spec(dataset).shipped_title} again."
 
 
 def free_name(name: str) -> str:
     """`name` if no weights file has it yet, else the first free `name-2`, `name-3`..."""
     candidate, n = name, 1
-    while checkpoint.weights_path(candidate).exists():
+    while paths.weights_path(candidate).exists():
         n += 1
         candidate = f"{name}-{n}"
     return candidate
@@ -399,13 +454,13 @@ def save_model(name: str, number: str | None = None, request: gr.Request | None 
                                "Download the run instead.")
             # Never over another file: someone else's saved model may have this name.
             saved_as = free_name(name)
-            path = checkpoint.weights_path(saved_as)
+            path = paths.weights_path(saved_as)
             partial = path.with_name(f".{path.name}.tmp")  # a half-copied file is never on the menu
             shutil.copyfile(staged, partial)
             os.replace(partial, path)
     finally:
         staged.unlink(missing_ok=True)
-    where = path.relative_to(checkpoint.WEIGHTS_DIR.parent)
+    where = path.relative_to(paths.WEIGHTS_DIR.parent)
     message = (f"{name}.safetensors exists already, so run #{run.number} was saved as {where}."
                if saved_as != name else f"Saved run #{run.number} as {where}.")
     return message, str(path)

@@ -1,11 +1,11 @@
-"""classifier.augment: batched on-device augmentation."""
+"""classifier.data.augment: batched on-device augmentation."""
 
 from __future__ import annotations
 
 import torch
 
 from classifier import data
-from classifier.augment import AugmentConfig, HandAugmentConfig, augment, augment_hands
+from classifier.data.augment import AugmentConfig, HandAugmentConfig, augment, augment_hands
 
 
 def _batch() -> torch.Tensor:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bench import trace
-from classifier import strokes
+from classifier.inputs import strokes
 from studio.canvas import BRUSH_RANGE
 
 
@@ -83,8 +83,10 @@ def test_a_trace_is_a_payload_the_strokes_api_takes(digit: np.ndarray) -> None:
 
 @pytest.mark.realdata
 def test_traced_mnist_digits_are_read_as_themselves(real_data_dir: Path) -> None:
-    from classifier import checkpoint, data, imageprep
-    from classifier.predict import Predictor
+    from classifier import data
+    from classifier.inputs import imageprep
+    from classifier.models import checkpoint
+    from classifier.serving.predict import Predictor
 
     x, y = data.load("digits", "test", real_data_dir)
     predictor = Predictor(checkpoint.load(Path(__file__).resolve().parents[1] / "weights/digits.safetensors"))

@@ -371,7 +371,8 @@ def test_look_inside_the_model(browser, app_url: str) -> None:
 def test_live_webcam_mode(browser, app_url: str, real_data_dir: Path, tmp_path: Path) -> None:
     """Chromium's fake camera plays a picture made from a Sign Language MNIST test image (an "L" on
     a plain background, off-centre): the live view shows a prediction, and it keeps updating."""
-    from classifier import data, photos
+    from classifier import data
+    from classifier.inputs import photos
 
     x, y = data.load("signs", "test", real_data_dir)
     i = int((y == data.SIGN_LETTERS.index("L")).nonzero()[0, 0])

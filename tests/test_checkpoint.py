@@ -1,4 +1,4 @@
-"""classifier.checkpoint: safetensors + metadata round trip, atomic writes, refusing bad files."""
+"""classifier.models.checkpoint: safetensors + metadata round trip, atomic writes, refusing bad files."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from classifier import checkpoint, data, preprocess
-from classifier.model import MLP, MLPConfig
+from classifier import data, paths
+from classifier.models import checkpoint, preprocess
+from classifier.models.mlp import MLP, MLPConfig
 
 
 def _model(hidden=(16, 8)) -> tuple[MLP, dict]:
     torch.manual_seed(0)
     cfg = MLPConfig(hidden=list(hidden), n_classes=10)
     model = MLP(cfg).eval()
-    meta = checkpoint.build_meta(data.DATASETS["digits"], cfg, test_accuracy=0.5)
+    meta = data.DATASETS["digits"].weights_meta(cfg, test_accuracy=0.5)
     return model, meta
 
 
@@ -113,9 +114,9 @@ def test_a_detector_stores_only_the_tensors_its_scores_read(tmp_path) -> None:
     """The shipped digits detector scores max-probability alone: no 1024x1024 precision matrix in the file."""
     from safetensors import safe_open
 
-    from classifier import checkpoint
+    from classifier.models import checkpoint
 
-    ckpt = checkpoint.load(checkpoint.weights_path("digits"))
+    ckpt = checkpoint.load(paths.weights_path("digits"))
     assert ckpt.ood.scores == ("max-probability",)
     path = ckpt.save(tmp_path / "digits.safetensors")
     with safe_open(str(path), "pt") as f:
@@ -125,9 +126,9 @@ def test_a_detector_stores_only_the_tensors_its_scores_read(tmp_path) -> None:
 def test_a_detector_without_its_unread_tensors_loads_and_answers_the_same(tmp_path) -> None:
     import torch
 
-    from classifier import checkpoint
+    from classifier.models import checkpoint
 
-    ckpt = checkpoint.load(checkpoint.weights_path("digits"))
+    ckpt = checkpoint.load(paths.weights_path("digits"))
     back = checkpoint.load(ckpt.save(tmp_path / "digits.safetensors"))
     x = torch.rand(4, 784)
     feats, logits = torch.rand(4, 1024), torch.rand(4, 10)

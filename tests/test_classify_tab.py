@@ -21,12 +21,12 @@ def _images(html: str) -> list[np.ndarray]:
 def test_classify_a_drawing_and_an_empty_canvas() -> None:
     spec = data.DATASETS["digits"]
     canvas = np.full((400, 400, 4), 255, np.uint8)
-    every, top, seen = classify_tab.classify(spec, {"composite": canvas, "layers": [], "background": None})
+    every, top, seen = classify_tab.classify(spec, {"composite": canvas, "layers": [], "background": None}).outputs(3)
     assert every == top == "draw a digit"
     assert "draw a digit" in seen
     assert "<img" not in seen
     canvas[60:340, 190:210, :3] = 0  # a "1"
-    every, top, seen = classify_tab.classify(spec, {"composite": canvas, "layers": [], "background": None})
+    every, top, seen = classify_tab.classify(spec, {"composite": canvas, "layers": [], "background": None}).outputs(3)
     assert set(every) == set(spec.classes)
     assert max(every, key=every.get) == "1"
     assert every is top

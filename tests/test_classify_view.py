@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from classifier import data
+from classifier.data import datasets
 from studio import classify_view, models
 from tests.conftest import make_signs_dir, unstyled_classes
 
@@ -37,7 +38,7 @@ def test_chart_has_one_example_of_each_class(tmp_path: Path, monkeypatch: pytest
     assert "datamunge/sign-language-mnist" in missing
     assert "<img" not in missing
     make_signs_dir(tmp_path, n_train=48, n_test=96)
-    data._cache.clear()
+    datasets._cache.clear()
     chart = classify_view.class_chart(spec)
     captions = re.findall(r"<figcaption[^>]*>([^<]+)</figcaption>", chart)
     x, y = data.load("signs", "test", tmp_path)
@@ -47,7 +48,7 @@ def test_chart_has_one_example_of_each_class(tmp_path: Path, monkeypatch: pytest
     first = int((y == spec.classes.index(captions[0])).nonzero()[0, 0])
     assert np.array_equal(_images(chart)[0], x[first].numpy())
     assert classify_view.class_chart(spec) is chart  # built once
-    data._cache.clear()
+    datasets._cache.clear()
 
 
 def test_view_shows_every_class_in_order_and_the_answer_once() -> None:

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from classifier import data, preprocess
+from classifier import data
+from classifier.data import datasets
+from classifier.models import preprocess
 from tests.conftest import make_mnist_dir, make_signs_dir, synthetic_images, write_idx, write_sign_csv
 
 SIGN_LABELS = data.DATASETS["signs"].source.label_values
@@ -17,9 +19,9 @@ SIGN_LABELS = data.DATASETS["signs"].source.label_values
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    data._cache.clear()
+    datasets._cache.clear()
     yield
-    data._cache.clear()
+    datasets._cache.clear()
 
 
 @pytest.mark.parametrize("gz", [True, False])

@@ -15,6 +15,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
+from classifier.inputs import DRAWING
 from tests.conftest import confidences, png, seven, sketch_value
 
 pytestmark = pytest.mark.timeout(600)
@@ -58,9 +59,8 @@ def test_classify_digit(client: Client, tmp_path: Path) -> None:
     assert top3["label"] == "7"
     assert [c["label"] for c in top3["confidences"]] == sorted(probs, key=probs.get, reverse=True)[:3]
     # The third output is exactly the 28x28 the model saw: the Draw pipeline's image of this drawing.
-    from classifier import pipelines
 
-    expected = pipelines.drawing(np.asarray(seven())).image
+    expected = DRAWING.prepare(np.asarray(seven())).row
     assert np.array_equal(seen_image(plot), expected)
 
 
@@ -112,7 +112,8 @@ def test_a_hand_off_centre_is_found_and_a_box_can_be_given(client: Client, tmp_p
                                                           real_data_dir: Path) -> None:
     """Hands at 40-80% of the frame on plain backgrounds: the app finds them (the square it used comes
     back in the view) and names the letter; a box given through the API is the square classified."""
-    from classifier import data, photos
+    from classifier import data
+    from classifier.inputs import photos
 
     x, y = data.load("signs", "test", real_data_dir)
     rng = np.random.default_rng(7)

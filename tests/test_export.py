@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from classifier import checkpoint, data, export, handgen, handshape, presets
-from classifier.preprocess import normalize
-from classifier.trainer import Trainer
+from classifier import data, paths
+from classifier.data import handgen
+from classifier.models import checkpoint, export
+from classifier.models.preprocess import normalize
+from classifier.training import presets
+from classifier.training.trainer import Trainer
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -38,16 +41,16 @@ def _test_images(name: str, folder: Path, n: int = 100) -> np.ndarray:
 @pytest.mark.parametrize("name", sorted(data.DATASETS))
 def test_a_shipped_model_gives_the_same_probabilities_in_onnxruntime(name: str, real_data_dir: Path,
                                                                      tmp_path: Path) -> None:
-    ckpt = checkpoint.load(checkpoint.weights_path(name))
-    path = export.to_onnx(checkpoint.weights_path(name), tmp_path / f"{name}.onnx")
+    ckpt = checkpoint.load(paths.weights_path(name))
+    path = export.to_onnx(paths.weights_path(name), tmp_path / f"{name}.onnx")
     x = _test_images(name, real_data_dir)
     assert np.abs(_onnx_probabilities(path, x.astype(np.float32)) - _torch_probabilities(ckpt, x)).max() < 1e-5
 
 
 def test_the_shipped_hand_shape_model_gives_the_same_probabilities(tmp_path: Path) -> None:
-    path = export.to_onnx(handshape.SHIPPED_PATH, tmp_path / "handshape.onnx")
+    path = export.to_onnx(paths.weights_path("handshape"), tmp_path / "handshape.onnx")
     x, _ = handgen.generate(5, seed=11)   # 120 generated hands
-    ckpt = checkpoint.load(handshape.SHIPPED_PATH)
+    ckpt = checkpoint.load(paths.weights_path("handshape"))
     assert np.abs(_onnx_probabilities(path, x) - _torch_probabilities(ckpt, x)).max() < 1e-5
 
 
@@ -70,24 +73,24 @@ def test_a_freshly_trained_run_exports(preset: str, real_data_dir: Path, tmp_pat
 
 
 def test_the_metadata_holds_the_class_names(tmp_path: Path) -> None:
-    path = export.to_onnx(checkpoint.weights_path("signs"), tmp_path / "signs.onnx")
+    path = export.to_onnx(paths.weights_path("signs"), tmp_path / "signs.onnx")
     assert json.loads(export.metadata(path)["classes"]) == list(data.SIGN_LETTERS)
 
 
 def test_the_metadata_holds_the_preprocessing(tmp_path: Path) -> None:
-    path = export.to_onnx(checkpoint.weights_path("digits"), tmp_path / "digits.onnx")
-    meta = checkpoint.read_meta(checkpoint.weights_path("digits"))
+    path = export.to_onnx(paths.weights_path("digits"), tmp_path / "digits.onnx")
+    meta = checkpoint.read_meta(paths.weights_path("digits"))
     assert json.loads(export.metadata(path)["preprocessing"]) == meta["preprocessing"]
 
 
 def test_the_input_is_named_and_shaped_for_a_batch_of_images(tmp_path: Path) -> None:
-    path = export.to_onnx(checkpoint.weights_path("digits"), tmp_path / "digits.onnx")
+    path = export.to_onnx(paths.weights_path("digits"), tmp_path / "digits.onnx")
     (given,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()
     assert (given.name, given.shape[1:]) == ("image", [28, 28])
 
 
 def test_a_hand_shape_model_takes_landmarks(tmp_path: Path) -> None:
-    path = export.to_onnx(handshape.SHIPPED_PATH, tmp_path / "handshape.onnx")
+    path = export.to_onnx(paths.weights_path("handshape"), tmp_path / "handshape.onnx")
     (given,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()
     assert (given.name, given.shape[1:]) == ("landmarks", [63])
 

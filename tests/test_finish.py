@@ -1,4 +1,4 @@
-"""classifier.finish: a trained model made servable, by the trainer and by train.py --calibrate alike."""
+"""classifier.training.finish: a trained model made servable, by the trainer and by train.py --calibrate alike."""
 
 from __future__ import annotations
 
@@ -11,21 +11,26 @@ import pytest
 import torch
 
 import train
-from classifier import checkpoint, data, finish, pipelines
-from classifier.trainer import TrainConfig, Trainer
+from classifier import data
+from classifier.inputs import DRAWING
+from classifier.inputs import kind as kinds
+from classifier.models import checkpoint
+from classifier.training import finish
+from classifier.training.trainer import TrainConfig, Trainer
 from tests.conftest import synthetic_splits
 
 
-def _run_counting_calibration(monkeypatch: pytest.MonkeyPatch, dataset: str, kind: str,
+def _run_counting_calibration(monkeypatch: pytest.MonkeyPatch, dataset: str, purpose: str,
                               make: Callable[[np.ndarray], Any]) -> tuple[Trainer, list[int]]:
-    """A one-epoch run on synthetic rows; its data set's calibration inputs (`pipelines.CALIBRATION[kind]`)
-    are made by `make`, and the number of rows each making is given is counted."""
+    """A one-epoch run on synthetic rows; its data set's calibration inputs (its kind's
+    `calibration_makers()[purpose]`) are made by `make`, and the number of rows each making is given is counted."""
     made: list[int] = []
     spec = data.get_spec(dataset)
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.CALIBRATION[kind], spec.user_input, lambda rows: made.append(len(rows)) or make(rows))
+    monkeypatch.setattr(kinds, "_made", {})
+    monkeypatch.setattr(spec.kind, "calibration_makers",
+                        lambda: {purpose: lambda rows: made.append(len(rows)) or make(rows)})
     run = Trainer(TrainConfig(dataset=dataset, hidden=[32], epochs=1, batch_size=64, augment=False),
-                  splits=synthetic_splits(600, 100, 400, n_classes=len(spec.classes)))
+                  splits=synthetic_splits(600, 100, 400, n_classes=len(spec.classes)), finish=finish.finish)
     list(run.fit())
     return run, made
 
@@ -39,7 +44,7 @@ def signs_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
 
 @pytest.fixture
 def digits_run(monkeypatch: pytest.MonkeyPatch) -> tuple[Trainer, list[int]]:
-    return _run_counting_calibration(monkeypatch, "digits", "as_given", pipelines.drawn_calibration)
+    return _run_counting_calibration(monkeypatch, "digits", "as_given", DRAWING.drawn)
 
 
 # Photos calibrate on real pictures' squares, drawings on the rows drawn and read back.
@@ -90,7 +95,7 @@ def test_hand_shapes_say_not_sure_by_their_threshold() -> None:
         return torch.randn(n, spec.in_features, generator=g), torch.randint(0, 24, (n,), generator=g)
 
     run = Trainer(TrainConfig(dataset="handshape", hidden=[16], epochs=1, batch_size=64, augment=False),
-                  splits=data.Splits(*rows(300), *rows(50), *rows(100)))
+                  splits=data.Splits(*rows(300), *rows(50), *rows(100)), finish=finish.finish)
     list(run.fit())
     finished = run.checkpoint(0.5)
     assert (finished.ood, finished.meta["not_sure_below"]) == (None, spec.not_sure_below)

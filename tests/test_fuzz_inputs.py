@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from classifier import imageprep, pipelines
+from classifier.inputs import DRAWING, HAND_PHOTO, Prepared, hand_photo, imageprep
 
 FUZZ = settings(max_examples=100, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -120,19 +120,19 @@ def _within_bounds(call, *args) -> object:
 @FUZZ
 @given(encoded_pictures(), boxes)
 def test_any_photo_and_box_give_an_answer_or_a_clear_message(data: File, box: object) -> None:
-    out = _within_bounds(pipelines.hand_photo, bytes(data), box)
-    if isinstance(out, pipelines.Prepared):
-        assert out.image.shape == (28, 28)
+    out = _within_bounds(HAND_PHOTO.prepare, bytes(data), box)
+    if isinstance(out, Prepared):
+        assert out.row.shape == (28, 28)
 
 
 @seed(15)
 @FUZZ
 @given(encoded_pictures())
 def test_any_drawing_file_gives_an_answer_or_a_clear_message(data: File) -> None:
-    def drawing(payload: bytes) -> pipelines.Prepared | None:
+    def drawing(payload: bytes) -> Prepared | None:
         with Image.open(io.BytesIO(payload)) as img:  # as Gradio hands a drawing over: decoded
-            imageprep.check_size(*img.size, "drawing")
-            return pipelines.drawing(np.asarray(img.convert("RGBA")))
+            DRAWING.limits.check(*img.size)
+            return DRAWING.prepare(np.asarray(img.convert("RGBA")))
 
     try:
         out = _within_bounds(drawing, bytes(data))
@@ -141,8 +141,8 @@ def test_any_drawing_file_gives_an_answer_or_a_clear_message(data: File) -> None
         # answers that (`classify_tab.explain_undecodable`); the pipeline never sees it.
         assert not isinstance(e, imageprep.ImageInputError)
         return
-    if isinstance(out, pipelines.Prepared):
-        assert out.image.shape == (28, 28)
+    if isinstance(out, Prepared):
+        assert out.row.shape == (28, 28)
 
 
 def _full(shape: tuple[int, ...], dtype: type, fill: float) -> np.ndarray:
@@ -164,14 +164,14 @@ frames = st.builds(
 @FUZZ
 @given(frames)
 def test_any_webcam_frame_gives_an_answer_or_a_clear_message(frame: np.ndarray) -> None:
-    _within_bounds(pipelines.hand_photo, frame)
+    _within_bounds(HAND_PHOTO.prepare, frame)
 
 
 @seed(15)
 @FUZZ
 @given(frames)
 def test_any_drawing_array_gives_an_answer_or_a_clear_message(array: np.ndarray) -> None:
-    _within_bounds(pipelines.drawing, array)
+    _within_bounds(DRAWING.prepare, array)
 
 
 @pytest.mark.parametrize("w,h", [(4000, 1), (1, 4000), (3000, 2), (2000, 10), (10, 2000), (6001, 1500)])
@@ -180,5 +180,5 @@ def test_strips_are_refused_before_any_work(w: int, h: int) -> None:
     Image.new("RGB", (w, h), (120, 100, 90)).save(buf, "PNG")
     start = time.monotonic()
     with pytest.raises(imageprep.ImageInputError, match=f"{w} x {h} pixels; a photo of a hand needs"):
-        pipelines.hand_photo(buf.getvalue())
+        hand_photo.hand_photo(buf.getvalue())
     assert time.monotonic() - start < 1.0

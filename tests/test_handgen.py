@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier import handgen, handshape, landmarks
+from classifier import paths
+from classifier.data import handgen
+from classifier.inputs import HAND_LANDMARKS, landmarks
+from classifier.serving.predict import Predictor
 
 
 def _poses(letter: str, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -98,21 +101,21 @@ def test_generated_hands_are_normalized_as_real_ones_are() -> None:
 
 
 @pytest.fixture(scope="module")
-def shipped() -> handshape.HandShape:
-    model = handshape.shipped()
-    assert model is not None, "weights/handshape.safetensors ships with the code"
-    return model
+def shipped() -> Predictor:
+    from classifier.models import checkpoint
+
+    return Predictor(checkpoint.load(paths.weights_path("handshape"), expect_dataset="handshape"))
 
 
-def test_the_shipped_model_reads_generated_hands_it_was_not_trained_on(shipped: handshape.HandShape) -> None:
+def test_the_shipped_model_reads_generated_hands_it_was_not_trained_on(shipped: Predictor) -> None:
     x, y = handgen.generate(40, seed=2024)   # the shipped model's training seed is 0
-    assert (handshape.probabilities(shipped.model, x).argmax(1) == y).mean() > 0.95
+    assert (shipped.probabilities(x).argmax(1) == y).mean() > 0.95
 
 
-def test_the_shipped_model_describes_itself(shipped: handshape.HandShape) -> None:
-    from classifier import checkpoint
+def test_the_shipped_model_describes_itself(shipped: Predictor) -> None:
+    from classifier.models import checkpoint
 
-    meta = checkpoint.read_meta(handshape.SHIPPED_PATH)
+    meta = checkpoint.read_meta(paths.weights_path("handshape"))
     assert meta["command"] == "python train.py handshape"
     assert shipped.classes == list(handgen.LETTERS)
-    assert shipped.not_sure_below == handshape.NOT_SURE_BELOW
+    assert shipped.not_sure_below == HAND_LANDMARKS.not_sure_below

@@ -1,4 +1,4 @@
-"""classifier.imageprep: drawings to MNIST-style digits, photos to Sign Language MNIST-style images."""
+"""classifier.inputs.imageprep: drawings to MNIST-style digits, photos to Sign Language MNIST-style images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from classifier import imageprep as ip
+from classifier.inputs import imageprep as ip
 
 SEVEN = [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]  # a "7" as a polyline in canvas fractions
 
@@ -143,26 +143,31 @@ def _encode(img: Image.Image, fmt: str, **kw) -> bytes:
     return buf.getvalue()
 
 
-PHOTO_REF = ip.photo_to_sign(_hand())
+def photo_to_sign(image, box=None):
+    """A square of a photo (its centre one unless `box` is given) as the Sign Language MNIST-style 28x28."""
+    return ip.square_to_sign(ip.grey_photo(image), box)
+
+
+PHOTO_REF = photo_to_sign(_hand())
 
 
 def test_photo_becomes_28x28_with_the_data_sets_contrast() -> None:
-    from classifier import preprocess
+    from classifier.models import preprocess
 
     for photo in (_hand(), Image.eval(_hand(), lambda v: 100 + v // 8)):  # normal, and dim and flat
-        out = ip.photo_to_sign(photo)
+        out = photo_to_sign(photo)
         assert out.shape == (28, 28)
         assert out.dtype == np.uint8
         assert abs(out.mean() - preprocess.SIGNS_IMAGE_MEAN) < 4
         assert abs(out.std() - preprocess.SIGNS_IMAGE_STD) < 4
-    assert ip.photo_to_sign(Image.new("RGB", (50, 50), (7, 7, 7))).std() == 0  # flat stays flat
+    assert photo_to_sign(Image.new("RGB", (50, 50), (7, 7, 7))).std() == 0  # flat stays flat
 
 
 @pytest.mark.parametrize("fmt,mode", [("PNG", "RGB"), ("JPEG", "RGB"), ("PNG", "L"), ("PNG", "P"),
                                       ("JPEG", "CMYK"), ("PNG", "RGBA"), ("WEBP", "RGB"), ("BMP", "RGB"),
                                       ("TIFF", "RGB"), ("GIF", "P")])
 def test_photo_modes_and_formats(fmt: str, mode: str) -> None:
-    out = ip.photo_to_sign(ip.open_image(_encode(_hand(mode=mode), fmt)))
+    out = photo_to_sign(ip.open_image(_encode(_hand(mode=mode), fmt)))
     assert corr(out, PHOTO_REF) > 0.9
 
 
@@ -170,7 +175,7 @@ def test_photo_16bit() -> None:
     grey = np.asarray(_hand().convert("L"), dtype=np.uint16) * 257
     img = Image.fromarray(grey)
     assert img.mode.startswith("I")
-    out = ip.photo_to_sign(ip.open_image(_encode(img, "PNG")))
+    out = photo_to_sign(ip.open_image(_encode(img, "PNG")))
     assert corr(out, PHOTO_REF) > 0.9
 
 
@@ -179,9 +184,9 @@ def test_photo_exif_orientation() -> None:
     stored = upright.transpose(Image.Transpose.ROTATE_90)  # what a sideways camera would store
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
-    out = ip.photo_to_sign(ip.open_image(_encode(stored, "JPEG", exif=exif.tobytes())))
+    out = photo_to_sign(ip.open_image(_encode(stored, "JPEG", exif=exif.tobytes())))
     assert corr(out, PHOTO_REF) > 0.9
-    sideways = ip.photo_to_sign(ip.open_image(_encode(stored, "JPEG")))
+    sideways = photo_to_sign(ip.open_image(_encode(stored, "JPEG")))
     assert corr(sideways, PHOTO_REF) < 0.9
 
 
@@ -189,13 +194,13 @@ def test_photo_animated_gif_uses_first_frame() -> None:
     frames = [_hand().convert("P"), Image.new("P", (640, 480), 0)]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
-    out = ip.photo_to_sign(ip.open_image(buf.getvalue()))
+    out = photo_to_sign(ip.open_image(buf.getvalue()))
     assert corr(out, PHOTO_REF) > 0.9
 
 
 def test_photo_tiny_and_flat() -> None:
-    assert ip.photo_to_sign(ip.open_image(_encode(Image.new("RGB", (1, 1), (9, 9, 9)), "PNG"))).shape == (28, 28)
-    assert ip.photo_to_sign(np.zeros((3, 7), np.uint8)).shape == (28, 28)
+    assert photo_to_sign(ip.open_image(_encode(Image.new("RGB", (1, 1), (9, 9, 9)), "PNG"))).shape == (28, 28)
+    assert photo_to_sign(np.zeros((3, 7), np.uint8)).shape == (28, 28)
 
 
 def test_photo_bad_files(tmp_path: Path) -> None:
@@ -217,8 +222,9 @@ def test_redrawn_mnist_digits_come_back_as_themselves(real_data_dir: Path) -> No
     """MNIST test digits, redrawn as a user would (big, black on white, off-centre, on a canvas of
     another size), come back out of preprocessing close to the original and still classified right."""
     from bench.accuracy import redraw_as_user
-    from classifier import checkpoint, data
-    from classifier.predict import Predictor
+    from classifier import data
+    from classifier.models import checkpoint
+    from classifier.serving.predict import Predictor
 
     x, y = data.load("digits", "test", real_data_dir)
     predictor = Predictor(checkpoint.load(Path(__file__).resolve().parents[1] / "weights/digits.safetensors"))

@@ -7,10 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from classifier import checkpoint, data, inside
-from classifier.model import MLP, MLPConfig
-from classifier.predict import Predictor
-from classifier.preprocess import normalize
+from classifier import data
+from classifier.models import checkpoint, inside
+from classifier.models.mlp import MLP, MLPConfig
+from classifier.models.preprocess import normalize
+from classifier.serving.predict import Predictor
 from studio import classify_tab, inside_view, models
 from tests.test_classify_tab import _images
 
@@ -68,7 +69,7 @@ def test_colour_maps() -> None:
 def _predictor(hidden: list[int]) -> Predictor:
     spec = data.DATASETS["digits"]
     model = _model(hidden, batchnorm=bool(hidden))
-    return Predictor(checkpoint.Checkpoint(model, checkpoint.build_meta(spec, model.config)))
+    return Predictor(checkpoint.Checkpoint(model, spec.weights_meta(model.config)))
 
 
 @pytest.mark.parametrize("hidden", [[16, 8], []])
@@ -107,7 +108,7 @@ def test_a_session_that_looks_inside_gets_it_and_others_do_not(monkeypatch: pyte
     canvas[60:340, 190:210, :3] = 0
     value = {"composite": canvas, "layers": [], "background": None}
     classify_tab.look_inside(spec, True, "a")
-    assert "inside-view" in classify_tab.classify(spec, value, session="a")[2]
-    assert "inside-view" not in classify_tab.classify(spec, value, session="b")[2]
+    assert "inside-view" in classify_tab.classify(spec, value, session="a").view
+    assert "inside-view" not in classify_tab.classify(spec, value, session="b").view
     classify_tab.look_inside(spec, False, "a")
-    assert "inside-view" not in classify_tab.classify(spec, value, session="a")[2]
+    assert "inside-view" not in classify_tab.classify(spec, value, session="a").view

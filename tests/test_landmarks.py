@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classifier import landmarks
+from classifier.inputs import landmarks
 
 
 def _hand(seed: int = 0) -> np.ndarray:
@@ -21,23 +21,23 @@ def _hand(seed: int = 0) -> np.ndarray:
 def test_normalizing_ignores_where_the_hand_is() -> None:
     pts = _hand()
     moved = pts + np.array([130, -45, 7], np.float32)
-    assert np.allclose(landmarks.normalize(pts, "Right"), landmarks.normalize(moved, "Right"), atol=1e-5)
+    assert np.allclose(landmarks.hand_row(pts, "Right"), landmarks.hand_row(moved, "Right"), atol=1e-5)
 
 
 def test_normalizing_ignores_how_large_the_hand_is() -> None:
     pts = _hand()
-    assert np.allclose(landmarks.normalize(pts, "Right"), landmarks.normalize(pts * 2.5, "Right"), atol=1e-5)
+    assert np.allclose(landmarks.hand_row(pts, "Right"), landmarks.hand_row(pts * 2.5, "Right"), atol=1e-5)
 
 
 def test_a_left_hand_reads_as_the_mirrored_right_one() -> None:
     pts = _hand()
     mirrored = pts.copy()
     mirrored[:, 0] = -mirrored[:, 0]
-    assert np.allclose(landmarks.normalize(pts, "Right"), landmarks.normalize(mirrored, "Left"), atol=1e-5)
+    assert np.allclose(landmarks.hand_row(pts, "Right"), landmarks.hand_row(mirrored, "Left"), atol=1e-5)
 
 
 def test_the_wrist_is_the_origin_and_the_knuckle_one_unit_away() -> None:
-    p = landmarks.normalize(_hand(1), "Right").reshape(21, 3)
+    p = landmarks.hand_row(_hand(1), "Right").reshape(21, 3)
     assert np.allclose(p[landmarks.WRIST], 0)
     assert np.linalg.norm(p[landmarks.MIDDLE_KNUCKLE, :2]) == pytest.approx(1.0)
 

@@ -1,4 +1,4 @@
-"""classifier.locate, classifier.photos and the hand-photo pipeline: windows, boxes, finding the hand."""
+"""classifier.inputs.locate, classifier.inputs.photos and the hand-photo pipeline: windows, boxes, finding the hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from classifier import data, imageprep, locate, photos, pipelines
+from classifier import data
+from classifier.inputs import DRAWING, HAND_PHOTO, hand_photo, imageprep, locate, photos
+from classifier.inputs import kind as kinds
 
 
 def _grid(w: int, h: int) -> tuple[np.ndarray, torch.Tensor]:
@@ -71,29 +73,29 @@ def test_photos_are_made_with_their_true_box() -> None:
 
 
 def test_parse_box() -> None:
-    assert pipelines.parse_box("", 100, 50) is None
-    assert pipelines.parse_box(None, 100, 50) is None
-    assert pipelines.parse_box("10, 5, 60, 45", 100, 50) == (10, 5, 60, 45)
-    assert pipelines.parse_box([0.1, 0.2, 0.5, 1.0], 100, 50) == (10, 10, 50, 50)   # shares
-    assert pipelines.parse_box("60 45 10 5", 100, 50) == (10, 5, 60, 45)            # any two corners
-    assert pipelines.parse_box("-20,-20,500,500", 100, 50) == (0, 0, 100, 50)       # clipped
+    assert hand_photo.parse_box("", 100, 50) is None
+    assert hand_photo.parse_box(None, 100, 50) is None
+    assert hand_photo.parse_box("10, 5, 60, 45", 100, 50) == (10, 5, 60, 45)
+    assert hand_photo.parse_box([0.1, 0.2, 0.5, 1.0], 100, 50) == (10, 10, 50, 50)   # shares
+    assert hand_photo.parse_box("60 45 10 5", 100, 50) == (10, 5, 60, 45)            # any two corners
+    assert hand_photo.parse_box("-20,-20,500,500", 100, 50) == (0, 0, 100, 50)       # clipped
     for bad in ("1,2,3", "a,b,c,d", "5,5,5.5,90", "nan,1,2,3"):
         with pytest.raises(imageprep.ImageInputError):
-            pipelines.parse_box(bad, 100, 50)
+            hand_photo.parse_box(bad, 100, 50)
 
 
 def test_a_given_box_is_the_square_classified() -> None:
     picture = Image.fromarray(np.random.default_rng(1).integers(0, 255, (200, 300, 3)).astype(np.uint8))
-    prepared = pipelines.hand_photo(picture, "50,20,170,140")
+    prepared = hand_photo.hand_photo(picture, "50,20,170,140")
     assert prepared.box.as_tuple() == (50, 20, 170, 140)
     assert prepared.note == "your box"
-    assert np.array_equal(prepared.image, imageprep.photo_to_sign(picture, (50, 20, 170, 140)))
+    assert np.array_equal(prepared.row, imageprep.square_to_sign(imageprep.grey_photo(picture), (50, 20, 170, 140)))
 
 
 def test_without_a_locator_the_centre_square_is_used_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipelines, "hand_locator", lambda: None)
+    monkeypatch.setattr(hand_photo, "hand_locator", lambda: None)
     picture = Image.new("RGB", (300, 200), (90, 90, 90))
-    prepared = pipelines.hand_photo(picture)
+    prepared = hand_photo.hand_photo(picture)
     assert prepared.box.as_tuple() == (50, 0, 250, 200)
     assert not prepared.box.found
     assert "centre square" in prepared.note
@@ -106,7 +108,7 @@ def sign_test_images(real_data_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 def test_the_shipped_locator_finds_hands_on_plain_backgrounds(sign_test_images) -> None:
     """Pictures made from test rows: the box found overlaps the true one (IoU >= 0.7 on average)."""
-    locator = pipelines.hand_locator()
+    locator = hand_photo.hand_locator()
     assert locator is not None, "weights/hand_locator.safetensors is missing: python train_locator.py"
     x, _ = sign_test_images
     rng = np.random.default_rng(123)
@@ -132,17 +134,17 @@ def test_calibration_pictures_are_each_kind_of_different_rows() -> None:
 
 def test_picture_squares_are_made_once_and_only_for_photos(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
-    monkeypatch.setitem(pipelines.CALIBRATION["pictures"], "hand_photo",
-                        lambda rows: calls.append(1) or [rows[:2]])
+    monkeypatch.setattr(kinds, "_made", {})
+    monkeypatch.setattr(HAND_PHOTO, "calibration_makers",
+                        lambda: {"pictures": lambda rows: calls.append(1) or [rows[:2]]})
     rows = np.zeros((4, 28, 28), np.uint8)
-    assert not pipelines.calibration_ready("hand_photo", rows)
-    first = pipelines.picture_squares("hand_photo", rows)
-    assert pipelines.picture_squares("hand_photo", rows) is first
+    assert not HAND_PHOTO.calibration_ready(rows)
+    first = HAND_PHOTO.picture_squares(rows)
+    assert HAND_PHOTO.picture_squares(rows) is first
     assert calls == [1]
-    assert pipelines.calibration_ready("hand_photo", rows)
-    assert not pipelines.calibration_ready("hand_photo", rows + 1)
-    assert pipelines.picture_squares("drawing", rows) is None
+    assert HAND_PHOTO.calibration_ready(rows)
+    assert not HAND_PHOTO.calibration_ready(rows + 1)
+    assert DRAWING.picture_squares(rows) is None
 
 
 def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_images) -> None:
@@ -150,14 +152,14 @@ def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_image
     same with or without the model's say in which is shown; a box given by the user is judged alone."""
     x, _ = sign_test_images
     pic = photos.make(x[3].numpy(), "plain", np.random.default_rng(5))
-    alone = pipelines.hand_photo(pic.image)
-    judged = pipelines.hand_photo(pic.image, None, lambda s: s.reshape(len(s), -1).mean(1) / 255.0)
+    alone = hand_photo.hand_photo(pic.image)
+    judged = hand_photo.hand_photo(pic.image, None, lambda s: s.reshape(len(s), -1).mean(1) / 255.0)
     assert alone.box.found
-    assert 1 < len(alone.squares) <= pipelines.JUDGED
+    assert 1 < len(alone.squares) <= hand_photo.JUDGED
     assert np.array_equal(alone.squares, judged.squares)
-    assert any(np.array_equal(judged.image, s) for s in judged.squares)
-    assert pipelines.hand_photo(pic.image, ",".join(map(str, pic.box))).squares is None
+    assert any(np.array_equal(judged.row, s) for s in judged.squares)
+    assert hand_photo.hand_photo(pic.image, ",".join(map(str, pic.box))).squares is None
     # The real pictures the check is calibrated on go through the same squares.
-    made = pipelines.hand_photo_calibration(x[:1].numpy())
+    made = hand_photo.calibration_squares(x[:1].numpy())
     assert len(made) == len(photos.CALIBRATION_KINDS)
     assert all(s.ndim == 3 and s.shape[1:] == (28, 28) for s in made)

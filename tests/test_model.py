@@ -1,4 +1,4 @@
-"""classifier.model: MLP construction from configs and presets."""
+"""classifier.models.mlp: MLP construction from configs and presets."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from classifier import presets
-from classifier.model import MLP, Dropout, MLPConfig
+from classifier.models.mlp import MLP, Dropout, MLPConfig
+from classifier.training import presets
 
 
 def test_tutorial_preset_is_the_classic_net() -> None:

@@ -1,4 +1,4 @@
-"""classifier.ood: the "not sure" detector, in weights files and in answers."""
+"""classifier.models.ood: the "not sure" detector, in weights files and in answers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from classifier import checkpoint, ood
-from classifier.predict import Predictor
-from classifier.trainer import TrainConfig, Trainer
+from classifier import paths
+from classifier.inputs import DRAWING, hand_photo
+from classifier.models import checkpoint, ood
+from classifier.serving.predict import Predictor
+from classifier.training import finish
+from classifier.training.trainer import TrainConfig, Trainer
 from tests.conftest import synthetic_splits
 
 
@@ -20,7 +23,7 @@ from tests.conftest import synthetic_splits
 def trained() -> Trainer:
     splits = synthetic_splits(1500, 300, 1000)
     run = Trainer(TrainConfig(dataset="digits", hidden=[64, 32], epochs=3, batch_size=64, lr=1e-2, dropout=0.0,
-                              augment=False), splits=splits)
+                              augment=False), splits=splits, finish=finish.finish)
     list(run.fit())
     return run
 
@@ -249,9 +252,10 @@ def test_a_picture_is_judged_by_the_mean_over_the_squares_weighed(trained: Train
 def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None:
     """The shipped signs file is calibrated for whole pictures; given as photos, garments are mostly
     "not sure" and real hands (the half of the test set calibration never saw) hardly ever."""
-    from classifier import data, photos, pipelines
+    from classifier import data
+    from classifier.inputs import photos
 
-    ckpt = checkpoint.load(checkpoint.weights_path("signs"))
+    ckpt = checkpoint.load(paths.weights_path("signs"))
     assert ckpt.ood is not None, "recalibrate: python train.py --calibrate weights/signs.safetensors"
     assert ckpt.ood.picture_threshold is not None, "recalibrate: python train.py --calibrate weights/signs.safetensors"
     predictor = Predictor(ckpt)
@@ -260,8 +264,8 @@ def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None
     def flagged(rows: np.ndarray) -> int:
         answers = []
         for a in rows:
-            prepared = pipelines.hand_photo(photos.enlarged(a, rng), None, predictor.confidence)
-            answers.append(predictor.answer(prepared.image, prepared.squares).unsure)
+            prepared = hand_photo.hand_photo(photos.enlarged(a, rng), None, predictor.confidence)
+            answers.append(predictor.answer(prepared.row, prepared.squares).unsure)
         return sum(answers)
 
     x, _ = data.load("signs", "test", real_data_dir)
@@ -272,7 +276,7 @@ def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None
 
 
 def test_the_shipped_digits_model_is_calibrated_on_drawings_as_the_draw_tab_reads_them() -> None:
-    ckpt = checkpoint.load(checkpoint.weights_path("digits"))
+    ckpt = checkpoint.load(paths.weights_path("digits"))
     assert "as the app reads them" in ckpt.ood.calibrated_on, \
         "recalibrate: python train.py --calibrate weights/digits.safetensors"
 
@@ -282,12 +286,12 @@ def test_the_shipped_digits_model_hardly_ever_doubts_a_drawn_digit(real_data_dir
     """Digits of the half of the test set calibration never saw, drawn big and off-centre on a
     canvas: at most 2% "not sure" (the bench measures 5,000)."""
     from bench.accuracy import redraw_as_user
-    from classifier import data, pipelines
+    from classifier import data
 
-    predictor = Predictor(checkpoint.load(checkpoint.weights_path("digits")))
+    predictor = Predictor(checkpoint.load(paths.weights_path("digits")))
     x, _ = data.load("digits", "test", real_data_dir)
     _, measure = ood.calibration_rows(len(x))
     rng = np.random.default_rng(0)
-    flagged = [predictor.answer(pipelines.drawing(redraw_as_user(a, rng)).image).unsure
+    flagged = [predictor.answer(DRAWING.prepare(redraw_as_user(a, rng)).row).unsure
                for a in x[measure[:400]].numpy()]
     assert sum(flagged) <= 8

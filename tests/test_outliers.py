@@ -1,4 +1,5 @@
-"""classifier.outliers: made-up outliers for outlier exposure, and training with them."""
+"""classifier.inputs.outliers and InputKind.outlier_pool: made-up outliers for outlier exposure, and
+training with them."""
 
 from __future__ import annotations
 
@@ -6,26 +7,26 @@ import numpy as np
 import pytest
 import torch
 
-from classifier import imageprep, outliers
-from classifier.trainer import TrainConfig, Trainer
+from classifier.inputs import DRAWING, HAND_PHOTO, imageprep, kind, outliers
+from classifier.training.trainer import TrainConfig, Trainer
 from tests.conftest import synthetic_splits
 
 
 def test_each_source_draws_something_the_draw_pipeline_reads_as_a_drawing() -> None:
     rng = np.random.default_rng(0)
-    for source in outliers.SOURCES["drawing"]:
+    for source in DRAWING.outlier_sources:
         pictures = [source(rng) for _ in range(10)]
         assert all(np.median(np.asarray(p.convert("L"))) > 60 for p in pictures), source.__name__
         assert sum(imageprep.sketch_to_digit(p) is not None for p in pictures) >= 8, source.__name__
 
 
 def test_pool_is_what_the_draw_pipeline_makes_of_them_and_repeats_for_a_seed() -> None:
-    a = outliers.pool("drawing", 48, seed=3)
+    a = DRAWING.outlier_pool(48, seed=3)
     assert a.shape == (48, 28, 28)
     assert a.dtype == torch.uint8
-    assert torch.equal(a, outliers.pool("drawing", 48, seed=3))
-    assert torch.equal(a, torch.from_numpy(outliers._make("drawing", 48, 3)))  # made, not only cached
-    assert not torch.equal(a, outliers.pool("drawing", 48, seed=4))
+    assert torch.equal(a, DRAWING.outlier_pool(48, seed=3))
+    assert torch.equal(a, torch.from_numpy(DRAWING._make_outliers(48, 3)))  # made, not only cached
+    assert not torch.equal(a, DRAWING.outlier_pool(48, seed=4))
     for image in a.numpy():
         # The Draw pipeline's own style: ink in a 20 px box, centred by mass near pixel 14.
         ys, xs = np.nonzero(image > 12)
@@ -48,24 +49,23 @@ def test_elongation_tells_a_bar_from_a_ring() -> None:
 
 
 def test_only_data_sets_with_an_outlier_source_take_outlier_exposure() -> None:
-    assert outliers.available("drawing")
-    assert not outliers.available("hand_photo")
-    assert not outliers.available(None)
+    assert DRAWING.makes_outliers
+    assert not HAND_PHOTO.makes_outliers
     TrainConfig(dataset="digits", outlier_exposure=0.5)
     for name in ("signs", "fashion"):
         with pytest.raises(ValueError, match=f"{name} has none"):
             TrainConfig(dataset=name, outlier_exposure=0.5)
     with pytest.raises(ValueError, match="Outlier exposure must be"):
         TrainConfig(dataset="digits", outlier_exposure=-1)
-    with pytest.raises(ValueError, match="No outlier images"):
-        outliers.pool("hand_photo", 4)
+    with pytest.raises(ValueError, match="No outliers are made for hand_photo"):
+        HAND_PHOTO.outlier_pool(4)
 
 
 def test_outlier_exposure_flattens_the_answer_for_unseen_outliers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same small run with and without outlier exposure: with it, outliers the run never saw
     (another seed) get a near-flat answer, and the real rows are still learnt."""
-    monkeypatch.setattr(outliers, "POOL_SIZE", 600)
-    unseen = outliers.pool("drawing", 200, seed=99)
+    monkeypatch.setattr(kind, "POOL_SIZE", 600)
+    unseen = DRAWING.outlier_pool(200, seed=99)
     splits = synthetic_splits(1200, 200, 300)
     flatness = {}
     for weight in (0.0, 1.0):
@@ -82,7 +82,7 @@ def test_outlier_exposure_flattens_the_answer_for_unseen_outliers(monkeypatch: p
 
 def test_train_loss_counts_the_rows_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The curves' train loss is the rows' cross-entropy, not the outliers' added term."""
-    monkeypatch.setattr(outliers, "POOL_SIZE", 100)
+    monkeypatch.setattr(kind, "POOL_SIZE", 100)
     config = TrainConfig(dataset="digits", hidden=[16], epochs=1, batch_size=50, lr=1e-9, dropout=0.0,
                          augment=False, batchnorm=False, outlier_exposure=5.0)
     run = Trainer(config, splits=synthetic_splits(1200, 200, 300, seed=1))

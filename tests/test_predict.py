@@ -1,13 +1,14 @@
-"""classifier.predict: probabilities for one image, and the one batched forward pass."""
+"""classifier.serving.predict: probabilities for one image, and the one batched forward pass."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from classifier import checkpoint, data
-from classifier.model import MLP, MLPConfig
-from classifier.predict import Predictor, logits
+from classifier import data
+from classifier.models import checkpoint
+from classifier.models.mlp import MLP, MLPConfig
+from classifier.serving.predict import Predictor, logits
 
 
 def _predictor(bias_class: int) -> Predictor:
@@ -16,7 +17,7 @@ def _predictor(bias_class: int) -> Predictor:
         for p in model.parameters():
             p.zero_()
         model.net[-1].bias[bias_class] = 10.0  # always predicts bias_class
-    meta = checkpoint.build_meta(data.DATASETS["digits"], model.config)
+    meta = data.DATASETS["digits"].weights_meta(model.config)
     return Predictor(checkpoint.Checkpoint(model.eval(), meta))
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from torch import nn
 
-from classifier import data, outliers, presets
-from classifier.model import MLP
-from classifier.trainer import Trainer, recipe
+from classifier import data
+from classifier.inputs import kind
+from classifier.models.mlp import MLP
+from classifier.training import presets
+from classifier.training.trainer import Trainer, recipe
 
 
 def _layers(name: str, dataset: str = "digits") -> list:
@@ -59,7 +61,7 @@ def test_one_epoch_of_each_preset_on_mnist(real_data_dir: Path, name: str, floor
     """One epoch of each on the real MNIST: quick reaches the tutorial's 97.2% in it, the nearest-mean
     baseline gets its classic ~82%. (Best's outlier exposure draws on 2,000 made-up outliers here, not
     the app's 12,000: they take a minute to make.)"""
-    monkeypatch.setattr(outliers, "POOL_SIZE", 2_000)
+    monkeypatch.setattr(kind, "POOL_SIZE", 2_000)
     config = replace(presets.get(name).config("digits"), epochs=1)
     run = Trainer(config, data_dir=real_data_dir, points_per_epoch=1)
     list(run.fit())

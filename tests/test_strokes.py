@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from classifier import imageprep, pipelines, strokes
+from classifier import paths
+from classifier.inputs import DRAWING, imageprep, strokes
 
 SEVEN = {"strokes": [[[80, 320, 180], [60, 60, 360]]], "width": 400, "height": 400, "brush": 14}
 
@@ -19,17 +20,17 @@ def test_a_seven_drawn_from_strokes_matches_the_same_seven_as_a_picture() -> Non
 
     picture = Image.new("L", (400, 400), 255)
     ImageDraw.Draw(picture).line([(80, 60), (320, 60), (180, 360)], fill=0, width=14, joint="curve")
-    a = pipelines.drawing(strokes.rasterize(strokes.parse(SEVEN))).image.astype(float)
-    b = pipelines.drawing(picture).image.astype(float)
+    a = DRAWING.prepare(strokes.rasterize(strokes.parse(SEVEN))).row.astype(float)
+    b = DRAWING.prepare(picture).row.astype(float)
     assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.95  # the same but for the strokes' round caps
 
 
 def test_the_shipped_model_reads_a_seven_from_strokes() -> None:
-    from classifier import checkpoint
-    from classifier.predict import Predictor
+    from classifier.models import checkpoint
+    from classifier.serving.predict import Predictor
 
-    digits = Predictor(checkpoint.load(checkpoint.weights_path("digits")))
-    probs = digits.predict(pipelines.drawing(strokes.rasterize(strokes.parse(SEVEN))).image)
+    digits = Predictor(checkpoint.load(paths.weights_path("digits")))
+    probs = digits.predict(DRAWING.prepare(strokes.rasterize(strokes.parse(SEVEN))).row)
     assert max(probs, key=probs.get) == "7"
 
 
@@ -80,8 +81,8 @@ def test_any_payload_is_drawn_or_refused_clearly(payload: object) -> None:
     except imageprep.ImageInputError as e:
         assert str(e)
         return
-    out = pipelines.drawing(image)
-    assert out is None or out.image.shape == (28, 28)
+    out = DRAWING.prepare(image)
+    assert out is None or out.row.shape == (28, 28)
 
 
 def test_a_curve_of_many_short_segments_is_drawn_without_slivers_of_paper() -> None:

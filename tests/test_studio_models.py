@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-from classifier import checkpoint, data, presets
-from classifier.model import MLP, MLPConfig
-from classifier.predict import Predictor
-from classifier.report import build_report
+from classifier import data, paths
+from classifier.models import checkpoint
+from classifier.models.mlp import MLP, MLPConfig
+from classifier.serving.predict import Predictor
+from classifier.training import presets
+from classifier.training.report import build_report
 from studio import models
 
 
@@ -27,7 +29,7 @@ def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoi
         for p in model.parameters():
             p.zero_()
         model.net[-1].bias[bias_class] = 10.0  # always predicts bias_class
-    return checkpoint.Checkpoint(model.eval(), checkpoint.build_meta(spec, model.config))
+    return checkpoint.Checkpoint(model.eval(), spec.weights_meta(model.config))
 
 
 def _run(number: int, bias_class: int, dataset: str = "digits") -> models.Run:
@@ -54,7 +56,7 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> models.Sessions:
 
 @pytest.fixture
 def weights_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(checkpoint, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(paths, "WEIGHTS_DIR", tmp_path)
     monkeypatch.setattr(models, "SAVING", models.Saving(enabled=True))
     return tmp_path
 
@@ -90,20 +92,16 @@ def test_choosing_the_data_sets_own_name_is_the_shipped_model(sessions: models.S
 
 
 def test_a_sessions_hand_shape_model_is_its_own(sessions: models.Sessions) -> None:
-    from classifier import handshape
-
-    own = handshape.shipped()
-    sessions.edit("a").use_hand_shape(own)
-    assert (models.hand_shape_model("a"), models.hand_shape_model("b")) == (own, None)
+    own = Predictor(models.SHIPPED["handshape"].checkpoint, "taught")
+    sessions.edit("a").use_run("handshape", own)
+    assert (models.own_model("handshape", "a"), models.own_model("handshape", "b")) == (own, None)
 
 
 def test_the_shipped_hand_shape_model_again(sessions: models.Sessions) -> None:
-    from classifier import handshape
-
     s = sessions.edit("a")
-    s.use_hand_shape(handshape.shipped())
+    s.use_run("handshape", Predictor(models.SHIPPED["handshape"].checkpoint, "taught"))
     s.use_shipped("handshape")
-    assert models.hand_shape_model("a") is None
+    assert models.own_model("handshape", "a") is None
 
 
 def test_a_held_predictor_keeps_its_answers_when_the_session_switches(sessions: models.Sessions) -> None:

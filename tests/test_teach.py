@@ -74,7 +74,7 @@ def test_a_picture_with_no_hand_is_not_taught(app_url: str, tmp_path: Path) -> N
 
 
 def test_labels_and_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from classifier import landmarks
+    from classifier.inputs import landmarks
     from studio import models, teach
 
     hand = landmarks.Hand(np.random.default_rng(0).random((21, 3)).astype(np.float32) * 100, "Right", 0.9)
@@ -92,7 +92,7 @@ def test_labels_and_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_any_example_can_be_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from classifier import landmarks
+    from classifier.inputs import landmarks
     from studio import models, teach
 
     hands = iter(landmarks.Hand(np.full((21, 3), k, np.float32) + np.arange(63).reshape(21, 3), "Right", 0.9)
@@ -133,7 +133,7 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
 
 
 def test_the_stylesheet_styles_every_class_the_examples_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    from classifier import landmarks
+    from classifier.inputs import landmarks
     from studio import models, teach
     from tests.conftest import unstyled_classes
 

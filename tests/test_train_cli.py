@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import train
-from classifier import checkpoint, preprocess
+from classifier import paths
+from classifier.models import checkpoint, preprocess
 from tests.conftest import ROOT, synthetic_images, write_sign_csv
 
 # Figures each shipped model must reach (the issue's targets) on the real test sets.
@@ -88,7 +89,7 @@ def test_calibrate_judges_sign_photos_whole(tiny_data: Path, tmp_path: Path) -> 
     assert train.main(["signs", "--data-dir", str(tiny_data), "--epochs", "1", "--hidden", "16",
                        "--output", str(out), "--no-progress"]) == 0
     trained = checkpoint.load(out)
-    assert trained.user_input == "hand_photo"
+    assert trained.kind == "hand_photo"
     assert trained.ood.picture_threshold is not None
     checkpoint.save(out, trained.model, {k: v for k, v in trained.meta.items() if k != "ood"})
     assert train.main(["--calibrate", str(out), "--data-dir", str(tiny_data)]) == 0
@@ -101,7 +102,8 @@ def test_a_new_data_set_is_one_spec_entry(tiny_data: Path, tmp_path: Path, monke
                                           capsys: pytest.CaptureFixture) -> None:
     """A fourth data set, defined by nothing but a spec over files this test writes, trains through
     train.py (its recipe, its augmentation, its label values) and evaluates with --evaluate."""
-    from classifier import augment, data
+    from classifier import data
+    from classifier.data import augment
 
     rng = np.random.default_rng(0)
     for split, n in (("train", 300), ("test", 100)):
@@ -112,7 +114,7 @@ def test_a_new_data_set_is_one_spec_entry(tiny_data: Path, tmp_path: Path, monke
         "shapes", "Four shapes", ("circle", "square", "star", "cross"), "shape",
         data.CsvSource("shapes", ("shapes_train.csv", "shapes_test.csv"), label_values=(10, 20, 30, 40),
                        manual="the test that wrote it"),
-        preprocess.PER_IMAGE, image_style="test pattern",
+        preprocess.PER_IMAGE, style="test pattern",
         augment=augment.AugmentConfig(degrees=0, scale=0.0, shift=1.0), recipe={"epochs": 3, "hidden": [32]},
     )
     monkeypatch.setitem(data.DATASETS, "shapes", spec)
@@ -190,7 +192,7 @@ def test_needs_dataset_or_evaluate() -> None:
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_shipped_weights_describe_themselves(name: str) -> None:
-    meta = checkpoint.read_meta(checkpoint.weights_path(name))
+    meta = checkpoint.read_meta(paths.weights_path(name))
     assert meta["dataset"] == name
     assert meta["test_accuracy"] >= TARGETS[name]
     assert meta["command"].startswith(f"python train.py {name}")
@@ -200,7 +202,7 @@ def test_shipped_weights_describe_themselves(name: str) -> None:
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_shipped_weights_reach_recorded_accuracy(real_data_dir: Path, name: str) -> None:
-    path = checkpoint.weights_path(name)
+    path = paths.weights_path(name)
     code, stdout, stderr = run_cli("--evaluate", str(path), "--data-dir", str(real_data_dir))
     assert code == 0, stderr
     result = json.loads(stdout.strip().splitlines()[-1])

@@ -14,7 +14,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
-from classifier import checkpoint
+from classifier import paths
+from classifier.models import checkpoint
 from tests.conftest import confidences, png, seven, sketch_value
 
 pytestmark = pytest.mark.timeout(600)
@@ -52,7 +53,7 @@ def test_a_hand_shape_run_draws_its_curves_confusion_and_mistakes(trained: tuple
 
 
 def test_a_hand_shape_run_downloads_as_a_hand_shape_weights_file(trained: tuple[Client, list]) -> None:
-    from classifier import checkpoint
+    from classifier.models import checkpoint
 
     meta = checkpoint.read_meta(trained[0].predict(api_name="/download_model"))
     assert (meta["dataset"], meta["preprocessing"]["input"]) == ("handshape", "hand_landmarks")
@@ -133,7 +134,7 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
         other.predict(api_name="/use_model")
 
     name = f"pytest-{uuid.uuid4().hex[:8]}"
-    saved = checkpoint.weights_path(name)
+    saved = paths.weights_path(name)
     try:
         message, file_out = client.predict(name, api_name="/save_model")
         assert saved.is_file()
@@ -240,8 +241,8 @@ def test_train_tab_says_whether_data_is_there(tmp_path: Path, monkeypatch: pytes
 
 def test_train_widgets_follow_the_preset_and_data_set() -> None:
     """Each preset fills every widget; read back, the widgets are that preset again (for each data set)."""
-    from classifier import presets
-    from classifier.trainer import recipe
+    from classifier.training import presets
+    from classifier.training.trainer import recipe
     from studio import train_tab
 
     for name in ("digits", "signs", "fashion", "handshape"):
@@ -266,13 +267,13 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
     and the finished run's model judges whole pictures."""
     import threading
 
-    from classifier import pipelines
+    from classifier.inputs import HAND_PHOTO, kind
     from studio import models, train_tab
     from tests.conftest import make_signs_dir
 
     make_signs_dir(tmp_path, n_train=120, n_test=40)
     monkeypatch.setattr(models, "DATA_DIR", tmp_path)
-    monkeypatch.setattr(pipelines, "_CALIBRATION", {})
+    monkeypatch.setattr(kind, "_made", {})
     release, threads = threading.Event(), []
 
     def make(rows: np.ndarray) -> list[np.ndarray]:
@@ -280,7 +281,7 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
         assert release.wait(120)
         return [rows[i:i + 4] for i in range(0, len(rows) - 4, 4)]
 
-    monkeypatch.setitem(pipelines.CALIBRATION["pictures"], "hand_photo", make)
+    monkeypatch.setattr(HAND_PHOTO, "calibration_makers", lambda: {"pictures": make})
     statuses = []
     for out in train_tab.train("signs", "16", 1, 0.003, 32, False, "adamw", request=None, poll_seconds=0.2):
         if isinstance(out[1], str):

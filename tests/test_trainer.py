@@ -1,4 +1,4 @@
-"""classifier.trainer: learning, stopping, reproducibility, optimizer and schedule choices."""
+"""classifier.training.trainer: learning, stopping, reproducibility, optimizer and schedule choices."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from classifier import data
-from classifier.trainer import (
+from classifier.training import finish
+from classifier.training.trainer import (
     TrainConfig,
     Trainer,
     epochs_text,
@@ -96,7 +97,7 @@ def test_runs_use_their_own_generators_only() -> None:
 
 
 def test_report_and_checkpoint() -> None:
-    trainer = Trainer(_config(epochs=1, hidden=[4], lr=1e-3), splits=_splits())
+    trainer = Trainer(_config(epochs=1, hidden=[4], lr=1e-3), splits=_splits(), finish=finish.finish)
     list(trainer.fit())
     report = trainer.report()
     assert report.n_wrong == report.n - int(report.confusion.trace()) > 0
@@ -115,7 +116,7 @@ def test_report_and_checkpoint() -> None:
     assert not ckpt.model.training
     assert ckpt.model is not trainer.model
     x = trainer.splits.test_x[:5]
-    from classifier.predict import logits
+    from classifier.serving.predict import logits
     served, trained = logits(ckpt.model, x, ckpt.normalization), logits(trainer.model, x, ckpt.normalization)
     # Bit for bit where both run on the CPU; a GPU's kernels round differently.
     assert torch.equal(served, trained) if trainer.device.type == "cpu" else torch.allclose(served, trained, atol=1e-4)
@@ -261,7 +262,7 @@ def test_nearest_class_mean_baseline() -> None:
     assert not m.partial
     assert m.val_acc > 0.9
     assert trainer.epochs_done == 1
-    from classifier.preprocess import normalize
+    from classifier.models.preprocess import normalize
     spec = data.DATASETS["digits"]
     x = normalize(splits.train_x, spec.normalization)
     means = torch.stack([x[splits.train_y == c].mean(0) for c in range(10)])
@@ -275,7 +276,7 @@ def test_nearest_class_mean_baseline() -> None:
 
 
 def test_a_step_is_measured_on_this_machine() -> None:
-    from classifier import presets, trainer
+    from classifier.training import presets, trainer
 
     assert trainer.seconds_per_step(presets.get("quick").config("digits"), 10) > 0
 
@@ -283,7 +284,7 @@ def test_a_step_is_measured_on_this_machine() -> None:
 def test_the_expected_time_grows_with_the_recipe() -> None:
     """Measured in one run: the best recipe (60 epochs of a 1024-1024 net) takes far longer than quick
     (one epoch of 784-256-10)."""
-    from classifier import presets, trainer
+    from classifier.training import presets, trainer
 
     quick = trainer.estimate_seconds(presets.get("quick").config("digits"), 54_000, 10)
     best = trainer.estimate_seconds(presets.get("best").config("digits"), 54_000, 10)
@@ -292,7 +293,7 @@ def test_the_expected_time_grows_with_the_recipe() -> None:
 
 def _generated_hands(per_letter: int) -> data.Splits:
     """Small splits of generated hands (the handshape set's own rows, fewer of them)."""
-    from classifier import handgen
+    from classifier.data import handgen
 
     x, y = (torch.from_numpy(a) for a in handgen.generate(per_letter, seed=0))
     tx, ty = (torch.from_numpy(a) for a in handgen.generate(10, seed=1))
@@ -301,9 +302,10 @@ def _generated_hands(per_letter: int) -> data.Splits:
 
 @pytest.fixture(scope="module")
 def hand_run() -> Trainer:
-    from classifier import trainer
+    from classifier.training import trainer
 
-    run = Trainer(replace(trainer.recipe("handshape"), epochs=20, batch_size=64), splits=_generated_hands(40))
+    run = Trainer(replace(trainer.recipe("handshape"), epochs=20, batch_size=64), splits=_generated_hands(40),
+                  finish=finish.finish)
     list(run.fit())
     return run
 
@@ -322,19 +324,19 @@ def test_a_hand_shape_checkpoint_says_not_sure_by_its_data_sets_threshold(hand_r
 
 
 def test_a_trained_hand_shape_checkpoint_serves_the_hand_signs_tab(hand_run: Trainer) -> None:
-    from classifier import handshape
+    from classifier.serving.predict import Predictor
 
-    served = handshape.HandShape.from_checkpoint(hand_run.checkpoint(0.9), "run #1")
+    served = Predictor(hand_run.checkpoint(0.9), "run #1")
     hand = hand_run.splits.test_x[0].numpy()
-    assert max(served.answer(hand), key=served.answer(hand).get) in data.SIGN_LETTERS
+    assert served.answer(hand).best[0] in data.SIGN_LETTERS
 
 
 def test_a_hand_shape_report_shows_hands(hand_run: Trainer) -> None:
-    assert {e.image.shape for e in hand_run.report().mistakes} <= {(63,)}
+    assert {e.row.shape for e in hand_run.report().mistakes} <= {(63,)}
 
 
 def test_a_hand_shape_step_is_measured_on_landmark_rows() -> None:
-    from classifier import trainer
+    from classifier.training import trainer
 
     assert trainer.seconds_per_step(trainer.recipe("handshape"), 24) > 0
 
@@ -342,10 +344,12 @@ def test_a_hand_shape_step_is_measured_on_landmark_rows() -> None:
 def test_the_nearest_mean_baseline_makes_no_outliers(monkeypatch: pytest.MonkeyPatch) -> None:
     """It is not trained, so an outlier exposure in its config (the best preset's, given by the API)
     makes no outliers and does not choose its "not sure" scores."""
-    from classifier import ood, outliers
+    from classifier.inputs import DRAWING
+    from classifier.models import ood
 
-    monkeypatch.setattr(outliers, "pool", lambda *a, **k: pytest.fail("outliers were made"))
-    baseline = Trainer(_config(hidden=[], method="nearest_mean", outlier_exposure=0.5, epochs=1), splits=_splits())
+    monkeypatch.setattr(DRAWING, "outlier_pool", lambda *a, **k: pytest.fail("outliers were made"))
+    baseline = Trainer(_config(hidden=[], method="nearest_mean", outlier_exposure=0.5, epochs=1), splits=_splits(),
+                       finish=finish.finish)
     list(baseline.fit())
     assert baseline.checkpoint(0.5).ood.scores == ood.DEFAULT_SCORES
 
@@ -375,8 +379,7 @@ def test_each_kind_of_row_is_augmented_on_cuda(dataset: str) -> None:
     spec = data.get_spec(dataset)
     n_classes = len(spec.classes)
     g = torch.Generator().manual_seed(0)
-    rows = (torch.randint(0, 256, (300, 28, 28), dtype=torch.uint8, generator=g) if spec.inputs == "image"
-            else torch.randn(300, spec.in_features, generator=g))
+    rows = spec.rows.random(300, g)
     labels = torch.arange(300) % n_classes
     splits = data.Splits(rows, labels, rows[:50], labels[:50], rows[:50], labels[:50])
     trainer = Trainer(TrainConfig(dataset=dataset, hidden=[16], epochs=1, batch_size=64, device="cuda"),
@@ -386,10 +389,10 @@ def test_each_kind_of_row_is_augmented_on_cuda(dataset: str) -> None:
 
 @needs_cuda
 def test_a_cuda_run_is_served_on_the_cpu_with_the_same_answers() -> None:
-    trainer = Trainer(_config(device="cuda", epochs=1), splits=_splits())
+    trainer = Trainer(_config(device="cuda", epochs=1), splits=_splits(), finish=finish.finish)
     list(trainer.fit())
     ckpt = trainer.checkpoint(trainer.report().accuracy)
-    from classifier.predict import logits
+    from classifier.serving.predict import logits
     x = trainer.splits.test_x[:50]
     served = logits(ckpt.model, x, ckpt.normalization).argmax(1)
     assert torch.equal(served, logits(trainer.model, x, ckpt.normalization).argmax(1))

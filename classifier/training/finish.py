@@ -1,33 +1,32 @@
 """Finishing a trained model into a servable checkpoint: its "not sure" and the metadata that says so.
 
-A data set says "not sure" one of two ways (`DatasetSpec.not_sure_below`): by a threshold on the
-top probability (hand shapes, whose inputs are never pictures), or by a detector fitted on the
-training rows and calibrated on held-out test rows as the app reads them (`classifier.ood`):
-drawings drawn and read back by the Draw pipeline, photos as real pictures made from those rows.
-The Trainer finishes every run here, and `train.py --calibrate` finishes a weights file that has
-none, so both give the same file.
+A data set's kind of input says "not sure" one of two ways (`InputKind.not_sure_below`): by a
+threshold on the top probability (hand landmarks, which are never pictures), or by a detector
+fitted on the training rows and calibrated on held-out test rows as the app reads them
+(`models.ood`): the real inputs the kind makes of them (`InputKind.calibration_makers`: drawings
+drawn and read back, photos as real pictures). The Train tab and `train.py` hand `finish` to the
+`Trainer`, and `train.py --calibrate` finishes a weights file that has none, so all give the same file.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import checkpoint, ood, pipelines
-from .data import DatasetSpec, Splits
+from ..data import DatasetSpec, Splits
+from ..models import checkpoint, ood
 
 
 def detector(model: torch.nn.Module, spec: DatasetSpec, splits: Splits, outlier_exposure: float) -> ood.Detector:
     """The model's out-of-distribution detector: fitted on the training rows, calibrated on the
     calibration half of the test rows as the app reads them (drawings drawn and read back; for
     photos also real pictures made from them)."""
-    user_input = spec.user_input or ""
+    kind = spec.kind
     return ood.fit(model, splits.train_x, splits.train_y, splits.test_x, spec.normalization, len(spec.classes),
-                   ood.scores_for(outlier_exposure), functools.partial(pipelines.picture_squares, user_input),
-                   functools.partial(pipelines.as_given, user_input))
+                   ood.scores_for(outlier_exposure), kind.picture_squares if kind is not None else None,
+                   kind.as_given if kind is not None else None)
 
 
 def _calibration_rows(splits: Splits) -> np.ndarray:
@@ -37,18 +36,18 @@ def _calibration_rows(splits: Splits) -> np.ndarray:
 
 def ready(spec: DatasetSpec, splits: Splits) -> bool:
     """Whether finishing has nothing slow to make first (see `prepare`)."""
-    return spec.not_sure_below is not None or pipelines.calibration_ready(spec.user_input or "",
-                                                                          _calibration_rows(splits))
+    return spec.not_sure_below is not None or spec.kind is None or spec.kind.calibration_ready(
+        _calibration_rows(splits))
 
 
 def prepare(spec: DatasetSpec, splits: Splits) -> None:
     """Make what finishing needs that does not depend on the model: the real inputs the thresholds are
-    set on (for photos, minutes on a small CPU; for drawings, seconds; once per process), so that
+    set on (slow for photos, quicker for drawings; once per process), so that
     the app can make them beside training."""
-    if spec.not_sure_below is None:
+    if spec.not_sure_below is None and spec.kind is not None:
         rows = _calibration_rows(splits)
-        pipelines.picture_squares(spec.user_input or "", rows)
-        pipelines.as_given(spec.user_input or "", rows)
+        for purpose in spec.kind.calibration_makers():
+            spec.kind.calibration(purpose, rows)
 
 
 def finish(model: torch.nn.Module, meta: dict[str, Any], spec: DatasetSpec, splits: Splits,

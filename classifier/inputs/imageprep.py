@@ -3,12 +3,11 @@
 - `sketch_to_digit`: a drawing of any size, colours or transparency becomes an MNIST-style
   digit: ink found, cropped, stroke width evened out, longer side scaled to 20 px with
   anti-aliasing, centred by centre of mass in 28x28, light ink on black.
-- `photo_to_sign`: a photo of any size, mode or orientation becomes a Sign Language
-  MNIST-style image: upright, greyscale, a square (the centre one unless a box is given), 28x28,
-  the data set's brightness and contrast.
+- `grey_photo` and `square_to_sign`: a square of a photo of any size, mode or orientation becomes a
+  Sign Language MNIST-style image: upright, greyscale, 28x28, the data set's brightness and contrast.
 - `open_image`: decoding with clear errors for files that are not usable images, and the size
-  limits (`check_size`) that bound the work any picture can cause, checked before decoding.
-(`classifier.pipelines` chains these, and finds the hand first, per data set.)
+  limits (`PictureLimits`) that bound the work any picture can cause, checked before decoding.
+(The kinds of input in `classifier.inputs` chain these, and find the hand first.)
 
 Normalization for the model happens later, in `preprocess.normalize`, for training and app alike.
 """
@@ -18,13 +17,14 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from . import preprocess
+from ..models import preprocess
 
 SIZE = 28
 DIGIT_BOX = 20          # MNIST digits are scaled so the longer side is 20 px...
@@ -33,12 +33,10 @@ DIGIT_COM = 14.0        # ...and moved so their centre of mass is at pixel index
 # the 20 px scale: median 1.95 px, 10th-90th percentile 1.4-2.7 (measured on 5000 training digits).
 DIGIT_STROKE = 1.95
 _WORK = DIGIT_BOX * 4   # strokes are measured and evened out at 4x the final resolution
-# Limits on what a picture may be, checked before it is decoded (`check_size`). They bound the
+# Limits on what a picture may be, checked before it is decoded (`PictureLimits`). They bound the
 # work and memory one picture can cause: every later step works on a copy whose size follows from
 # them (photos: `reduce_photo`; the hand search: `locate.grey_work_copy`).
 MAX_PIXELS = 24_000_000  # decoded pixels (a JPEG counts at the reduced scale it is decoded at)
-MAX_ASPECT = {"photo": 4.0, "drawing": 20.0}  # longer side / shorter side
-MIN_PHOTO_SIDE = 16      # a photo's shorter side; a Sign Language MNIST image (28x28) passes
 JPEG_DRAFT = 448         # a JPEG decodes at the smallest 1/2, 1/4 or 1/8 scale that keeps this many pixels a side
 PHOTO_SIDE = 896         # other photos are reduced (by a whole factor) to at most about this on the shorter side
 
@@ -49,30 +47,41 @@ class ImageInputError(ValueError):
 
 # ------------------------------------------------------------------------------- decoding
 
-def check_size(w: int, h: int, kind: str = "drawing") -> None:
-    """Refuse, with a message a person can act on, a picture whose size would make unbounded work:
-    more than MAX_PIXELS, longer than MAX_ASPECT[kind] times its width, or (photos) a shorter side
-    under MIN_PHOTO_SIDE."""
-    megapixels = f"at most {MAX_PIXELS // 1_000_000} megapixels"
-    if kind == "photo":
-        needs = (f"a photo of a hand needs {megapixels}, at least {MIN_PHOTO_SIDE} pixels on its shorter side "
-                 f"and at most {MAX_ASPECT['photo']:g} times as long as it is wide")
-        if w * h > MAX_PIXELS or min(w, h) < MIN_PHOTO_SIDE or max(w, h) > MAX_ASPECT["photo"] * min(w, h):
-            raise ImageInputError(f"This picture is {w} x {h} pixels; {needs}.")
-        return
-    if w < 1 or h < 1:
-        raise ImageInputError("The image is empty (0 pixels).")
-    if w * h > MAX_PIXELS:
-        raise ImageInputError(f"The {kind} is {w} x {h} pixels; it may have {megapixels}.")
-    aspect = MAX_ASPECT.get(kind, MAX_ASPECT["drawing"])
-    if max(w, h) > aspect * min(w, h):
-        raise ImageInputError(f"The {kind} is {w} x {h} pixels; it may be at most {aspect:g} times as long "
-                              "as it is wide.")
+@dataclass(frozen=True)
+class PictureLimits:
+    """What a kind of input's pictures may be: at most MAX_PIXELS, at most `max_aspect` times as long
+    as wide, at least `min_side` pixels on the shorter side. Each kind of input names its own."""
+
+    what: str                 # how a message names the picture: "drawing", "photo of a hand"
+    max_aspect: float         # longer side / shorter side
+    min_side: int = 1
+
+    def check(self, w: int, h: int) -> None:
+        """Refuse, with a message a person can act on, a picture whose size would make unbounded work."""
+        if w < 1 or h < 1:
+            raise ImageInputError("The image is empty (0 pixels).")
+        megapixels = f"at most {MAX_PIXELS // 1_000_000} megapixels"
+        if self.min_side > 1:   # one message with every need: a photo has more than one to meet
+            if w * h > MAX_PIXELS or min(w, h) < self.min_side or max(w, h) > self.max_aspect * min(w, h):
+                raise ImageInputError(f"This picture is {w} x {h} pixels; a {self.what} needs {megapixels}, at "
+                                      f"least {self.min_side} pixels on its shorter side and at most "
+                                      f"{self.max_aspect:g} times as long as it is wide.")
+            return
+        if w * h > MAX_PIXELS:
+            raise ImageInputError(f"The {self.what} is {w} x {h} pixels; it may have {megapixels}.")
+        if max(w, h) > self.max_aspect * min(w, h):
+            raise ImageInputError(f"The {self.what} is {w} x {h} pixels; it may be at most {self.max_aspect:g} "
+                                  "times as long as it is wide.")
 
 
-def open_image(source: str | os.PathLike[str] | bytes | Image.Image, kind: str = "image") -> Image.Image:
+# Any picture that is not one of a kind of input's own (a test image, an outlier's source).
+ANY_PICTURE = PictureLimits("image", max_aspect=20.0)
+
+
+def open_image(source: str | os.PathLike[str] | bytes | Image.Image,
+               limits: PictureLimits = ANY_PICTURE) -> Image.Image:
     """Decode an image fully (first frame of an animation), or raise ImageInputError. Its size is
-    checked (`check_size` for `kind`) before any pixel is decoded."""
+    checked against `limits` before any pixel is decoded."""
     if isinstance(source, Image.Image):
         img = source
     else:
@@ -95,7 +104,7 @@ def open_image(source: str | os.PathLike[str] | bytes | Image.Image, kind: str =
     w, h = img.size
     if w < 1 or h < 1:
         raise ImageInputError("The image is empty (0 pixels).")
-    check_size(w, h, kind)
+    limits.check(w, h)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -285,10 +294,11 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shrink_huge(image: np.ndarray | Image.Image, limit: int = 4_000_000) -> np.ndarray | Image.Image:
+def _shrink_huge(image: np.ndarray | Image.Image, limits: PictureLimits,
+                 limit: int = 4_000_000) -> np.ndarray | Image.Image:
     """Box-average a drawing larger than `limit` pixels down below it: same result, bounded memory."""
     h, w = (image.height, image.width) if isinstance(image, Image.Image) else np.asarray(image).shape[:2]
-    check_size(w, h, "drawing")
+    limits.check(w, h)
     if h * w <= limit:
         return image
     factor = int(np.ceil(np.sqrt(h * w / limit)))
@@ -300,9 +310,11 @@ def _shrink_huge(image: np.ndarray | Image.Image, limit: int = 4_000_000) -> np.
     return blocks.mean(axis=(1, 3), dtype=np.float32).astype(arr.dtype)
 
 
-def sketch_to_digit(image: np.ndarray | Image.Image, min_ink: float = 0.25) -> np.ndarray | None:
-    """An MNIST-style uint8 28x28 digit (light on black), or None if nothing is drawn."""
-    image = _shrink_huge(image)
+def sketch_to_digit(image: np.ndarray | Image.Image, min_ink: float = 0.25,
+                    limits: PictureLimits = ANY_PICTURE) -> np.ndarray | None:
+    """An MNIST-style uint8 28x28 digit (light on black), or None if nothing is drawn; a picture beyond
+    `limits` is refused."""
+    image = _shrink_huge(image, limits)
     ink = ink_map(image)
     mask = ink > min_ink
     if not mask.any():
@@ -360,14 +372,6 @@ def centre_square(w: int, h: int) -> tuple[float, float, float, float]:
     """The largest square in the middle of a w x h picture, as x0, y0, x1, y1."""
     side = min(w, h)
     return (w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2
-
-
-def photo_to_sign(image: Image.Image | np.ndarray, box: tuple[float, float, float, float] | None = None,
-                  upright: bool = False) -> np.ndarray:
-    """A Sign Language MNIST-style uint8 28x28 greyscale image of a square of the photo: `box`
-    (x0, y0, x1, y1 in the upright photo's pixels) or else its centre square. `upright`: the EXIF
-    orientation has been applied already."""
-    return square_to_sign(grey_photo(image, upright), box)
 
 
 def reduce_photo(image: Image.Image) -> Image.Image:

@@ -7,7 +7,7 @@ The graph takes what a user has and gives class probabilities:
   applies the model's normalization (`classifier.preprocess.normalize`, the same code training
   uses), runs the MLP and a softmax;
 - hand-shape models: `landmarks`, float32 (batch, 63): MediaPipe's 21 hand landmarks normalized as
-  `classifier.landmarks.normalize` does (wrist at the origin, the wrist-to-middle-knuckle distance
+  `classifier.inputs.landmarks.hand_row` does (wrist at the origin, the wrist-to-middle-knuckle distance
   as the unit, left hands mirrored), x, y, z for each point in turn.
 
 Output `probabilities`, float32 (batch, classes). The file's `metadata_props` hold the class names,

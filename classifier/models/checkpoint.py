@@ -2,8 +2,7 @@
 
 A file carries the architecture, class names, preprocessing constants, data set, test
 accuracy, training command and library versions, so `load()` rebuilds a working model from
-the file alone. Writes are atomic; nothing here ever unpickles. `WEIGHTS_DIR` is the one place
-the shipped and saved weights live.
+the file alone. Writes are atomic; nothing here ever unpickles.
 """
 
 from __future__ import annotations
@@ -22,11 +21,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from . import ood as ood_module
-from .data import DatasetSpec
-from .model import MLP, MLPConfig
+from .mlp import MLP, MLPConfig
 from .ood import Detector
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FORMAT = "classifier-mlp"
 FORMAT_VERSION = 1
 META_KEY = "classifier"
@@ -56,9 +53,15 @@ class Checkpoint:
         return self.meta["dataset"]
 
     @property
-    def user_input(self) -> str:
-        """The input pipeline the model's 28x28s come from (`pipelines.PIPELINES`); "" for none."""
+    def kind(self) -> str:
+        """The name of the kind of input the model's rows come from (`classifier.inputs`); "" for none."""
         return str(self.meta["preprocessing"].get("user_input") or "")
+
+    @property
+    def not_sure_below(self) -> float | None:
+        """For models without a detector: the top probability under which an answer is "not sure"."""
+        value = self.meta.get("not_sure_below")
+        return None if value is None else float(value)
 
     def with_detector(self, ood: Detector) -> Checkpoint:
         """The same model with `ood` as its detector, its metadata saying so."""
@@ -69,11 +72,6 @@ class Checkpoint:
         return save(path, self.model, self.meta, self.ood)
 
 
-def weights_path(name: str) -> Path:
-    """`weights/<name>.safetensors`: a shipped model is named after its data set."""
-    return WEIGHTS_DIR / f"{name}.safetensors"
-
-
 def library_versions() -> dict[str, str]:
     import safetensors
 
@@ -81,17 +79,17 @@ def library_versions() -> dict[str, str]:
             "safetensors": safetensors.__version__}
 
 
-def build_meta(spec: DatasetSpec, model_config: MLPConfig, **extra: Any) -> dict[str, Any]:
-    """The metadata every weights file carries; `extra` adds training facts (accuracy, command...)."""
+def new_meta(dataset: str, classes: list[str], model_config: MLPConfig, preprocessing: dict[str, Any],
+             **extra: Any) -> dict[str, Any]:
+    """The metadata every weights file carries; `extra` adds training facts (accuracy, command...). A
+    data set says what its rows are (`DatasetSpec.weights_meta`)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "dataset": spec.name,
-        "classes": list(spec.classes),
+        "dataset": dataset,
+        "classes": list(classes),
         "model": model_config.to_dict(),
-        "preprocessing": ({"image_size": 28, "normalization": dict(spec.normalization),
-                           "ink": spec.image_style, "user_input": spec.user_input} if spec.inputs == "image"
-                          else {"input": "hand_landmarks", "normalization": dict(spec.normalization)}),
+        "preprocessing": preprocessing,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": library_versions(),
         **extra,

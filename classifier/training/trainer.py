@@ -1,4 +1,4 @@
-"""The training loop shared by `train.py` and the app's Train tab, and the options it takes.
+"""The training loop shared by `train.py`, the app's Train tab and teaching, and the options it takes.
 
 `TrainConfig` validates every option once, against the module-level choices and limits that
 `train.py`'s flags and the app's widgets are built from. Whole data sets live on the training
@@ -24,12 +24,17 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint, finish, outliers
-from . import data as datamod
-from .model import MLP, MLPConfig
-from .predict import logits as batched_logits
-from .preprocess import normalize
+from .. import data as datamod
+from ..models import checkpoint
+from ..models.forward import logits as batched_logits
+from ..models.mlp import MLP, MLPConfig
+from ..models.preprocess import normalize
 from .report import Report, build_report
+
+# A run's last step: the trained model (a CPU copy, in eval mode) and its metadata, the data set, its
+# splits and the outlier exposure applied -> a checkpoint ready to serve (`training.finish.finish`
+# adds its "not sure"). The caller chooses it: the loop itself needs none of what finishing reads.
+Finish = Callable[[MLP, dict[str, Any], datamod.DatasetSpec, datamod.Splits, float], checkpoint.Checkpoint]
 
 # The choices and limits of every option: TrainConfig checks them, train.py and the app offer them.
 OPTIMIZERS = ("adamw", "sgd")
@@ -94,12 +99,12 @@ class TrainConfig:
     augment: bool = True
     label_smoothing: float = 0.0
     # Outlier exposure: the weight of a loss that pushes the model's answer for made-up outliers
-    # (`classifier.outliers`, through the data set's own input pipeline) towards a flat one, so
+    # (`InputKind.outlier_pool`, through the data set's own kind of input) towards a flat one, so
     # the "not sure" detector can tell them apart; 0: none. Each batch then has half as many
     # outliers beside its rows.
     outlier_exposure: float = 0.0
-    # "bf16": forward pass in bfloat16 autocast (weights and optimizer stay fp32). ~1.6x faster
-    # steps on CPUs with AVX512-BF16 and on recent GPUs; "fp32" is the reference.
+    # "bf16": forward pass in bfloat16 autocast (weights and optimizer stay fp32): faster steps on
+    # CPUs with AVX512-BF16 and on recent GPUs; "fp32" is the reference.
     precision: str = "fp32"
     method: str = "gradient"        # METHODS
     seed: int = 0
@@ -120,9 +125,9 @@ class TrainConfig:
         if self.method == "nearest_mean" and self.hidden:
             raise ValueError("The nearest-class-mean baseline has no hidden layers: leave the hidden sizes empty.")
         self.model_config().activations()  # raises for unknown names or counts
-        if self.outlier_exposure and not outliers.available(spec.user_input):
-            raise ValueError(f"Outlier exposure needs outlier images made for the data set's input pipeline; "
-                             f"{self.dataset} has none (it is for: {', '.join(outliers.SOURCES)} input).")
+        if self.outlier_exposure and (spec.kind is None or not spec.kind.makes_outliers):
+            raise ValueError(f"Outlier exposure needs outliers made for the data set's kind of input; {self.dataset} "
+                             "has none (it is for data sets of drawings).")
         checks = [  # (field, valid?, what it must be)
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"Epochs must be 1..{MAX_EPOCHS}"),
             ("batch_size", BATCH_SIZE_RANGE[0] <= self.batch_size <= BATCH_SIZE_RANGE[1],
@@ -233,12 +238,19 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, splits: datamod.Splits | None = None,
                  data_dir: str | os.PathLike[str] | None = None,
-                 stop_event: threading.Event | None = None, points_per_epoch: int | None = None) -> None:
+                 stop_event: threading.Event | None = None, points_per_epoch: int | None = None,
+                 finish: Finish | None = None, classes: Sequence[str] | None = None,
+                 start: MLP | None = None) -> None:
         """`points_per_epoch`: curve points per epoch, the last at its end; None: enough for a curve
-        from the first seconds (see `_point_steps`); 1: epoch ends only (no evaluations mid-epoch)."""
+        from the first seconds (see `_point_steps`); 1: epoch ends only (no evaluations mid-epoch).
+        `finish`: what makes `checkpoint()`'s model servable (None: the model and its metadata only).
+        `classes`: the labels' names where they are not the data set's own (a person's taught signs);
+        `start`: a model whose weights training starts from (its classes first among `classes`)."""
         self.config = config
+        self.finish = finish
         self.points_per_epoch = points_per_epoch
         self.spec = datamod.get_spec(config.dataset)
+        self.classes = tuple(classes or self.spec.classes)
         self.device = resolve_device(config.device)
         self.stop_event = stop_event or threading.Event()
         if splits is None:
@@ -252,16 +264,20 @@ class Trainer:
         # weights were made with this stream, so `train.py <set>` reproduces them.
         self.generator = torch.Generator(device=dev).manual_seed(config.seed)
         init_generator = torch.Generator().manual_seed(config.seed)
-        self.model_config = config.model_config()
-        self.model = MLP(self.model_config, generator=init_generator).to(dev)
+        self.model_config = replace(config.model_config(), n_classes=len(self.classes))
+        model = MLP(self.model_config, generator=init_generator)
+        if start is not None:
+            model.start_from(start)
+        self.model = model.to(dev)
         self.model.set_dropout_generator(
             init_generator if dev.type == "cpu" else torch.Generator(device=dev).manual_seed(config.seed))
         self.augment_config = self.spec.augment if config.augment else None
         # Without augmentation every epoch feeds the same inputs: normalize them once, not per batch.
         self.train_inputs = (normalize(self.train_x, self.spec.normalization) if self.augment_config is None
                              else None)
-        # Made once per process and data set kind (about a minute), then shared by every run.
-        self.outliers = outliers.pool(str(self.spec.user_input)).to(dev) if config.trained_outlier_exposure else None
+        # Made once per process and kind of input, then shared by every run.
+        self.outliers = (self.spec.kind.outlier_pool().to(dev)
+                         if config.trained_outlier_exposure and self.spec.kind is not None else None)
         self.history: list[EpochMetrics] = []   # one per epoch (the last may be a stopped one)
         self.points: list[EpochMetrics] = []    # the curves: the epochs and the points within them
         self._run_start = time.perf_counter()   # reset when run() starts
@@ -430,7 +446,7 @@ class Trainer:
         nearest to x has the largest x.m_c - |m_c|^2 / 2. Those scores times one scale (the one that
         gives the validation rows the lowest loss) are the logits, so the probabilities mean something."""
         start = time.perf_counter()
-        n_classes = len(self.spec.classes)
+        n_classes = len(self.classes)
         sums = torch.zeros(n_classes, self.model_config.in_features, device=self.device)
         counts = torch.zeros(n_classes, device=self.device)
         for i in range(0, len(self.train_x), 8192):
@@ -462,7 +478,7 @@ class Trainer:
 
     def report(self) -> Report:
         """The test-set report of the model as trained so far."""
-        return build_report(self.model, self.splits.test_x, self.splits.test_y, list(self.spec.classes),
+        return build_report(self.model, self.splits.test_x, self.splits.test_y, list(self.classes),
                             self.spec.normalization)
 
     @property
@@ -476,8 +492,8 @@ class Trainer:
     def metadata(self, test_accuracy: float, **extra: Any) -> dict[str, Any]:
         """Weights-file metadata for the model as trained so far; `extra` adds facts (command...)."""
         c = self.config
-        return checkpoint.build_meta(
-            self.spec, self.model_config, test_accuracy=round(test_accuracy, 4),
+        return self.spec.weights_meta(
+            self.model_config, classes=list(self.classes), test_accuracy=round(test_accuracy, 4),
             n_test=len(self.splits.test_y),
             val_accuracy=round(self.history[-1].val_acc, 4) if self.history else None,
             epochs=self.epochs_done, seed=c.seed, device=str(self.device), train_config=c.to_dict(),
@@ -485,12 +501,16 @@ class Trainer:
         )
 
     def checkpoint(self, test_accuracy: float, **extra: Any) -> checkpoint.Checkpoint:
-        """A CPU copy of the model as trained so far, finished (`classifier.finish`: its "not sure"
-        and metadata) so that it is ready to serve or save."""
-        model = MLP(self.model_config)
+        """A CPU copy of the model as trained so far, in eval mode, with its metadata, finished by the
+        trainer's `finish` (its "not sure") so that it is ready to serve or save."""
+        # Its initial weights are replaced at once: drawn from a generator of its own, not torch's global one.
+        model = MLP(self.model_config, generator=torch.Generator().manual_seed(0))
         model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-        return finish.finish(model, self.metadata(test_accuracy, **extra), self.spec, self.splits,
-                             self.config.trained_outlier_exposure)
+        model.eval()
+        meta = self.metadata(test_accuracy, **extra)
+        if self.finish is None:
+            return checkpoint.Checkpoint(model, meta)
+        return self.finish(model, meta, self.spec, self.splits, self.config.trained_outlier_exposure)
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -510,8 +530,7 @@ def seconds_per_step(config: TrainConfig, n_classes: int, steps: int = 6) -> flo
     rows = config.batch_size * (steps + 2)
     spec = datamod.get_spec(config.dataset)
     g = torch.Generator().manual_seed(0)
-    fake = (torch.randint(0, 256, (rows, 28, 28), dtype=torch.uint8, generator=g) if spec.inputs == "image"
-            else torch.randn(rows, spec.in_features, generator=g))
+    fake = spec.rows.random(rows, g)
     labels = torch.arange(rows) % n_classes
     splits = datamod.Splits(fake, labels, fake[:n_classes], labels[:n_classes], fake[:n_classes], labels[:n_classes])
     probe = replace(config, epochs=1, max_batches=steps + 2, outlier_exposure=0.0, method="gradient")

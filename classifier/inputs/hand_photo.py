@@ -1,20 +1,18 @@
-"""From what a person gives the app to the 28x28 a model sees, by the name a data set's spec gives
-(`DatasetSpec.user_input`): "drawing" for sketches, "hand_photo" for photos and webcam frames.
+"""A photo or webcam frame of a hand sign: the square around the hand, as a Sign Language
+MNIST-style 28x28 a pixel model reads, and the hand's landmarks, which the hand-landmarks kind's
+model reads first where MediaPipe finds a hand.
 
-A pipeline returns a `Prepared`: the 28x28, and for photos the upright picture and the square it
-was cut from (found by `classifier.locate`, or given by the user), so the app can show both, and
-every square the locator thought might frame the hand, so the "not sure" check can judge the
-picture as a whole (`Predictor.answer`); `picture_squares` gives the same for the real pictures
-that check is calibrated on.
+The square is the user's `box` if they gave one; else the square around the hand's landmarks; else
+where the sliding-window locator finds a hand (it knows hands as Sign Language MNIST shows them,
+which MediaPipe misses), with the model's own say among its best squares; else the centre square.
+Its "not sure" detector judges a picture whole: every square the locator weighed, calibrated on
+real pictures made from the calibration half of the test rows (`photos.calibration_pictures`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -22,29 +20,9 @@ import numpy as np
 from PIL import Image
 
 from . import imageprep, landmarks, locate, photos
+from .hand_landmarks import HAND_LANDMARKS
+from .kind import InputKind, Page, Prepared, Wording
 from .locate import Box
-
-
-@dataclass(frozen=True)
-class Prepared:
-    image: np.ndarray                  # uint8 28x28: what the model sees
-    picture: Image.Image | None = None  # photos: the upright picture it was cut from
-    box: Box | None = None             # photos: the square of `picture` it shows
-    note: str = ""                     # photos: how the square was chosen, in words
-    # Photos whose square the locator chose: every square it weighed (JUDGED at most, `image`'s
-    # among them), (N, 28, 28) uint8; None when the user gave the square or the landmarks framed it.
-    squares: np.ndarray | None = None
-    hand: landmarks.Hand | None = None  # photos: the hand's landmarks, where MediaPipe found a hand
-
-
-def drawing(value: Any, box: Any = None, confidence: Any = None) -> Prepared | None:
-    """A drawing (a Sketchpad value or any image) -> MNIST-style digit, or None if nothing is drawn.
-    (`box` and `confidence` are for photos: a drawing is always taken whole.)"""
-    image = imageprep.sketch_layers_to_image(value)
-    if image is None:
-        return None
-    digit = imageprep.sketch_to_digit(image)
-    return None if digit is None else Prepared(digit)
 
 
 @cache
@@ -83,6 +61,35 @@ def parse_box(box: Any, w: int, h: int) -> tuple[float, float, float, float] | N
 # (`ood.Detector.picture_threshold`).
 JUDGED = 30
 JUDGED_MARGIN = 0.3
+
+
+LIMITS = imageprep.PictureLimits("photo of a hand", max_aspect=4.0, min_side=16)
+
+
+class HandPhoto(InputKind):
+    name = "hand_photo"
+    limits = LIMITS
+    wording = Wording(
+        tab="Hand signs",
+        how="Show a hand {noun} ({span}) to the webcam or upload a photo; the app finds the hand and draws the "
+            "square it classifies.",
+        empty="take a snapshot or upload a photo of a hand {noun}",
+        api="Classify a photo of a hand {noun} (a file: JPEG, PNG, WebP...).",
+        api_value="the photo, e.g. handle_file('hand.jpg')",
+        real_world="Where MediaPipe finds a hand, the first answer is the hand-shape MLP's (21 hand landmarks, "
+                   "trained on generated hands): right on {first_answer:.0%} of real photos of {people} people's "
+                   "hands, where the pixel MLP beside it is right {pixel_model:.0%}. **Teach it your hand** below: "
+                   "one photo a sign makes it {taught_one_a_sign:.0%} right on your other photos.",
+    )
+    page = Page(widget="photo", example="hand.jpg", takes_box=True, live=True)
+    hands = HAND_LANDMARKS
+
+    def prepare(self, value: Any, box: Any = None, confidence: Callable[[np.ndarray], np.ndarray] | None = None,
+                live: bool = False) -> Prepared | None:
+        return hand_photo(value, box, confidence, frame=live)
+
+    def calibration_makers(self) -> dict[str, Callable[[np.ndarray], Any]]:
+        return {"pictures": calibration_squares}
 
 
 def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray | None, box: Any = None,
@@ -131,11 +138,11 @@ def photo_picture(source: str | os.PathLike[str] | bytes | Image.Image | np.ndar
 def _photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> Image.Image:
     """A photo or webcam frame as a decoded image, its size checked before any work on it."""
     if not isinstance(source, np.ndarray):
-        return imageprep.open_image(source, "photo")
+        return imageprep.open_image(source, LIMITS)
     frame = source
     if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3, 4)):
         raise imageprep.ImageInputError(f"A frame is a greyscale, RGB or RGBA array, not one of shape {frame.shape}.")
-    imageprep.check_size(frame.shape[1], frame.shape[0], "photo")
+    LIMITS.check(frame.shape[1], frame.shape[0])
     if frame.dtype != np.uint8:
         if not np.issubdtype(frame.dtype, np.number) or np.issubdtype(frame.dtype, np.complexfloating):
             raise imageprep.ImageInputError(f"A frame holds numbers, not {frame.dtype}.")
@@ -165,7 +172,7 @@ def _weighed_squares(picture: Image.Image, grey: Image.Image) -> tuple[list[Box]
     return chosen, np.stack([imageprep.square_to_sign(grey, b.as_tuple()) for b in chosen]), True
 
 
-def hand_photo_calibration(rows: np.ndarray) -> list[np.ndarray]:
+def calibration_squares(rows: np.ndarray) -> list[np.ndarray]:
     """The squares `hand_photo` weighs in real pictures (`photos.calibration_pictures`) of `rows`."""
     out = []
     for image in photos.calibration_pictures(rows):
@@ -174,74 +181,6 @@ def hand_photo_calibration(rows: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def drawn_calibration(rows: np.ndarray) -> np.ndarray:
-    """`rows` (uint8 (N, 28, 28) digits, light on black) as the Draw pipeline reads them drawn on the
-    pad: each enlarged 10x (about the size a digit is drawn on the 400x400 canvas), dark on light,
-    and read back by `drawing`; a row it finds nothing in stays blank. (N, 28, 28) uint8."""
-    side = imageprep.SIZE * 10
-    out = []
-    for row in rows:
-        big = np.asarray(Image.fromarray(row).resize((side, side), Image.Resampling.BICUBIC))
-        prepared = drawing(255 - big)
-        out.append(np.zeros_like(row) if prepared is None else prepared.image)
-    return np.stack(out) if out else np.zeros((0, imageprep.SIZE, imageprep.SIZE), np.uint8)
 
 
-_CALIBRATION: dict[tuple[str, str, str], Any] = {}
-_CALIBRATION_LOCK = threading.Lock()
-
-
-def _made(kind: str, user_input: str, rows: np.ndarray) -> Any:
-    """What CALIBRATION[kind] makes of `rows` for `user_input` (None where it makes nothing): it does
-    not depend on the model, so it is made once per process and shared by every calibration."""
-    make = CALIBRATION[kind].get(user_input)
-    if make is None:
-        return None
-    key = _calibration_key(kind, user_input, rows)
-    with _CALIBRATION_LOCK:
-        if key not in _CALIBRATION:
-            _CALIBRATION[key] = make(np.asarray(rows, dtype=np.uint8))
-        return _CALIBRATION[key]
-
-
-def picture_squares(user_input: str, rows: np.ndarray) -> list[np.ndarray] | None:
-    """For pipelines that weigh several squares of a picture: the squares they weigh in real pictures
-    made from `rows` (uint8 (N, 28, 28), the calibration half of a test set), a (k, 28, 28) array a
-    picture; None for pipelines that take one square (drawings). Made once per process (about two
-    minutes for signs on 2 CPU cores)."""
-    return _made("pictures", user_input, rows)
-
-
-def as_given(user_input: str, rows: np.ndarray) -> np.ndarray | None:
-    """For pipelines that read one square: `rows` (uint8 (N, 28, 28), the calibration half of a test
-    set) as the pipeline reads them given as a user gives them, (N, 28, 28); None for the others.
-    Made once per process (about 20 s for digits on one CPU core)."""
-    return _made("as_given", user_input, rows)
-
-
-def calibration_ready(user_input: str, rows: np.ndarray) -> bool:
-    """Whether `picture_squares` and `as_given` would answer at once (nothing to make, or made already)."""
-    return all(user_input not in table or _calibration_key(kind, user_input, rows) in _CALIBRATION
-               for kind, table in CALIBRATION.items())
-
-
-def _calibration_key(kind: str, user_input: str, rows: np.ndarray) -> tuple[str, str, str]:
-    return kind, user_input, hashlib.sha1(np.ascontiguousarray(rows, dtype=np.uint8).tobytes()).hexdigest()
-
-
-# What each data set's `user_input` names: the function from a user's input (and an optional box and
-# confidence, see `hand_photo`) to that set's 28x28 style.
-PIPELINES: dict[str, Callable[..., Prepared | None]] = {
-    "drawing": drawing,
-    "hand_photo": hand_photo,
-}
-
-# The real inputs each pipeline's "not sure" is calibrated on, made from the calibration half of a
-# test set: for pipelines that weigh several squares of a picture, the squares weighed in each real
-# picture ("pictures", judged whole: `ood.Detector.picture_threshold`); for those that read one
-# square, each row as the pipeline reads it given as users give it ("as_given": the threshold is set
-# on these, not on the bare 28x28 rows, which no user sends).
-CALIBRATION: dict[str, dict[str, Callable[[np.ndarray], Any]]] = {
-    "pictures": {"hand_photo": hand_photo_calibration},
-    "as_given": {"drawing": drawn_calibration},
-}
+HAND_PHOTO = HandPhoto()

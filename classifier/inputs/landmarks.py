@@ -1,5 +1,5 @@
 """Hands as 21 landmarks, found by MediaPipe's hand landmarker, and what is made from them: the
-square of the picture a pixel model reads, and the normalized points a hand-shape model reads.
+square of the picture a pixel model reads, and the row of 63 numbers a hand-shape model reads.
 
 The landmarker is MediaPipe's own model (`weights/hand_landmarker.task`, Apache-2.0, see its
 NOTICE): a palm detector, then 21 points per hand (wrist, then four joints per finger from the
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .checkpoint import WEIGHTS_DIR
+from ..paths import WEIGHTS_DIR
 
 LANDMARKER_PATH = WEIGHTS_DIR / "hand_landmarker.task"
 N_POINTS = 21
@@ -50,8 +50,13 @@ class Hand:
         cy = float(np.clip((y0 + y1) / 2, side / 2, h - side / 2))
         return cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
 
+    @property
+    def row(self) -> np.ndarray:
+        """What a hand-shape model reads of this hand (`hand_row`)."""
+        return hand_row(self.points, self.handedness)
 
-def normalize(points: np.ndarray, handedness: str) -> np.ndarray:
+
+def hand_row(points: np.ndarray, handedness: str) -> np.ndarray:
     """(21, 3) landmarks -> the (63,) float32 a hand-shape model reads: the wrist at the origin, the
     wrist-to-middle-knuckle distance as the unit, left hands mirrored into right ones. So where the
     hand is in the picture, how large, and which hand signs do not change what the model sees."""

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .model import ACTIVATIONS, MLP
+from .mlp import ACTIVATIONS, MLP
 from .preprocess import IMAGE_SIZE
 
 

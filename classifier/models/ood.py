@@ -8,19 +8,19 @@ get a confident letter). Three scores each catch what the others miss (`bench/oo
   mean, under one covariance shared by all classes: catches other data sets' images;
 - reconstruction error of the input (as the model sees it) from its top principal components of
   the training images: catches noise and textures, whose features can look ordinary.
-A model trained with outlier exposure (`classifier.outliers`) learnt to give outliers a flat
+A model trained with outlier exposure (`classifier.inputs.outliers`) learnt to give outliers a flat
 answer, so one score reads that directly and the others only get in its way:
 - max-probability, 1 - the highest softmax probability (Hendrycks & Gimpel, ICLR 2017; the score
   outlier exposure trains). Its logits stay free to be large and equal, so energy says nothing
   there, and combining the others with it only loses (docs/results.md).
 Each score becomes its percentile among held-out real test images (one fixed half of the test
 set; the other half is for measuring), as the app reads them where users give them otherwise (a
-drawing is drawn on a canvas and read back by the Draw pipeline, `pipelines.as_given`); an input
+drawing is drawn on a canvas and read back by the Draw pipeline, `InputKind.as_given`); an input
 is "not sure" when its highest percentile is above the threshold that flags FLAG_RATE of those
 images.
 
 A photo is judged as a whole. Its pipeline weighs many squares that might frame the hand
-(`pipelines.hand_photo`) and shows the one the model is surest of; judging that square alone would
+(`hand_photo.hand_photo`) and shows the one the model is surest of; judging that square alone would
 let the search find, in a photo of anything, the one square that looks most like a hand. So a
 picture's score is the mean of the percentile above over all the squares weighed, and it is "not
 sure" above `picture_threshold`: the mean that PICTURE_FLAG_RATE of real pictures exceed, real
@@ -35,7 +35,7 @@ the names of the scores it uses.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .preprocess import normalize
+from .forward import forward
 
 NOT_SURE = "not sure"        # the API's top label for inputs unlike the training data
 FLAG_RATE = 0.01             # share of held-out real test images flagged
@@ -101,7 +101,7 @@ class Detector:
         """(N, len(scores)): each of the detector's scores (SCORES), higher meaning less like the training
         data; for normalized inputs `x` (N, 784), their last hidden layer `feats` and their `logits`."""
         # float32 throughout, for calibration and serving alike: float64 copies of the precision
-        # matrix cost 11 ms an answer (measured), and both paths must compute the same numbers.
+        # matrix would be made at every answer, and both paths must compute the same numbers.
         by_name = {"energy": self._energy, "mahalanobis-last-hidden": self._mahalanobis,
                    "pca-reconstruction": self._reconstruction, "max-probability": self._max_probability}
         return torch.stack([by_name[name](x, feats, logits.float()) for name in self.scores], dim=1)
@@ -197,32 +197,6 @@ def unpack_symmetric(packed: torch.Tensor) -> torch.Tensor:
     return matrix
 
 
-@torch.inference_mode()
-def forward_batches(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
-                    batch_size: int = 8192) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(normalized inputs, last hidden layer, logits) of uint8 images (or landmark rows), batch by
-    batch on the model's device, in eval mode (restored afterwards). The model's `net` ends with its
-    output Linear; everything before it makes the features."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    try:
-        for i in range(0, len(images), batch_size):
-            x = normalize(images[i:i + batch_size].to(device), normalization)
-            f = model.net[:-1](x)
-            yield x, f, model.net[-1](f)
-    finally:
-        model.train(was_training)
-
-
-def forward(model: torch.nn.Module, images: torch.Tensor, normalization: dict[str, Any],
-            batch_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """`forward_batches` gathered: (normalized inputs, last hidden layer, logits), float, on the CPU."""
-    parts = [tuple(t.float().cpu() for t in batch) for batch in forward_batches(model, images, normalization,
-                                                                                 batch_size)]
-    return tuple(torch.cat(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
-
-
 def calibration_rows(n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The fixed halves of a test set: (rows the threshold is set on, rows it is measured on)."""
     perm = torch.randperm(n_test, generator=torch.Generator().manual_seed(0))
@@ -236,9 +210,9 @@ def fit(model: torch.nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, te
     """Fit on (up to MAX_FIT_ROWS) training rows; calibrate `scores` on the calibration half of the test
     set. `picture_squares`, for inputs judged as whole pictures: the calibration half's rows (uint8
     (N, 28, 28)) -> the squares weighed in each of the real pictures made from them (or None), on
-    which `picture_threshold` is set (`pipelines.picture_squares`). `as_given`, for inputs read as
+    which `picture_threshold` is set (`InputKind.picture_squares`). `as_given`, for inputs read as
     one square: those rows -> the same rows as the app reads them given as users give them (or None),
-    on which the scores' percentiles and the threshold are then set instead (`pipelines.as_given`)."""
+    on which the scores' percentiles and the threshold are then set instead (`InputKind.as_given`)."""
     rows = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(0))[:MAX_FIT_ROWS]
     x, f, _ = forward(model, train_x[rows.to(train_x.device)], normalization)
     f, y = f.double(), train_y[rows.to(train_y.device)].cpu()

@@ -15,13 +15,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .predict import logits as batched_logits
+from ..models.forward import logits as batched_logits
 
 
 @dataclass(frozen=True)
 class Example:
     index: int              # row in the test set
-    image: np.ndarray       # the row: a 28x28 uint8 image, or a hand's (63,) landmarks
+    row: np.ndarray         # a 28x28 uint8 image, or a hand's (63,) landmarks
     predicted: str
     true: str
     probability: float      # the model's probability for `predicted`

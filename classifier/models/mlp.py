@@ -112,6 +112,20 @@ class MLP(nn.Module):
             elif isinstance(m, nn.BatchNorm1d):
                 m.reset_parameters()
 
+    @torch.no_grad()
+    def start_from(self, other: MLP) -> None:
+        """Take `other`'s weights: a model of the same layers, for as many classes or fewer (its
+        classes are this one's first; the others keep their fresh initial weights)."""
+        if other.config.n_classes > self.config.n_classes:
+            raise ValueError(f"a model of {other.config.n_classes} classes cannot start one of {self.config.n_classes}")
+        for mine, theirs in zip(self.state_dict().values(), other.state_dict().values(), strict=True):
+            if mine.shape == theirs.shape:
+                mine.copy_(theirs)
+            elif mine.shape[1:] == theirs.shape[1:]:   # the last layer: one row per class
+                mine[: len(theirs)].copy_(theirs)
+            else:
+                raise ValueError(f"a model of layers {other.config.hidden} cannot start one of {self.config.hidden}")
+
     def set_dropout_generator(self, generator: torch.Generator | None) -> None:
         for m in self.modules():
             if isinstance(m, Dropout):

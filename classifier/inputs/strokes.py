@@ -6,20 +6,25 @@ canvas pixels, with the canvas size and the brush width beside them:
     {"strokes": [[[10, 50, 90], [20, 20, 80]], ...], "width": 400, "height": 400, "brush": 14}
 
 `rasterize` draws it with PIL (black on white, the same width, round caps and joins), so the
-Draw pipeline and model take it unchanged: Python stays the one source of truth for
-preprocessing. Everything is validated first, with a message that says what is wrong.
+drawing kind's pipeline and model take it unchanged: Python stays the one source of truth for
+preprocessing. Everything is validated first, with a message that says what is wrong. Its "not
+sure" and outliers are the drawing's: a drawing given as strokes is a drawing.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw
 
-from .imageprep import ImageInputError, check_size
+from .drawing import DRAWING
+from .imageprep import ImageInputError
+from .kind import InputKind, Prepared, Wording
 
 MAX_STROKES = 300
 MAX_POINTS = 5000        # over all strokes
@@ -55,7 +60,7 @@ def parse(payload: Any) -> Strokes:
     width, height = (_number(payload.get(k), k) for k in ("width", "height"))
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or width != int(width) or height != int(height):
         raise ImageInputError(f"The canvas is 1 to {MAX_SIDE} whole pixels a side (got {width:g} x {height:g}).")
-    check_size(int(width), int(height), "drawing")
+    DRAWING.limits.check(int(width), int(height))
     brush = _number(payload.get("brush", 14), "brush")
     if not 1 <= brush <= MAX_BRUSH:
         raise ImageInputError(f"The brush is 1 to {MAX_BRUSH} pixels wide (got {brush:g}).")
@@ -96,3 +101,24 @@ def rasterize(drawing: Strokes) -> Image.Image:
         for x, y in points:
             draw.ellipse([x - r, y - r, x + r, y + r], fill=0)
     return image
+
+
+class StrokesKind(InputKind):
+    name = "strokes"
+    limits = DRAWING.limits
+    wording = Wording(
+        tab=DRAWING.wording.tab, how=DRAWING.wording.how, empty=DRAWING.wording.empty,
+        api="Classify a drawn {noun} sent as strokes, as the Draw tab's pad sends it.",
+        api_value="{example} (a 7): each stroke its x and y lists in canvas pixels (Quick, Draw!'s format), "
+                  "or that as JSON text",
+    )
+    payload = ('strokes: {"strokes": [[[x0, x1, ...], [y0, y1, ...]], ...], "width": W, "height": H, '
+             '"brush": B} in canvas pixels (an object or its JSON text)')
+
+    def prepare(self, value: Any, box: Any = None, confidence: Callable[[np.ndarray], np.ndarray] | None = None,
+                live: bool = False) -> Prepared | None:
+        """A strokes payload (a dict or its JSON text) -> the digit its drawing is, or None if empty."""
+        return DRAWING.prepare(rasterize(parse(value)))
+
+
+STROKES = StrokesKind()

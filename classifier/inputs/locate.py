@@ -2,9 +2,9 @@
 
 A sliding-window search: every square window over a grid of sizes (from SCALES[0] of the
 photo's shorter side up to all of it) and places is cut out, shrunk to 28x28 and brought to the
-data set's brightness exactly as `imageprep.photo_to_sign` does, then a small MLP (the locator)
+data set's brightness exactly as `imageprep.square_to_sign` does, then a small MLP (the locator)
 scores how well the window frames a hand the way the data set does: it was trained to predict a
-window's overlap (IoU) with the true box on pictures made by `classifier.photos` from training
+window's overlap (IoU) with the true box on pictures made by `classifier.inputs.photos` from training
 rows (`train_locator.py`). The best windows are refined with smaller steps. When even the best
 window scores below the locator's threshold, the answer is the centre square, marked not found.
 The locator is another MLP, so the studio's own machinery trains, stores and runs it.
@@ -24,11 +24,11 @@ from PIL import Image, ImageOps
 from safetensors.torch import load_file, save_file
 from torchvision.ops import roi_align
 
-from . import preprocess
-from .checkpoint import WEIGHTS_DIR
+from ..models import preprocess
+from ..models.mlp import MLP, MLPConfig
+from ..models.preprocess import normalize
+from ..paths import WEIGHTS_DIR
 from .imageprep import centre_square, to_grey
-from .model import MLP, MLPConfig
-from .preprocess import normalize
 
 LOCATOR_PATH = WEIGHTS_DIR / "hand_locator.safetensors"
 SCALES = tuple(float(s) for s in np.geomspace(0.3, 1.0, 12))  # window side / the photo's shorter side

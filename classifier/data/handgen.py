@@ -2,7 +2,7 @@
 21 landmarks, the way MediaPipe's hand landmarker reports a photo of them. No data we may ship has
 landmarks, so the shipped hand-shape letters model learns from these.
 
-The hand is built in the frame `landmarks.normalize` puts every real hand in: the wrist at the
+The hand is built in the frame `landmarks.hand_row` puts every real hand in: the wrist at the
 origin, the fingers along -y (up in the picture), the thumb's side at +x, the palm facing -z
 (towards the camera; MediaPipe's z is smaller nearer the camera), the wrist-to-middle-knuckle
 distance about 1. Each finger has three hinges (flexion at the knuckle, the middle and the end
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .landmarks import N_POINTS, normalize
+from ..inputs.landmarks import N_POINTS, hand_row
 
 FINGERS = ("index", "middle", "ring", "little")
 # Landmark numbers: the thumb's base (CMC), then four per finger from its knuckle (MCP) to its tip.
@@ -227,6 +227,6 @@ def generate(per_letter: int, seed: int = 0, letters: tuple[str, ...] | None = N
     24 letters in alphabetical order), `per_letter` of each; the same seed gives the same hands."""
     letters = tuple(letters or LETTERS)
     rng = np.random.default_rng(seed)
-    x = np.stack([normalize(sample(letter, rng), "Right") for letter in letters for _ in range(per_letter)])
+    x = np.stack([hand_row(sample(letter, rng), "Right") for letter in letters for _ in range(per_letter)])
     y = np.repeat(np.arange(len(letters)), per_letter)
     return x.astype(np.float32), y

@@ -8,6 +8,8 @@ exactly what it was trained on.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -28,13 +30,38 @@ PER_IMAGE = {"kind": "per_image"}
 SIGNS_IMAGE_MEAN = 159.3
 SIGNS_IMAGE_STD = 40.2
 
-# Hands: `landmarks.normalize` makes the 63 numbers from MediaPipe's 21 points (wrist at the origin,
+# Hands: `landmarks.hand_row` makes the 63 numbers from MediaPipe's 21 points (wrist at the origin,
 # the wrist-to-middle-knuckle length as the unit, left hands mirrored); the model reads them as made.
 N_LANDMARK_FEATURES = 63
 LANDMARKS = {"kind": "landmarks", "points": 21, "origin": "wrist", "unit": "wrist to middle knuckle",
              "mirror": "left hands into right ones", "source": "MediaPipe hand landmarker (x, y pixels, z depth)"}
 
 _EPS = 1e-3
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What a data set's rows are, and so what its models read: one row's shape and type."""
+
+    name: str                  # in words: "images", "hands"
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    described: tuple[str, Any]  # what weights files say of a row: one key of their preprocessing, and its value
+
+    @property
+    def in_features(self) -> int:
+        """The numbers a model reads per row."""
+        return math.prod(self.shape)
+
+    def random(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """`n` random rows of this shape and type (for measuring a training step)."""
+        if self.dtype == torch.uint8:
+            return torch.randint(0, 256, (n, *self.shape), dtype=torch.uint8, generator=generator)
+        return torch.randn(n, *self.shape, generator=generator).to(self.dtype)
+
+
+IMAGES = Rows("images", (IMAGE_SIZE, IMAGE_SIZE), torch.uint8, ("image_size", IMAGE_SIZE))   # 0-255 pixels
+HANDS = Rows("hands", (N_LANDMARK_FEATURES,), torch.float32, ("input", "hand_landmarks"))   # landmarks, as made
 
 
 def match_sign_brightness(squares: torch.Tensor) -> torch.Tensor:
@@ -48,7 +75,7 @@ def match_sign_brightness(squares: torch.Tensor) -> torch.Tensor:
 
 def normalize(images: torch.Tensor, spec: dict[str, Any]) -> torch.Tensor:
     """Turn images (N, 28, 28) as uint8 in 0..255 or float in [0, 1] into float (N, 784); hands'
-    landmarks (N, 63), already normalized by `landmarks.normalize`, pass as they are."""
+    landmarks (N, 63), already normalized by `landmarks.hand_row`, pass as they are."""
     x = images.reshape(images.shape[0], -1)
     if x.dtype == torch.uint8:
         x = x.float().div_(255.0)

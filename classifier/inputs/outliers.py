@@ -2,13 +2,14 @@
 answer them with a flat distribution (Hendrycks et al., "Deep Anomaly Detection with Outlier
 Exposure", ICLR 2019), so the "not sure" detector (`ood`) tells them from real inputs.
 
-The outliers are made here, from the fonts matplotlib ships and from random shapes and noise:
-nothing is downloaded and nothing comes from any data set. Each goes through the data set's own
-user-input pipeline (`pipelines.PIPELINES`), because what the model must learn to doubt is what
-that pipeline makes of a scribble, not the scribble itself: the Draw pipeline crops, recentres
-and evens out the strokes of anything it is given.
+The pictures are made here, from the fonts matplotlib ships and from random shapes and noise:
+nothing is downloaded and nothing comes from any data set. A kind of input names the makers it
+uses (`InputKind.outlier_sources`) and sends each picture through its own pipeline
+(`InputKind.outlier_pool`), because what the model must learn to doubt is what that pipeline makes
+of a scribble, not the scribble itself: the Draw pipeline crops, recentres and evens out the
+strokes of anything it is given.
 
-Kinds, for drawings (a quarter each):
+Makers, for drawings (a quarter each):
 - glyphs: letters and symbols that look like no digit, in several fonts, tilted and sized at random;
 - doodles: several random Bezier strokes, spirals, stars, hatching and grids;
 - silhouettes: filled random polygons and ellipses, some striped or holed, like a drawn object;
@@ -21,22 +22,15 @@ bench measures what training did not see.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from . import pipelines
-
 CANVAS = 200   # px: the pipelines are scale-free, and a small canvas is quick to make and read
-POOL_SIZE = 12_000
 # A stroke this much longer than it is wide is a 1, whatever drew it: not an outlier
-# (MNIST: 95% of 1s are above 3.5, 95% of the other digits below 3.0).
+# (on MNIST, nearly every 1 is more elongated than this and nearly every other digit less).
 MAX_ELONGATION = 3.0
 
 # Letters and symbols unlike any digit: no O/o/D/Q (0), I/l/i/j/|/slashes/brackets (1), Z/z (2),
@@ -48,6 +42,8 @@ _FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf"
 
 @cache
 def _fonts() -> tuple[Path, ...]:
+    import matplotlib  # here, not at import: the trainer imports this module's users, never matplotlib
+
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     return tuple(folder / f for f in _FONT_FILES if (folder / f).is_file())
 
@@ -152,55 +148,6 @@ def textures(rng: np.random.Generator) -> Image.Image:
         field = np.where(field > rng.uniform(-0.5, 1.0), 1.0, -1.0)
     grey = 128 + field * rng.uniform(20, 70)
     return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
-
-
-# What each pipeline's outliers are made from, with their shares.
-SOURCES: dict[str, tuple[Callable[[np.random.Generator], Image.Image], ...]] = {
-    "drawing": (glyphs, doodles, silhouettes, textures),
-}
-
-
-def available(user_input: str | None) -> bool:
-    """Whether outliers can be made for a data set whose spec names this user-input pipeline."""
-    return user_input in SOURCES
-
-
-_pools: dict[tuple[str, int, int], torch.Tensor] = {}
-_pools_lock = threading.Lock()
-
-
-def ready(user_input: str, n: int | None = None, seed: int = 0) -> bool:
-    """Whether `pool` would answer at once (the outliers are made already in this process). Without
-    the lock, which `pool` holds for the minute it takes to make them."""
-    return (user_input, n or POOL_SIZE, seed) in _pools
-
-
-def pool(user_input: str, n: int | None = None, seed: int = 0) -> torch.Tensor:
-    """`n` (default POOL_SIZE) outliers (uint8, n x 28 x 28) as the pipeline `user_input` makes them, the same for a
-    given seed; made once per process (about a minute for 12,000 on one core), then from memory."""
-    if not available(user_input):
-        raise ValueError(f"No outlier images are made for the {user_input!r} input pipeline "
-                         f"(only for: {', '.join(SOURCES)}).")
-    key = (user_input, n or POOL_SIZE, seed)
-    with _pools_lock:
-        if key not in _pools:
-            _pools[key] = torch.from_numpy(_make(*key))
-        return _pools[key]
-
-
-def _make(user_input: str, n: int, seed: int) -> np.ndarray:
-    sources = SOURCES[user_input]
-    pipeline = pipelines.PIPELINES[user_input]
-    rng = np.random.default_rng(seed)
-    out = np.empty((n, 28, 28), np.uint8)
-    k = 0
-    while k < n:
-        prepared = pipeline(sources[k % len(sources)](rng))
-        # A shape the pipeline sees no ink in is no input at all.
-        if prepared is not None and elongation(prepared.image) <= MAX_ELONGATION:
-            out[k] = prepared.image
-            k += 1
-    return out
 
 
 def elongation(image: np.ndarray) -> float:
