@@ -42,3 +42,29 @@ def test_not_sure_answers_keep_their_bars_under_the_fixed_label() -> None:
     assert sure.label == "7"
     assert unsure.label == "not sure"
     assert [c.label for c in unsure.confidences] == ["7", "1"]
+
+
+def test_the_hand_signs_tab_quotes_the_figures_its_shipped_file_holds(monkeypatch) -> None:
+    """The real-photo figures the tab states come from the shipped hand-shape file's metadata
+    (written by bench.real_hands --record), not from the code."""
+    from classifier.models.checkpoint import Checkpoint
+    from classifier.serving.predict import Predictor
+    from studio import models
+
+    shipped = models.SHIPPED["handshape"]
+    figures = {"first_answer": 0.612, "pixel_model": 0.031, "taught_one_a_sign": 0.777, "people": 9}
+    meta = {**shipped.meta, "real_inputs": figures}
+    monkeypatch.setitem(models.SHIPPED, "handshape", Predictor(Checkpoint(shipped.model, meta)))
+    text = classify_tab.caption(data.DATASETS["signs"])
+    assert [t for t in ("61%", "9 people", "3%", "78%") if t not in text] == []
+
+
+def test_without_figures_in_the_file_the_tab_states_none(monkeypatch) -> None:
+    from classifier.models.checkpoint import Checkpoint
+    from classifier.serving.predict import Predictor
+    from studio import models
+
+    shipped = models.SHIPPED["handshape"]
+    meta = {k: v for k, v in shipped.meta.items() if k != "real_inputs"}
+    monkeypatch.setitem(models.SHIPPED, "handshape", Predictor(Checkpoint(shipped.model, meta)))
+    assert "real photos" not in classify_tab.caption(data.DATASETS["signs"])

@@ -21,11 +21,11 @@ import torch
 from ..data import DatasetSpec, Splits, handgen
 from ..models.checkpoint import Checkpoint
 from . import finish
-from .trainer import Trainer, recipe
+from .trainer import BATCH_SIZE_RANGE, MAX_EPOCHS, Trainer, recipe
 
 # Each taught label weighs as much as this many rehearsal rows of a class of the model taught from.
 REHEARSAL_PER_CLASS = 20
-STEPS = 300                 # training steps, two an epoch
+STEPS = 300                 # training steps
 FROM_A_MODEL_LR = 1e-3      # from a model: a gentle learning rate keeps what it knows
 
 
@@ -58,8 +58,11 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
     taught_x, taught_y = torch.from_numpy(x), torch.tensor([classes.index(label) for label in labels])
     splits = Splits(torch.from_numpy(train_x), torch.from_numpy(train_y.astype(np.int64)), taught_x, taught_y,
                     taught_x, taught_y)
-    batch = max(1, math.ceil(len(train_x) / 2))
-    config = recipe(spec.name, epochs=math.ceil(steps / 2), batch_size=min(max(batch, 8), 8192), seed=seed,
+    # A few batches an epoch (two, or more where the steps outnumber the epochs a run may have).
+    per_epoch = max(2, math.ceil(steps / MAX_EPOCHS))
+    batch = math.ceil(len(train_x) / per_epoch)
+    config = recipe(spec.name, epochs=math.ceil(steps / per_epoch), batch_size=min(max(batch, BATCH_SIZE_RANGE[0]),
+                                                                                     BATCH_SIZE_RANGE[1]), seed=seed,
                     lr=FROM_A_MODEL_LR if start is not None else None, device="cpu",
                     hidden=list(start.model.config.hidden) if start is not None else None)
     trainer = Trainer(config, splits=splits, points_per_epoch=1, finish=finish.finish, classes=classes,
