@@ -12,7 +12,7 @@ the pixel model's answer: its first is the hand-shape model's where a hand was f
 taught one if it has one, else the shipped letters model),
 /choose_digit_model, /choose_sign_model, /teach_sign, /teach_train, /teach_reset, /train,
 /stop_training, /pick_run, /use_model, /restore_shipped, /save_model (only with
---save-to-weights), /download_model.
+--save-to-weights), /download_model, /upload_model (a weights file brought back as a run).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ TAB_SPECS = [spec for spec in data.DATASETS.values() if spec.kind is not None an
 # the Hand signs tab reads first).
 SERVED_SPECS = [spec for spec in data.DATASETS.values() if spec.kind is not None]
 SESSION_RUN = "this session's trained model"  # not a file name: those are [A-Za-z0-9_-]
+MAX_UPLOAD_BYTES = 64_000_000   # a weights file brought back (a 1024-1024 model and its detector: about 12 MB)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 IDLE_SECONDS = 3600
 MAX_RUNS = 8  # per session; the oldest goes first (a 1024-1024 run holds ~12 MB)
@@ -160,18 +161,28 @@ class Run:
     """One finished (or stopped) training run of a session: what it was, how it went, its model."""
 
     number: int                      # 1, 2, ... within the session
-    preset: str                      # the preset it is, or "custom"
+    preset: str                      # the preset it is, "custom", or "uploaded" (a weights file brought back)
     config: TrainConfig
-    points: list[dict[str, Any]]     # the curve: `EpochMetrics` as dicts
-    report: Report                   # on the test set
+    points: list[dict[str, Any]]     # the curve: `EpochMetrics` as dicts (none for a file brought back)
+    # On the test set; None for a file brought back whose classes are not its data set's (a taught model).
+    report: Report | None
     checkpoint: checkpoint.Checkpoint    # the model, ready to serve or save
     seconds: float                   # training time, evaluations included
     device: str
     stopped: bool = False
 
     @property
+    def accuracy(self) -> float | None:
+        """Its test accuracy: measured here, else as its file says."""
+        if self.report is not None:
+            return self.report.accuracy
+        value = self.checkpoint.meta.get("test_accuracy")
+        return float(value) if isinstance(value, (int, float)) else None
+
+    @property
     def title(self) -> str:
-        return f"#{self.number} {self.preset} · {self.config.dataset} · {self.report.accuracy:.2%}"
+        accuracy = "" if self.accuracy is None else f" · {self.accuracy:.2%}"
+        return f"#{self.number} {self.preset} · {self.config.dataset}{accuracy}"
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ from typing import Any, NamedTuple
 import gradio as gr
 
 from classifier import data, paths
-from classifier.models import export
+from classifier.models import checkpoint, export
 from classifier.models.mlp import ACTIVATIONS
 from classifier.serving.predict import Predictor
 from classifier.training import finish, presets, trainer
+from classifier.training.report import Report, build_report
 from classifier.training.trainer import Trainer
 
 from . import assets, memory, models, plots
@@ -243,7 +244,7 @@ def runs_table(runs: list[models.Run]) -> list[list[Any]]:
     return [[r.number, r.preset, r.config.dataset, ", ".join(map(str, r.config.hidden)) or "linear",
              "nearest mean" if r.config.method == "nearest_mean" else f"{r.config.optimizer} {r.config.lr:g}",
              trainer.epochs_text(r.checkpoint.meta.get("epochs", 0)) + (" (stopped)" if r.stopped else ""),
-             f"{r.report.accuracy:.2%}", round(r.seconds, 1)] for r in runs]
+             "" if r.accuracy is None else f"{r.accuracy:.2%}", round(r.seconds, 1)] for r in runs]
 
 
 RUN_COLUMNS = ["run", "preset", "data set", "hidden", "optimizer, lr", "trained", "test accuracy", "seconds"]
@@ -255,6 +256,10 @@ def run_views(run: models.Run | None) -> tuple[Any, ...]:
         return plots.training_curves([]), "", None, None
     report = run.report
     spec = data.get_spec(run.config.dataset)
+    if report is None:
+        return (plots.training_curves(run.points, title=run.title), f"**Run #{run.number} ({run.preset})**: its "
+                f"classes ({', '.join(run.checkpoint.classes)}) are not the data set's, so there is no test report.",
+                None, None)
     confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
     summary = (f"**Run #{run.number} ({run.preset}): test accuracy {report.accuracy:.2%}** on "
                f"{report.n:,} test {spec.rows.name}{' (stopped early)' if run.stopped else ''}. "
@@ -418,6 +423,59 @@ def restore_shipped(dataset: str, request: gr.Request) -> str:
     return f"Your {where[0]} {where[1]} {data.get_spec(dataset).shipped_title} again."
 
 
+def upload_model(file: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+    """Bring a weights file back (downloaded from this app, or made by train.py): checked (its metadata,
+    every tensor's shape, its size; safetensors hold no code), then one of this session's runs, in use
+    in its tab. Returns what the tab shows: the message, then /train's views for the run."""
+    if not file:
+        raise gr.Error("Choose a weights file (.safetensors) to bring back.")
+    name = Path(file).name
+    try:
+        ckpt = checkpoint.load(file, max_bytes=models.MAX_UPLOAD_BYTES)
+    except checkpoint.CheckpointError as e:
+        # The message names the server's temporary copy: say the file's own name instead.
+        raise gr.Error(f"This file cannot be brought back: {str(e).replace(str(file), name)}.") from None
+    if ckpt.dataset not in data.DATASETS:
+        raise gr.Error(f"{name} is a model of {ckpt.dataset!r}, a data set this app does not have "
+                       f"({', '.join(data.DATASETS)}).")
+    session = models.SESSIONS.edit(session_id(request))
+    session.runs_started += 1
+    run = models.Run(session.runs_started, "uploaded", _config_of(ckpt), [], _report_of(ckpt), ckpt,
+                     float(ckpt.meta.get("train_seconds") or 0.0), str(ckpt.meta.get("device") or ""))
+    session.add_run(run)
+    used = use_model(str(run.number), request) if models.where_read(ckpt.dataset) else ""
+    message = f"Brought back {name} as run #{run.number}. {used}".strip()
+    curves, summary, confusion, mistakes = run_views(run)
+    return (message, *Shown(curves, KEEP, summary, confusion, mistakes, *compare_views(session, run.number)).outputs())
+
+
+def _config_of(ckpt: checkpoint.Checkpoint) -> trainer.TrainConfig:
+    """The settings a weights file says it was trained with, or (where it says none that are valid here)
+    its data set's recipe with the file's own layers."""
+    said = ckpt.meta.get("train_config")
+    if isinstance(said, dict):
+        try:
+            return trainer.TrainConfig(**{f.name: said[f.name] for f in fields(trainer.TrainConfig) if f.name in said})
+        except (TypeError, ValueError):
+            pass
+    layers = ckpt.model.config
+    return trainer.recipe(ckpt.dataset, hidden=list(layers.hidden), activation=layers.activation,
+                          dropout=layers.dropout, batchnorm=layers.batchnorm)
+
+
+def _report_of(ckpt: checkpoint.Checkpoint) -> Report | None:
+    """A brought-back model's report on its data set's test set, where the model's classes are the
+    data set's and the set is on this server (None elsewhere)."""
+    spec = data.get_spec(ckpt.dataset)
+    if ckpt.classes != list(spec.classes) or not data.is_available(spec.name, models.DATA_DIR):
+        return None
+    try:
+        x, y = data.load(spec.name, "test", models.DATA_DIR, download=False)
+    except data.DataError:
+        return None
+    return build_report(ckpt.model, x, y, ckpt.classes, ckpt.normalization)
+
+
 def free_name(name: str) -> str:
     """`name` if no weights file has it yet, else the first free `name-2`, `name-3`..."""
     candidate, n = name, 1
@@ -508,6 +566,7 @@ class Results:
     message: gr.Markdown
     download_file: gr.DownloadButton
     file: gr.File
+    upload: gr.File
 
 
 def _form(v: dict[str, Any]) -> Form:
@@ -583,8 +642,12 @@ def _results(about: str) -> Results:
     # browser's download.
     download_file = gr.DownloadButton(visible="hidden", elem_id="train-download")
     file = gr.File(label="Weights file", interactive=False, height=80, visible=False, elem_id="train-file")
+    # A model downloaded earlier (or made by train.py) comes back as a run of this session.
+    upload = gr.File(label="Bring a model back: a .safetensors file downloaded from here or made by train.py",
+                     file_types=[".safetensors"], height=80, elem_id="train-upload")
     shown = [curves, status, summary, confusion, mistakes, table, compare, run]
-    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file)
+    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file,
+                   upload)
 
 
 def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) -> None:
@@ -610,6 +673,7 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model").success(
         **show_file)
     res.download.click(download_model, res.run, res.download_file, api_name="download_model").success(**fetch)
+    res.upload.upload(upload_model, res.upload, [res.message, *res.shown], api_name="upload_model")
     res.onnx.click(download_onnx, res.run, res.download_file, api_name="download_onnx", concurrency_id="export",
                    concurrency_limit=1).success(**fetch)
     demo.load(data_status, form.dataset, status, api_visibility="private")

@@ -534,3 +534,30 @@ def test_look_inside_stays_where_it_was_when_the_view_grows(browser, app_url: st
     pg.wait_for_selector("#digit-view .inside-view", timeout=30_000)
     assert pg.locator("#digit-inside").bounding_box() == before
     pg.close()
+
+
+def test_a_downloaded_model_brought_back_classifies_in_another_session(browser, app_url: str,
+                                                                         tmp_path: Path) -> None:
+    """Train, download the run; in a new session (another browser context), bring the file back in
+    the Train tab: the Draw tab then answers with it."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    pg.goto(app_url)
+    pg.wait_for_selector(PAD_READY, timeout=60_000)
+    _train_briefly(pg)
+    with pg.expect_download(timeout=60_000) as weights:
+        pg.get_by_role("button", name="Download", exact=True).click()
+    saved = tmp_path / weights.value.suggested_filename
+    weights.value.save_as(saved)
+    context.close()
+
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Train").click()
+    pg.locator("#train-upload input[type=file]").set_input_files(str(saved))
+    _wait_text(pg, "#train-message", "Brought back", timeout=60_000)
+    pg.get_by_role("tab", name="Draw").click()
+    _wait_text(pg, "#digit-caption", "MLP [16]")
+    _draw_seven(pg)
+    pg.wait_for_function(f"{ANSWER_JS} !== ''", timeout=30_000)
+    assert "run #1 uploaded" in pg.locator("#digit-caption").inner_text()
+    pg.close()

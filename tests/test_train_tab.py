@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
@@ -294,3 +295,61 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
     run = models.SESSIONS.get("anonymous").runs[-1]
     assert run.checkpoint.ood is not None
     assert run.checkpoint.ood.picture_threshold is not None
+
+
+@pytest.fixture(scope="module")
+def brought_back(trained: tuple[Client, list], app_url: str) -> tuple[Client, str, list]:
+    """Another session brings back the hand-shape run the first one downloaded."""
+    downloaded = trained[0].predict(api_name="/download_model")
+    other = Client(app_url, verbose=False)
+    return other, downloaded, other.predict(handle_file(downloaded), api_name="/upload_model")
+
+
+def test_a_downloaded_model_comes_back_as_a_run(brought_back: tuple[Client, str, list]) -> None:
+    *_, table, _, _ = brought_back[2]
+    assert [(row[0], row[1], row[2]) for row in table["data"]] == [(1, "uploaded", "handshape")]
+
+
+def test_the_run_brought_back_is_the_one_picked(brought_back: tuple[Client, str, list]) -> None:
+    assert brought_back[2][-1]["value"] == "1"
+
+
+def test_the_tab_says_where_the_run_brought_back_is_in_use(brought_back: tuple[Client, str, list]) -> None:
+    assert "now reads hand shapes with run #1" in brought_back[2][0]
+
+
+def test_a_model_brought_back_is_in_use_in_its_tab(brought_back: tuple[Client, str, list],
+                                                   real_hands_dir: Path) -> None:
+    *_, view, _ = brought_back[0].predict(handle_file(_a_photo_of(real_hands_dir, "L")), api_name="/classify_sign")
+    assert "your MLP" in view
+
+
+def test_a_model_brought_back_has_its_test_report(brought_back: tuple[Client, str, list]) -> None:
+    summary = brought_back[2][3]
+    assert "test accuracy" in summary
+
+
+def test_a_model_brought_back_downloads_as_the_same_weights(brought_back: tuple[Client, str, list]) -> None:
+    from safetensors.torch import load_file
+
+    other, downloaded, _ = brought_back
+    again = other.predict(api_name="/download_model")
+    original, back = load_file(downloaded), load_file(again)
+    assert [k for k in original if not torch.equal(original[k], back[k])] == []
+
+
+def test_a_file_that_is_no_weights_file_is_refused_by_its_name(client: Client, tmp_path: Path) -> None:
+    fake = tmp_path / "notes.safetensors"
+    fake.write_bytes(b"not a model at all")
+    with pytest.raises(Exception, match="notes.safetensors") as refused:
+        client.predict(handle_file(str(fake)), api_name="/upload_model")
+    assert "/tmp" not in str(refused.value)   # never the server's own path
+
+
+def test_a_weights_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from classifier.models import checkpoint
+
+    big = tmp_path / "big.safetensors"
+    big.write_bytes(b"\0" * 2_000)
+    with pytest.raises(checkpoint.CheckpointError, match="at most"):
+        checkpoint.load(big, max_bytes=1_000)

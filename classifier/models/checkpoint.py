@@ -162,9 +162,13 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
-         expect_dataset: str | None = None) -> Checkpoint:
-    """Rebuild the model a weights file describes, checking every tensor's name and shape."""
+         expect_dataset: str | None = None, max_bytes: int | None = None) -> Checkpoint:
+    """Rebuild the model a weights file describes, checking every tensor's name and shape. `max_bytes`:
+    a file larger than this is refused before anything in it is read (files people upload)."""
     path = Path(path)
+    if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
+        raise CheckpointError(f"{path.name} is {path.stat().st_size / 1e6:.1f} MB; a weights file may be at most "
+                              f"{max_bytes / 1e6:.0f} MB")
     meta = read_meta(path)
     if expect_dataset is not None and meta["dataset"] != expect_dataset:
         raise CheckpointError(f"{path}: weights are for {meta['dataset']!r}, not {expect_dataset!r}")
