@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = recipe_defaults
     p.add_argument("dataset", nargs="?", choices=sorted(data.DATASETS),
                    help="data set to train on; handshape: the letters model over hand landmarks, trained on "
-                   "hands classifier/handgen.py generates")
+                   "hands classifier/data/handgen.py generates")
     p.add_argument("--evaluate", metavar="WEIGHTS", help="evaluate a weights file on its test split and exit")
     p.add_argument("--export", nargs=2, metavar=("FORMAT", "WEIGHTS"),
                    help="write a weights file in another format and exit: onnx (to --output, default the "
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{d('warmup')}")
     p.add_argument("--label-smoothing", type=float, help=d("label_smoothing"))
     p.add_argument("--outlier-exposure", type=float, help="weight of the loss that teaches the model to give "
-                   "made-up outliers (classifier/outliers.py) a flat answer, for a better 'not sure'; 0: none; "
+                   "made-up outliers (classifier/inputs/outliers.py) a flat answer, for a better 'not sure'; 0: none; "
                    + d("outlier_exposure"))
     p.add_argument("--precision", choices=trainer.PRECISIONS, help="bf16: bfloat16 autocast, faster on "
                    f"CPUs with AVX512-BF16 and recent GPUs; {d('precision')}")

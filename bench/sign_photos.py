@@ -62,8 +62,8 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
         unsure += answer.unsure
         ious.append(photos.iou(prepared.box.as_tuple(), pic.box))
         picture = upright(pic.image)
-        centre_right += top(imageprep.photo_to_sign(picture, upright=True)) == truth
-        true_right += top(imageprep.photo_to_sign(picture, pic.box, upright=True)) == truth
+        centre_right += top(imageprep.square_to_sign(imageprep.grey_photo(picture, upright=True))) == truth
+        true_right += top(imageprep.square_to_sign(imageprep.grey_photo(picture, upright=True), pic.box)) == truth
     ious_a = np.asarray(ious)
     return {"kind": kind, "n": n, "accuracy": round(right / n, 4), "target": TARGETS[kind],
             "not_sure": round(unsure / n, 4), "iou_mean": round(float(ious_a.mean()), 3),
