@@ -29,7 +29,7 @@ TEMPLATE = f"""
     <button type="button" class="pad-undo" aria-label="Undo last stroke">Undo</button>
     <button type="button" class="pad-clear" aria-label="Clear canvas">Clear</button>
     <label>Brush <input type="range" class="pad-brush" min="{BRUSH_RANGE[0]}" max="{BRUSH_RANGE[1]}" step="1"
-      value="{BRUSH}" aria-label="Brush width"></label>
+      value="{BRUSH}" aria-label="Brush width"><output class="pad-brush-value">{BRUSH} px</output></label>
   </div>
 </div>
 """

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
+from gradio.components.image_editor import EditorData
 from PIL import Image, UnidentifiedImageError
+from pydantic import model_validator
 
 from classifier import data, inputs
 from classifier.data import DatasetSpec
@@ -40,12 +42,27 @@ def _widget(spec: DatasetSpec) -> gr.components.Component:
     kind, noun = spec.kind, spec.noun
     assert kind is not None and kind.page is not None
     if kind.page.widget == "sketchpad":
-        return gr.Sketchpad(label=f"Draw a {noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400),
-                            visible=kind.page.pad is None, layers=False, elem_id=f"{noun}-sketchpad")
+        pad = gr.Sketchpad(label=f"Draw a {noun}", type="numpy", image_mode="RGBA", canvas_size=(400, 400),
+                           visible=kind.page.pad is None, layers=False, elem_id=f"{noun}-sketchpad")
+        pad.data_model = PictureOrSketch  # type: ignore[misc]  # a plain picture file is a drawing too
+        return pad
     # image_mode=None: Gradio hands over the file as uploaded (its default "RGB" would decode every
     # photo and clip 16-bit ones); the kind does modes, EXIF and size limits.
-    return gr.Image(label=f"Hand {noun}", sources=["webcam", "upload"], type="filepath", image_mode=None,
+    # Upload first: a desktop without a camera should not have to find the upload icon.
+    return gr.Image(label=f"Hand {noun}", sources=["upload", "webcam"], type="filepath", image_mode=None,
                     height=320, elem_id=f"{noun}-input")
+
+
+class PictureOrSketch(EditorData):
+    """A Sketchpad's value, or a plain picture file (what a script sends /classify_digit), read as a
+    drawing: the picture as the sketch's composite, so it is never read as an empty canvas."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _picture(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "path" in value and not {"background", "layers", "composite"} & set(value):
+            return {"background": None, "layers": [], "composite": value}
+        return value
 
 
 @dataclass(frozen=True)
@@ -249,7 +266,13 @@ def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
     acc = predictor.meta.get("test_accuracy")
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
     honest = f" {real_world(spec)}".rstrip()
-    return f"{intro} Model: MLP {predictor.meta['model']['hidden']}{acc_text} ({predictor.name}).{honest}"
+    return f"{intro} Model: {model_words(predictor.meta['model'])}{acc_text} ({predictor.name}).{honest}"
+
+
+def model_words(model: dict[str, Any]) -> str:
+    """A model as the caption names it: "linear model" (no hidden layer), else "MLP [sizes]"."""
+    hidden = model.get("hidden") or []
+    return f"MLP {hidden}" if hidden else "linear model"
 
 
 def real_world(spec: DatasetSpec) -> str:
@@ -511,7 +534,9 @@ def _wire_model(spec: DatasetSpec, page: Page, again: Callable[..., Any], again_
                        "of 28x28 pictures 0-255; output 'probabilities'; class names and preprocessing in its "
                        "metadata).\n\nReturns:\n    the .onnx file")
     redo = {"api_visibility": "private", "concurrency_id": "classify"}
-    page.menu.input(pick, page.menu, page.intro, api_name=f"choose_{noun}_model").success(
+    # The page's own: off the API page (scripts name a model with each request), but still callable.
+    page.menu.input(pick, page.menu, page.intro, api_name=f"choose_{noun}_model",
+                    api_visibility="undocumented").success(
         again, again_inputs, outputs, **redo)
     page.inside.input(peek, page.inside, None, api_visibility="private").success(again, again_inputs, outputs,
                                                                                  **redo)

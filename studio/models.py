@@ -329,5 +329,5 @@ def choices(dataset: str, session_id: str) -> list[tuple[str, str]]:
     options = [(f"{dataset}.safetensors (shipped)", dataset)] + [(f"{n}.safetensors", n) for n in saved_names(dataset)]
     session = SESSIONS.get(session_id)
     if session is not None and dataset in session.used:
-        options.append((SESSION_RUN, SESSION_RUN))
+        options.append((session.used[dataset].name, SESSION_RUN))   # named for the run it is: "run #1 ..."
     return options

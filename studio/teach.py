@@ -303,4 +303,5 @@ def build(source: Any, noun: str) -> None:
     train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
                     concurrency_limit=1).then(view, None, shown, **private).then(downloadable, None, download,
                                                                                **private)
-    reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset").then(view, None, shown, **private)
+    reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset", api_visibility="undocumented").then(
+        view, None, shown, **private)

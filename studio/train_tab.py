@@ -632,7 +632,7 @@ def _results(about: str) -> Results:
     with gr.Row(equal_height=True):
         run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=150, scale=2)
         use = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
-        restore = gr.Button("Shipped again", elem_id="train-restore", min_width=90, size="md")
+        restore = gr.Button("Back to the shipped model", elem_id="train-restore", min_width=120, size="md")
         name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2, min_width=120)
         save = gr.Button("Save", min_width=60, size="md")
         download = gr.Button("Download", min_width=90, size="md")
@@ -659,18 +659,22 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     started.success(lambda: ("", gr.File(None, visible=False)), None, [res.message, res.file],
                     api_visibility="private")
     started.success(train, inputs, res.shown, api_name="train", concurrency_id="train", concurrency_limit=1)
-    form.stop.click(stop_training, None, status, api_name="stop_training", concurrency_limit=None)
+    # What only the page uses is off the API page (still callable): the public set is classify, train,
+    # use, teach, download and bring back.
+    page_only = {"api_visibility": "undocumented"}
+    form.stop.click(stop_training, None, status, api_name="stop_training", concurrency_limit=None, **page_only)
     form.dataset.change(data_status, form.dataset, status, api_visibility="private")
     for changed in (form.dataset.change, form.preset.input):
         changed(preset_widgets, [form.preset, form.dataset], [res.about, *form.settings], api_visibility="private")
-    res.run.input(pick_run, res.run, [curves, summary, confusion, mistakes], api_name="pick_run")
+    res.run.input(pick_run, res.run, [curves, summary, confusion, mistakes], api_name="pick_run", **page_only)
     res.use.click(use_model, res.run, res.message, api_name="use_model")
-    res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped")
+    res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped", **page_only)
     # The file box shows only once there is a file in it, so an empty box never pushes the results down.
     fetch = {"fn": None, "js": assets.download_js("train-download"), "api_visibility": "private"}
     show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": res.file,
                  "api_visibility": "private"}
-    res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model").success(
+    res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model",
+                   **page_only).success(
         **show_file)
     res.download.click(download_model, res.run, res.download_file, api_name="download_model").success(**fetch)
     res.upload.upload(upload_model, res.upload, [res.message, *res.shown], api_name="upload_model")

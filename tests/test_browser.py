@@ -561,3 +561,42 @@ def test_a_downloaded_model_brought_back_classifies_in_another_session(browser, 
     pg.wait_for_function(f"{ANSWER_JS} !== ''", timeout=30_000)
     assert "run #1 uploaded" in pg.locator("#digit-caption").inner_text()
     pg.close()
+
+
+def test_the_brush_slider_shows_its_width(page) -> None:
+    brush = page.locator("#digit-input .pad-brush")
+    before = page.locator("#digit-input .pad-brush-value").inner_text()
+    brush.fill("30")   # a range input: fill sets its value and fires input and change
+    _wait_text(page, "#digit-input .pad-brush-value", "30 px")
+    brush.fill("14")
+    assert before == "14 px"
+
+
+def test_the_photo_box_opens_on_upload(browser, app_url: str) -> None:
+    """A desktop without a camera sees where to drop a photo at once, no icon to find."""
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input").get_by_text("Click to Upload").first.wait_for(timeout=30_000)
+    assert pg.locator("#sign-input").get_by_text("Click to Access Webcam").count() == 0
+    pg.close()
+
+
+def test_a_linear_run_in_use_is_named_for_what_it_is(browser, app_url: str) -> None:
+    """After "Use it" on a linear run, the Draw tab says "linear model" and its Model menu names the
+    run; "Back to the shipped model" says what it does."""
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Train").click()
+    pg.get_by_label("Hidden sizes").fill("")
+    epochs = pg.locator("input[type=number]").first
+    epochs.fill("1")
+    epochs.press("Enter")
+    pg.locator("#train-start").click()
+    _wait_text(pg, "#train-status", "Done", timeout=300_000)
+    pg.locator("#train-use").click()
+    _wait_text(pg, "#train-message", "now uses")
+    assert pg.locator("#train-restore").inner_text().strip() == "Back to the shipped model"
+    pg.get_by_role("tab", name="Draw").click()
+    _wait_text(pg, "#digit-caption", "linear model")
+    pg.wait_for_function("() => [...document.querySelectorAll('#digit-model input')].some("
+                         "i => i.value.startsWith('run #1'))", timeout=30_000)
+    pg.close()

@@ -68,3 +68,11 @@ def test_without_figures_in_the_file_the_tab_states_none(monkeypatch) -> None:
     meta = {k: v for k, v in shipped.meta.items() if k != "real_inputs"}
     monkeypatch.setitem(models.SHIPPED, "handshape", Predictor(Checkpoint(shipped.model, meta)))
     assert "real photos" not in classify_tab.caption(data.DATASETS["signs"])
+
+
+def test_a_model_without_hidden_layers_is_called_a_linear_model() -> None:
+    assert classify_tab.model_words({"hidden": []}) == "linear model"
+
+
+def test_an_mlp_is_called_by_its_hidden_sizes() -> None:
+    assert classify_tab.model_words({"hidden": [256, 64]}) == "MLP [256, 64]"

@@ -28,10 +28,22 @@ def seen_image(html: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(match.group(1)))))
 
 
-def test_api_names(client: Client) -> None:
-    names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/teach_sign", "/teach_train",
-            "/teach_reset", "/download_onnx", "/download_digit_onnx", "/download_sign_onnx"} <= set(names)
+PUBLIC = {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/use_model", "/teach_sign",
+          "/teach_train", "/download_model", "/download_onnx", "/download_digit_onnx", "/download_sign_onnx",
+          "/upload_model"}
+
+
+def test_the_api_page_lists_the_public_endpoints_only(client: Client) -> None:
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == PUBLIC
+
+
+def test_what_only_the_page_uses_is_off_the_api_page_but_callable(client: Client) -> None:
+    assert "shipped model again" in client.predict("digits", api_name="/restore_shipped")
+
+
+def test_a_plain_picture_file_is_read_as_the_drawing_it_is(client: Client, tmp_path: Path) -> None:
+    full, _, _ = client.predict(handle_file(png(seven(), tmp_path)), api_name="/classify_digit")
+    assert full["label"] == "7"
 
 
 def _example(client: Client, api_name: str) -> dict:

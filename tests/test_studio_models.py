@@ -74,6 +74,7 @@ def test_one_sessions_choice_leaves_the_others_alone(sessions: models.Sessions) 
     with pytest.raises(models.ModelChoiceError, match="no trained digits model in use"):
         models.predictor_for("digits", "b", models.SESSION_RUN)
     assert [n for _, n in models.choices("digits", "a")][-1] == models.SESSION_RUN
+    assert models.choices("digits", "a")[-1][0] == sessions.get("a").used["digits"].name   # named for its run
     assert models.SESSION_RUN not in [n for _, n in models.choices("digits", "b")]
 
 

@@ -69,6 +69,8 @@ canvas.addEventListener('pointerup', end);
 canvas.addEventListener('pointercancel', end);
 element.querySelector('.pad-undo').addEventListener('click', () => { strokes.pop(); paint(); send(); });
 element.querySelector('.pad-clear').addEventListener('click', () => { strokes = []; paint(); send(); });
+const brushValue = element.querySelector('.pad-brush-value');
+brushInput.addEventListener('input', () => { brushValue.textContent = `${brushInput.value} px`; });
 brushInput.addEventListener('change', () => { brush = Number(brushInput.value); paint(); if (strokes.length) send(); });
 paint();
 canvas.dataset.ready = 'true';   // listeners attached: the pad takes strokes from now on
