@@ -10,10 +10,10 @@ does changes what another sees. The API page's endpoints: /classify_digit, /clas
 /classify_sign (with an optional `model`, a weights name; /classify_sign also an optional `box`,
 x0,y0,x1,y1, and a fourth output, the pixel model's answer: its first is the hand-shape model's where
 a hand was found, the session's taught one if it has one, else the shipped letters model),
-/teach_sign, /teach_train, /train, /use_model, /download_model, /download_onnx,
-/download_<noun>_onnx, /upload_model (a weights file brought back as a run). Callable but off the
-API page, as only the page needs them: /choose_<noun>_model, /stop_training, /pick_run,
-/restore_shipped, /save_model (only with --save-to-weights), /teach_reset.
+/teach_sign, /teach_train, /train, /use_model, /save_model (only with --save-to-weights),
+/download_model, /download_onnx, /download_<noun>_onnx, /upload_model (a weights file brought back
+as a run). Callable but off the API page, as only the page needs them: /choose_<noun>_model,
+/stop_training, /pick_run, /restore_shipped, /teach_reset.
 """
 
 from __future__ import annotations

@@ -548,6 +548,7 @@ class Form:
     settings: list[gr.components.Component]
     start: gr.Button
     stop: gr.Button
+    upload: gr.UploadButton
 
 
 @dataclass
@@ -566,7 +567,6 @@ class Results:
     message: gr.Markdown
     download_file: gr.DownloadButton
     file: gr.File
-    upload: gr.File
 
 
 def _form(v: dict[str, Any]) -> Form:
@@ -607,7 +607,10 @@ def _form(v: dict[str, Any]) -> Form:
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
         stop = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
-    return Form(dataset, preset, [w[k] for k in SETTINGS], start, stop)
+    # A model downloaded earlier (or made by train.py) comes back as a run of this session.
+    upload = gr.UploadButton("Bring a model back (.safetensors)", file_types=[".safetensors"], size="sm",
+                             elem_id="train-upload")
+    return Form(dataset, preset, [w[k] for k in SETTINGS], start, stop, upload)
 
 
 def _results(about: str) -> Results:
@@ -642,12 +645,8 @@ def _results(about: str) -> Results:
     # browser's download.
     download_file = gr.DownloadButton(visible="hidden", elem_id="train-download")
     file = gr.File(label="Weights file", interactive=False, height=80, visible=False, elem_id="train-file")
-    # A model downloaded earlier (or made by train.py) comes back as a run of this session.
-    upload = gr.File(label="Bring a model back: a .safetensors file downloaded from here or made by train.py",
-                     file_types=[".safetensors"], height=80, elem_id="train-upload")
     shown = [curves, status, summary, confusion, mistakes, table, compare, run]
-    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file,
-                   upload)
+    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file)
 
 
 def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) -> None:
@@ -660,7 +659,7 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
                     api_visibility="private")
     started.success(train, inputs, res.shown, api_name="train", concurrency_id="train", concurrency_limit=1)
     # What only the page uses is off the API page (still callable): the public set is classify, train,
-    # use, teach, download and bring back.
+    # use, save, teach, download and bring back.
     page_only = {"api_visibility": "undocumented"}
     form.stop.click(stop_training, None, status, api_name="stop_training", concurrency_limit=None, **page_only)
     form.dataset.change(data_status, form.dataset, status, api_visibility="private")
@@ -673,11 +672,10 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     fetch = {"fn": None, "js": assets.download_js("train-download"), "api_visibility": "private"}
     show_file = {"fn": lambda: gr.File(visible=True), "inputs": None, "outputs": res.file,
                  "api_visibility": "private"}
-    res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model",
-                   **page_only).success(
+    res.save.click(save_model, [res.name, res.run], [res.message, res.file], api_name="save_model").success(
         **show_file)
     res.download.click(download_model, res.run, res.download_file, api_name="download_model").success(**fetch)
-    res.upload.upload(upload_model, res.upload, [res.message, *res.shown], api_name="upload_model")
+    form.upload.upload(upload_model, form.upload, [res.message, *res.shown], api_name="upload_model")
     res.onnx.click(download_onnx, res.run, res.download_file, api_name="download_onnx", concurrency_id="export",
                    concurrency_limit=1).success(**fetch)
     demo.load(data_status, form.dataset, status, api_visibility="private")

@@ -553,7 +553,9 @@ def test_a_downloaded_model_brought_back_classifies_in_another_session(browser, 
 
     pg = _open(browser, app_url)
     pg.get_by_role("tab", name="Train").click()
-    pg.locator("#train-upload input[type=file]").set_input_files(str(saved))
+    with pg.expect_file_chooser() as chooser:
+        pg.locator("#train-upload").click()
+    chooser.value.set_files(str(saved))
     _wait_text(pg, "#train-message", "Brought back", timeout=60_000)
     pg.get_by_role("tab", name="Draw").click()
     _wait_text(pg, "#digit-caption", "MLP [16]")

@@ -29,8 +29,8 @@ def seen_image(html: str) -> np.ndarray:
 
 
 PUBLIC = {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/use_model", "/teach_sign",
-          "/teach_train", "/download_model", "/download_onnx", "/download_digit_onnx", "/download_sign_onnx",
-          "/upload_model"}
+          "/teach_train", "/save_model", "/download_model", "/download_onnx", "/download_digit_onnx",
+          "/download_sign_onnx", "/upload_model"}
 
 
 def test_the_api_page_lists_the_public_endpoints_only(client: Client) -> None:
