@@ -105,10 +105,10 @@ def _ink_pixels(page, cx: float, cy: float) -> int:
 ANSWER_JS = "(document.querySelector('#digit-view .answer')?.innerText || '').trim().split(/\\s+/)[0]"
 
 
-def _train_briefly(page) -> None:
-    """One epoch of a 16-unit MLP from the Train tab, waited for."""
+def _train_briefly(page, hidden: str = "16") -> None:
+    """One epoch of an MLP of `hidden` units ("": a linear model) from the Train tab, waited for."""
     page.get_by_role("tab", name="Train").click()
-    page.get_by_label("Hidden sizes").fill("16")
+    page.get_by_label("Hidden sizes").fill(hidden)
     epochs = page.locator("input[type=number]").first
     epochs.fill("1")
     epochs.press("Enter")
@@ -587,13 +587,7 @@ def test_a_linear_run_in_use_is_named_for_what_it_is(browser, app_url: str) -> N
     """After "Use it" on a linear run, the Draw tab says "linear model" and its Model menu names the
     run; "Back to the shipped model" says what it does."""
     pg = _open(browser, app_url)
-    pg.get_by_role("tab", name="Train").click()
-    pg.get_by_label("Hidden sizes").fill("")
-    epochs = pg.locator("input[type=number]").first
-    epochs.fill("1")
-    epochs.press("Enter")
-    pg.locator("#train-start").click()
-    _wait_text(pg, "#train-status", "Done", timeout=300_000)
+    _train_briefly(pg, hidden="")
     pg.locator("#train-use").click()
     _wait_text(pg, "#train-message", "now uses")
     assert pg.locator("#train-restore").inner_text().strip() == "Back to the shipped model"
