@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
         hands.append(hand)
         prepared = hand_photo(picture, None, pixel.confidence, find_hand=False)
         answer = pixel.answer(prepared.row, prepared.squares)
-        best = max(answer.probabilities, key=answer.probabilities.get)
+        best = answer.best[0]
         old_guess.append(best == r["letter"])
         old_top.append(best == r["letter"] and not answer.unsure)
         grey = imageprep.grey_photo(picture, upright=True)

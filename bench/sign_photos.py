@@ -46,8 +46,7 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
     ious, seconds = [], 0.0
 
     def top(image: np.ndarray) -> str:
-        p = predictor.answer(image).probabilities
-        return max(p, key=p.get)
+        return predictor.answer(image).best[0]
 
     for _ in range(n):
         i = int(rng.integers(len(x)))
@@ -57,13 +56,12 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
         prepared = HAND_PHOTO.prepare(pic.image, None, predictor.confidence)
         answer = predictor.answer(prepared.row, prepared.squares)
         seconds += time.perf_counter() - start
-        p = answer.probabilities
-        right += max(p, key=p.get) == truth
+        right += answer.best[0] == truth
         unsure += answer.unsure
         ious.append(photos.iou(prepared.box.as_tuple(), pic.box))
-        picture = upright(pic.image)
-        centre_right += top(imageprep.square_to_sign(imageprep.grey_photo(picture, upright=True))) == truth
-        true_right += top(imageprep.square_to_sign(imageprep.grey_photo(picture, upright=True), pic.box)) == truth
+        grey = imageprep.grey_photo(upright(pic.image), upright=True)   # made once, two squares cut from it
+        centre_right += top(imageprep.square_to_sign(grey)) == truth
+        true_right += top(imageprep.square_to_sign(grey, pic.box)) == truth
     ious_a = np.asarray(ious)
     return {"kind": kind, "n": n, "accuracy": round(right / n, 4), "target": TARGETS[kind],
             "not_sure": round(unsure / n, 4), "iou_mean": round(float(ious_a.mean()), 3),

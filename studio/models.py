@@ -227,8 +227,7 @@ class Session:
         self.chosen[dataset] = SESSION_RUN
 
     def use_shipped(self, dataset: str) -> None:
-        """Classify `dataset` with the shipped model again (the trained one in use is forgotten)."""
-        self.used.pop(dataset, None)
+        """Classify `dataset` with the shipped model again (its trained one stays on the menu)."""
         self.choose(dataset, "")
 
     def add_run(self, run: Run) -> None:

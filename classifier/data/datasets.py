@@ -77,7 +77,8 @@ class DatasetSpec:
     def weights_meta(self, model_config: MLPConfig, classes: list[str] | None = None, **extra: Any) -> dict[str, Any]:
         """The metadata of a weights file of a model of this set (of `classes`, where a person named
         their own); `extra` adds training facts."""
-        preprocessing = {**dict([self.rows.described]), "normalization": dict(self.normalization), "ink": self.style,
+        key, value = self.rows.described
+        preprocessing = {key: value, "normalization": dict(self.normalization), "ink": self.style,
                          "user_input": self.kind.name if self.kind is not None else None}
         return checkpoint.new_meta(self.name, list(classes or self.classes), model_config, preprocessing, **extra)
 
