@@ -25,7 +25,7 @@ import os
 
 import gradio as gr
 
-from studio import assets, classify_tab, memory, models, train_tab
+from studio import assets, classify_tab, memory, models, project_panel, projects, train_tab
 from studio.models import session_id
 
 
@@ -44,6 +44,7 @@ with gr.Blocks(title="Image classifier studio", delete_cache=(600, 3600)) as dem
     for spec in models.TAB_SPECS:
         classify_tab.build(spec, demo)
     train_tab.build(demo)
+    project_panel.build(demo)
     demo.load(None, js=assets.read("click_box.js"))
     demo.unload(end_session)
 
@@ -63,7 +64,15 @@ def main(argv: list[str] | None = None) -> None:
                    help="with --save-to-weights: how many saved files weights/ may hold (default %(default)s)")
     p.add_argument("--max-saved-mb", type=int, default=models.Saving.max_bytes // 1_000_000,
                    help="with --save-to-weights: their total size in MB (default %(default)s)")
+    p.add_argument("--database", default=None,
+                   help="the store's URL (default: a SQLite file in the state folder, "
+                        f"${projects.STATE_DIR_ENV} or state/; postgresql+psycopg://... for several processes)")
+    p.add_argument("--behind-proxy", action="store_true",
+                   help="behind deploy/serve's load balancer: a client's address is its X-Forwarded-For")
     args = p.parse_args(argv)
+    projects.configure(args.database or None)
+    projects.store()   # open (and migrate) it now: a store that cannot be opened stops the start, not a request
+    models.BEHIND_PROXY = args.behind_proxy
     models.SAVING = models.Saving(args.save_to_weights, args.max_saved_files, args.max_saved_mb * 1_000_000)
     logging.basicConfig(level=logging.INFO)
     # Everything made so far (torch, the models, the Blocks: ~500,000 objects) lives as long as the

@@ -30,7 +30,7 @@ from classifier.inputs import InputKind, Prepared, imageprep
 from classifier.models import export, ood
 from classifier.serving.predict import Answer
 
-from . import assets, canvas, inside_view, models, teach
+from . import assets, canvas, inside_view, models, project_panel, projects, teach
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -136,11 +136,13 @@ def hand_shape_answer(spec: DatasetSpec, prepared: Prepared, session: str) -> Sh
     hands = data.spec_of(spec.kind.hands) if spec.kind is not None and spec.kind.hands is not None else None
     if hands is None or prepared.hand is None:
         return None
-    try:
-        model = models.predictor_for(hands.name, session)
-    except models.ModelChoiceError:
-        return None
-    own = models.own_model(hands.name, session) is not None
+    model = models.own_model(hands.name, session)
+    own = model is not None
+    if model is None:
+        try:
+            model = models.predictor_for(hands.name, session)
+        except models.ModelChoiceError:
+            return None
     row = spec.kind.hands.prepare(prepared.hand)
     assert row is not None
     return ShapeAnswer(model.answer(row.row), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE)
@@ -301,13 +303,13 @@ def download_onnx(spec: DatasetSpec, session: str) -> str:
                                          predictor.name))
 
 
-def choose(spec: DatasetSpec, name: str, session: str) -> str:
-    """Make `name` the model this session classifies `spec`'s inputs with; returns the new caption."""
+def choose(spec: DatasetSpec, name: str, session: str, client: str = "") -> str:
+    """Make `name` the model this session's project classifies `spec`'s inputs with; the new caption."""
     try:
         models.predictor_for(spec.name, session, name or spec.name)  # refuse a bad name before keeping it
-    except models.ModelChoiceError as e:
+        projects.choose(projects.project(session, client), spec.name, name)
+    except (models.ModelChoiceError, projects.ProjectError) as e:
         raise gr.Error(str(e)) from None
-    models.SESSIONS.edit(session).choose(spec.name, name)
     return caption(spec, session)
 
 
@@ -322,9 +324,8 @@ def look_inside(spec: DatasetSpec, on: bool, session: str) -> None:
 
 def refresh(spec: DatasetSpec, session: str) -> tuple[Any, str]:
     """The model menu (this session's options and choice) and caption, as the tab opens."""
-    state = models.SESSIONS.get(session)
-    value = state.chosen.get(spec.name, spec.name) if state else spec.name
-    return gr.Dropdown(choices=models.choices(spec.name, session), value=value), caption(spec, session)
+    return (gr.Dropdown(choices=models.choices(spec.name, session), value=models.chosen(spec.name, session)),
+            caption(spec, session))
 
 
 def _local_file(name: str) -> dict[str, Any]:
@@ -521,7 +522,7 @@ def _wire_model(spec: DatasetSpec, page: Page, again: Callable[..., Any], again_
                 outputs: list[Any]) -> None:
     """The model menu, "Look inside" (each classifies the page's input again) and the ONNX download."""
     def pick(name: str, request: gr.Request) -> str:
-        return choose(spec, name, models.session_id(request))
+        return choose(spec, name, models.session_id(request), models.client(request))
 
     def peek(on: bool, request: gr.Request) -> None:
         look_inside(spec, on, models.session_id(request))
@@ -579,4 +580,4 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
 
     tab.select(opened, None, [page.menu, page.intro], api_visibility="private")
     page.examples.expand(lambda: class_chart(spec), None, page.chart, api_visibility="private")
-    demo.load(opened, None, [page.menu, page.intro], api_visibility="private")
+    project_panel.on_project(opened, [page.menu, page.intro])

@@ -1,17 +1,15 @@
-"""The models the app serves, and each browser session's own choice among them.
+"""The models the app serves, and each session's choice among them.
 
 Shipped models are loaded once, at import; a saved weights file once, on first use (a small
-cache keyed by path and modification time). What a session classifies with is that session's
-business: it starts with the shipped model, and only it can switch to its own trained run or a
-saved file. A session's models and runs are freed when its browser page closes, or after an
-idle hour for API clients that never close anything. Predictors are immutable, so one object
-can serve any number of sessions at once.
+cache keyed by path and modification time). What a session classifies with is its project's
+business (`projects`): it starts with the shipped model, and only the project can switch to its
+own trained run, a taught model or a saved file. Predictors are immutable, so one object can serve
+any number of sessions at once.
 
-Sessions live in this module's store (`SESSIONS`, keyed by Gradio's session hash, which API
-clients have too) rather than in `gr.State`: a session's state is read and written by every tab
-and by requests other than the one that made it (Stop reaches a running training generator; "Use
-it" in the Train tab changes what the Draw tab answers), which would thread one State through
-every event as input and output, and the idle hour is one rule here for pages and scripts alike.
+What a session has in this process only (its stop switch, what its tabs show) lives in `SESSIONS`,
+keyed by Gradio's session hash, which API clients have too, rather than in `gr.State`: Stop
+reaches a running training generator from another request, and the idle hour is one rule here
+for pages and scripts alike.
 """
 
 from __future__ import annotations
@@ -27,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from classifier import data, paths
 from classifier.models import checkpoint
 from classifier.serving.predict import Predictor
-from classifier.training.report import Report
-from classifier.training.trainer import TrainConfig
+
+from . import projects
+from .store import OWN, Limits
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +40,11 @@ TAB_SPECS = [spec for spec in data.DATASETS.values() if spec.kind is not None an
 # Data sets whose models the app serves: those with a kind of input (the tabs', and the hand shapes
 # the Hand signs tab reads first).
 SERVED_SPECS = [spec for spec in data.DATASETS.values() if spec.kind is not None]
-SESSION_RUN = "this session's trained model"  # not a file name: those are [A-Za-z0-9_-]
+OWN_MODEL = OWN   # the Model menu's value for the project's own model (not a file name: "own" is not one)
 MAX_UPLOAD_BYTES = 64_000_000   # a weights file brought back (a 1024-1024 model and its detector: about 12 MB)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 IDLE_SECONDS = 3600
-MAX_RUNS = 8  # per session; the oldest goes first (a 1024-1024 run holds ~12 MB)
+MAX_RUNS = Limits.max_runs  # per project; the oldest not in use goes first (a 1024-1024 run holds ~12 MB)
 FILE_CACHE_SIZE = 16
 
 
@@ -157,92 +154,18 @@ def download_folder() -> Path:
 # ------------------------------------------------------------------------------- sessions
 
 @dataclass
-class Run:
-    """One finished (or stopped) training run of a session: what it was, how it went, its model."""
-
-    number: int                      # 1, 2, ... within the session
-    preset: str                      # the preset it is, "custom", or "uploaded" (a weights file brought back)
-    config: TrainConfig
-    points: list[dict[str, Any]]     # the curve: `EpochMetrics` as dicts (none for a file brought back)
-    # On the test set; None for a file brought back whose classes are not its data set's (a taught model).
-    report: Report | None
-    checkpoint: checkpoint.Checkpoint    # the model, ready to serve or save
-    seconds: float                   # training time, evaluations included
-    device: str
-    stopped: bool = False
-
-    @property
-    def accuracy(self) -> float | None:
-        """Its test accuracy: measured here, else as its file says."""
-        if self.report is not None:
-            return self.report.accuracy
-        value = self.checkpoint.meta.get("test_accuracy")
-        return float(value) if isinstance(value, (int, float)) else None
-
-    @property
-    def title(self) -> str:
-        accuracy = "" if self.accuracy is None else f" · {self.accuracy:.2%}"
-        return f"#{self.number} {self.preset} · {self.config.dataset}{accuracy}"
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One example of a hand sign a user taught: what the hand-shape model reads, and what the user sees."""
-
-    features: np.ndarray   # (63,) float32, `landmarks.hand_row`
-    thumb: np.ndarray      # small uint8 greyscale picture of the hand's square
-
-
-@dataclass
 class Session:
-    """What one browser session (or API client) has: its runs, its choices, its stop switch.
+    """What one browser session (or API client) has in this process only: its stop switch, what its
+    tabs show. Its work (runs, choices, taught hands) is its project's, in the store (`projects`)."""
 
-    Which model the session classifies with is written only by the methods below (the tabs call
-    them) and read by `predictor_for`.
-    """
-
-    runs: list[Run] = field(default_factory=list)      # oldest first, at most MAX_RUNS
-    runs_started: int = 0
-    used: dict[str, Predictor] = field(default_factory=dict)   # data set -> its run or taught model, in use
-    chosen: dict[str, str] = field(default_factory=dict)       # data set -> model name (absent: shipped)
     stop: threading.Event | None = None                # set to stop the session's training run
     inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
-    # Teaching the hand-shape model one's own hand: label -> captures (the hand's row and a
-    # thumbnail of the hand); the model taught on them is in `used`.
-    captures: dict[str, list[Capture]] = field(default_factory=dict)
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
     last_seen: float = field(default_factory=time.monotonic)
 
-    def choose(self, dataset: str, name: str) -> None:
-        """Classify `dataset` with `name`: a saved weights name, SESSION_RUN, or (empty or the data
-        set's own name) the shipped model. The caller has checked that it can be served."""
-        if not name or name == dataset:
-            self.chosen.pop(dataset, None)
-        else:
-            self.chosen[dataset] = name
-
-    def use_run(self, dataset: str, predictor: Predictor) -> None:
-        """Classify `dataset` with this trained run's (or taught) model (the model menu's SESSION_RUN)."""
-        self.used[dataset] = predictor
-        self.chosen[dataset] = SESSION_RUN
-
-    def use_shipped(self, dataset: str) -> None:
-        """Classify `dataset` with the shipped model again (its trained one stays on the menu)."""
-        self.choose(dataset, "")
-
-    def add_run(self, run: Run) -> None:
-        self.runs.append(run)
-        del self.runs[:-MAX_RUNS]
-
-    def find_run(self, number: int | str | None = None) -> Run | None:
-        """Run `number` (the latest if None or empty), or None if there is no such run (any more)."""
-        if number in (None, ""):
-            return self.runs[-1] if self.runs else None
-        return next((r for r in self.runs if str(r.number) == str(number)), None)
-
 
 class Sessions:
-    """Every session's own state, created on first write, dropped at the end or when idle."""
+    """Every session's own state in this process, created on first write, dropped at the end or when idle."""
 
     def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
         self.idle_seconds = idle_seconds
@@ -268,7 +191,7 @@ class Sessions:
             return s
 
     def end(self, session_id: str) -> None:
-        """The session is over (its page closed): stop its run and free its models."""
+        """The session is over (its page closed): stop its run."""
         with self._lock:
             s = self._by_id.pop(session_id, None)
         if s is not None and s.stop is not None:
@@ -280,6 +203,7 @@ class Sessions:
 
 
 SESSIONS = Sessions()
+BEHIND_PROXY = False   # demo.py --behind-proxy: the client's address is the proxy's X-Forwarded-For
 
 
 def session_id(request: Any) -> str:
@@ -287,15 +211,34 @@ def session_id(request: Any) -> str:
     return getattr(request, "session_hash", None) or "anonymous"
 
 
+def client(request: Any) -> str:
+    """The address a request comes from (what making projects is rate-limited by)."""
+    if BEHIND_PROXY:
+        forwarded = (getattr(request, "headers", None) or {}).get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()   # the hop our own proxy added
+    return str(getattr(getattr(request, "client", None), "host", "") or "")
+
+
+def project_of(request: Any) -> int:
+    """The project the request's session works in, made if it has none (for a request that writes)."""
+    return projects.project(session_id(request), client(request))
+
+
 def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
-    """The model that classifies `dataset` for this session: `name` if given, else the session's choice."""
-    session = SESSIONS.get(session_id)
-    name = name or (session.chosen.get(dataset, dataset) if session else dataset)
-    if name == SESSION_RUN:
-        if session is None or dataset not in session.used:
-            raise ModelChoiceError(f"This session has no trained {dataset} model in use: train one and press "
+    """The model that classifies `dataset` for this session: `name` if given, else its project's choice."""
+    pid = projects.bound(session_id)
+    if not name:
+        chosen, own = projects.choice(pid, dataset)
+        if own is not None:
+            return own
+        name = chosen or dataset
+    if name == OWN_MODEL:
+        use = projects.store().used(pid, dataset) if pid is not None else None
+        if use is None:
+            raise ModelChoiceError(f"This project has no trained {dataset} model of its own: train one and press "
                                    "'Use this model'.")
-        return session.used[dataset]
+        return projects._own(pid, dataset, use)
     if name == dataset:
         predictor = SHIPPED.get(dataset)
         if predictor is None:
@@ -305,9 +248,14 @@ def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
 
 
 def own_model(dataset: str, session_id: str) -> Predictor | None:
-    """The session's own model of `dataset` in use (a Train-tab run, or taught), or None."""
-    session = SESSIONS.get(session_id)
-    return session.used.get(dataset) if session is not None and session.chosen.get(dataset) == SESSION_RUN else None
+    """The project's own model of `dataset` in use (a Train-tab run, or taught), or None."""
+    pid = projects.bound(session_id)
+    return projects.own_predictor(pid, dataset) if pid is not None else None
+
+
+def chosen(dataset: str, session_id: str) -> str:
+    """The Model menu's value for this session: the data set's name (shipped), a saved file's, or OWN_MODEL."""
+    return projects.choice(projects.bound(session_id), dataset)[0] or dataset
 
 
 def where_read(dataset: str) -> tuple[str, str] | None:
@@ -326,7 +274,7 @@ def where_read(dataset: str) -> tuple[str, str] | None:
 def choices(dataset: str, session_id: str) -> list[tuple[str, str]]:
     """(label, name) of every model this session may pick for `dataset`."""
     options = [(f"{dataset}.safetensors (shipped)", dataset)] + [(f"{n}.safetensors", n) for n in saved_names(dataset)]
-    session = SESSIONS.get(session_id)
-    if session is not None and dataset in session.used:
-        options.append((session.used[dataset].name, SESSION_RUN))   # named for the run it is: "run #1 ..."
+    title = projects.own_title(projects.bound(session_id), dataset)
+    if title is not None:
+        options.append((title, OWN_MODEL))   # named for the run it is: "run #1 ..."
     return options

@@ -3,10 +3,11 @@ names the user types), trains a hand-shape model on them in seconds (`classifier
 and from then on its Hand signs tab answers with that model wherever MediaPipe finds a hand (photo,
 snapshot and Live).
 
-Captures are the hand's row (what a hand-shape model reads) plus a small thumbnail, kept in the
-session only (bounded in number), and go when the session ends. API: /teach_sign(image, label) adds one
-capture and returns the counts per label; /teach_train() trains and makes the result this
-session's hand-shape model; /teach_reset() forgets captures and model.
+Captures are the hand's row (what a hand-shape model reads: its 21 landmarks, never the photo),
+kept in the session's project (`projects`, bounded in number) with the model taught on them; the
+page draws each one's thumbnail from its landmarks. API: /teach_sign(image, label) adds one
+capture and returns the counts per label; /teach_train() trains and makes the result the
+project's hand-shape model; /teach_reset() forgets captures and model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from classifier import data
 from classifier.inputs import HAND_PHOTO, imageprep, landmarks
@@ -28,7 +29,7 @@ from classifier.inputs.hand_photo import photo_picture
 from classifier.serving.predict import Predictor
 from classifier.training import teach
 
-from . import models
+from . import models, project_panel, projects
 from .html_image import img_tag
 
 MAX_LABELS = 30
@@ -59,30 +60,43 @@ def find_hand(image: Any) -> tuple[landmarks.Hand, Image.Image]:
     return hand, picture
 
 
-def add(session_id: str, image: Any, label: str) -> dict[str, int]:
+def add(session_id: str, image: Any, label: str, client: str = "") -> dict[str, int]:
     """Add the hand in `image` as an example of `label` to the session; the counts per label."""
     label = (label or "").strip()
     if not LABEL.match(label):
         raise TeachError("Name the sign with 1-24 letters, digits, spaces, - or _ (e.g. A, or 'hello').")
-    hand, picture = find_hand(image)
-    return add_hand(session_id, hand, picture, label)
+    hand, _ = find_hand(image)
+    return add_hand(session_id, hand, label, client)
 
 
-def add_hand(session_id: str, hand: landmarks.Hand, picture: Image.Image, label: str) -> dict[str, int]:
-    """Add a hand already found in an upright picture as an example of `label`; the counts per label."""
-    session = models.SESSIONS.edit(session_id)
-    captures = session.captures
-    if label not in captures and len(captures) >= MAX_LABELS:
-        raise TeachError(f"A session can teach at most {MAX_LABELS} signs.")
-    if len(captures.get(label, [])) >= MAX_PER_LABEL:
-        raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another sign.")
-    if sum(len(v) for v in captures.values()) >= MAX_CAPTURES:
-        raise TeachError(f"A session keeps at most {MAX_CAPTURES} examples: delete some first.")
-    grey = imageprep.grey_photo(picture, upright=True)
-    square = grey.crop(tuple(round(v) for v in hand.square(*picture.size)))
-    thumb = np.asarray(square.resize((THUMB, THUMB), Image.Resampling.BILINEAR), dtype=np.uint8)
-    captures.setdefault(label, []).append(models.Capture(hand.row, thumb))
+def add_hand(session_id: str, hand: landmarks.Hand, label: str, client: str = "") -> dict[str, int]:
+    """Add a hand already found in a picture as an example of `label`; the counts per label."""
+    try:
+        pid = projects.project(session_id, client)
+        captures = projects.captures(pid)
+        if label not in captures and len(captures) >= MAX_LABELS:
+            raise TeachError(f"A project can teach at most {MAX_LABELS} signs.")
+        if len(captures.get(label, [])) >= MAX_PER_LABEL:
+            raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another sign.")
+        if sum(len(v) for v in captures.values()) >= MAX_CAPTURES:
+            raise TeachError(f"A project keeps at most {MAX_CAPTURES} examples: delete some first.")
+        projects.add_capture(pid, label, hand.row)
+    except projects.ProjectError as e:
+        raise TeachError(str(e)) from None
     return counts(session_id)
+
+
+def thumbnail(row: np.ndarray, size: int = THUMB) -> np.ndarray:
+    """A hand's row drawn as its skeleton (what the hand-shape model reads), size x size, dark on light."""
+    p = np.asarray(row, dtype=np.float32).reshape(landmarks.N_POINTS, 3)[:, :2]
+    low, high = p.min(axis=0), p.max(axis=0)
+    scale = (size - 6) / max(float((high - low).max()), 1e-6)
+    xy = (p - (low + high) / 2) * scale + size / 2
+    picture = Image.new("L", (size, size), 235)
+    draw = ImageDraw.Draw(picture)
+    for a, b in landmarks.BONES:
+        draw.line([tuple(xy[a]), tuple(xy[b])], fill=40, width=2)
+    return np.asarray(picture, dtype=np.uint8)
 
 
 BURST = 10  # Live frames with a hand that one press of "Record" adds (2 s at 5 frames a second)
@@ -107,7 +121,7 @@ def take_live(session_id: str, hand: landmarks.Hand | None, picture: Image.Image
     if hand is None or picture is None:
         return f"recording {html.escape(label)}: no hand in view ({left} to go)"
     try:
-        add_hand(session_id, hand, picture, label)
+        add_hand(session_id, hand, label)
     except TeachError as e:
         session.recording = None
         return html.escape(str(e))
@@ -116,22 +130,19 @@ def take_live(session_id: str, hand: landmarks.Hand | None, picture: Image.Image
 
 
 def counts(session_id: str) -> dict[str, int]:
-    session = models.SESSIONS.get(session_id)
-    return {k: len(v) for k, v in session.captures.items()} if session else {}
+    return {k: len(v) for k, v in projects.captures(projects.bound(session_id)).items()}
 
 
 def delete(session_id: str, label: str, number: int | None = None) -> dict[str, int]:
     """Forget example `number` (1, 2, ... as the thumbnails are numbered; None: the latest) of `label`."""
-    session = models.SESSIONS.get(session_id)
-    examples = session.captures.get(label) if session is not None else None
-    if not examples:
+    pid = projects.bound(session_id)
+    examples = projects.captures(pid).get(label)
+    if pid is None or not examples:
         raise TeachError(f"There are no examples of '{label}'.")
     index = len(examples) if number is None else int(number)
     if not 1 <= index <= len(examples):
         raise TeachError(f"'{label}' has examples 1 to {len(examples)}.")
-    del examples[index - 1]
-    if not examples:
-        del session.captures[label]
+    projects.delete_captures(pid, [examples[index - 1][0]])
     return counts(session_id)
 
 
@@ -151,8 +162,8 @@ def train(session_id: str, seed: int = 0) -> str:
     It starts from the shipped letters model (when there is one), so the letters not taught stay
     known and one taught sign is enough; without it, at least two signs are needed."""
     assert HAND_SHAPES is not None
-    session = models.SESSIONS.get(session_id)
-    captures = session.captures if session else {}
+    pid = projects.bound(session_id)
+    captures = projects.captures(pid)
     shipped = models.SHIPPED.get(HAND_SHAPES.name)
     start = shipped.checkpoint if shipped is not None else None
     if len(captures) < (1 if start is not None else 2):
@@ -160,10 +171,14 @@ def train(session_id: str, seed: int = 0) -> str:
                          else "Teach at least two signs (a few examples each) before training.")
     signs = ordered(list(captures))
     labels = [k for k in signs for _ in captures[k]]
-    x = np.stack([c.features for k in signs for c in captures[k]])
+    x = np.stack([row for k in signs for _, row in captures[k]])
     began = time.monotonic()
     taught = teach.teach(HAND_SHAPES, x, labels, start=start, seed=seed)
-    session.use_run(HAND_SHAPES.name, Predictor(taught))
+    assert pid is not None   # it has captures
+    try:
+        projects.use_taught(pid, HAND_SHAPES.name, taught, Predictor(taught).name)
+    except projects.ProjectError as e:
+        raise TeachError(str(e)) from None
     untaught = len(set(start.classes) - set(labels)) if start is not None else 0
     kept = (f" It started from the shipped letters model: the {untaught} letters you did not teach stay known."
             if start is not None else "")
@@ -181,25 +196,25 @@ def saved_model(session_id: str) -> str | None:
 
 
 def reset(session_id: str) -> dict[str, int]:
-    session = models.SESSIONS.get(session_id)
-    if session is not None:
-        session.captures.clear()
+    pid = projects.bound(session_id)
+    if pid is not None:
+        projects.delete_captures(pid)
         if HAND_SHAPES is not None:
-            session.use_shipped(HAND_SHAPES.name)
+            projects.forget_own(pid, HAND_SHAPES.name)
     return {}
 
 
 def captures_html(session_id: str) -> str:
     """The session's examples, a row of thumbnails per sign."""
-    session = models.SESSIONS.get(session_id)
-    if session is None or not session.captures:
+    captures = projects.captures(projects.bound(session_id)) if session_id else {}
+    if not captures:
         return '<div class="teach-captures empty">No examples yet.</div>'
     rows = []
-    for label in ordered(list(session.captures)):
-        thumbs = "".join(f'<figure>'
-                         f'{img_tag(c.thumb, THUMB, f"example {n} of {label}")}<figcaption>{n}</figcaption></figure>'
-                         for n, c in enumerate(session.captures[label], start=1))
-        count = len(session.captures[label])
+    for label in ordered(list(captures)):
+        thumbs = "".join(f'<figure>{img_tag(thumbnail(row), THUMB, f"example {n} of {label}")}'
+                         f'<figcaption>{n}</figcaption></figure>'
+                         for n, (_, row) in enumerate(captures[label], start=1))
+        count = len(captures[label])
         rows.append(f'<div class="teach-row"><b>{html.escape(label)} ({count})</b>{thumbs}</div>')
     model = models.own_model(HAND_SHAPES.name, session_id) if HAND_SHAPES is not None else None
     note = (f'<div class="teach-note">In use: hand-shape model {html.escape(model.name)}.</div>'
@@ -225,7 +240,7 @@ def _said(fn: Callable[..., Any]) -> Callable[..., Any]:
 def teach_sign(image: Any, label: str, request: gr.Request) -> dict[str, int]:
     """Add the hand in `image` as an example of `label` (a letter or any name) to this session's
     examples; returns how many examples each label has."""
-    return add(models.session_id(request), image, label)
+    return add(models.session_id(request), image, label, models.client(request))
 
 
 def teach_uploads(files: list[str] | None, label: str, request: gr.Request) -> tuple[str, str, None]:
@@ -233,7 +248,7 @@ def teach_uploads(files: list[str] | None, label: str, request: gr.Request) -> t
     added, problems = 0, []
     for path in files or []:
         try:
-            add(models.session_id(request), path, label)
+            add(models.session_id(request), path, label, models.client(request))
             added += 1
         except TeachError as e:
             problems.append(str(e))
@@ -305,3 +320,5 @@ def build(source: Any, noun: str) -> None:
                                                                                **private)
     reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset", api_visibility="undocumented").then(
         view, None, shown, **private)
+    project_panel.on_project(view, [shown])
+    project_panel.on_project(downloadable, [download])

@@ -29,15 +29,16 @@ import gradio as gr
 from classifier import data, paths
 from classifier.models import checkpoint, export
 from classifier.models.mlp import ACTIVATIONS
-from classifier.serving.predict import Predictor
 from classifier.training import finish, presets, trainer
 from classifier.training.report import Report, build_report
 from classifier.training.trainer import Trainer
 
-from . import assets, memory, models, plots
+from . import assets, memory, models, plots, project_panel, projects
 from .models import session_id
 
 # Powers of two in the valid range, and any preset's own size (the classic small net's 10).
+RECORD_SECONDS = 2.0   # how often a running run's curve is written to the store
+
 BATCH_SIZE_CHOICES = sorted(
     {2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]}
     | {p.config("digits").batch_size for p in presets.PRESETS.values()})
@@ -239,23 +240,31 @@ def _accuracy(m: trainer.EpochMetrics) -> str:
     return f"val acc {m.val_acc:.2%}" + ("" if m.test_acc is None else f" (optimistic) · test acc {m.test_acc:.2%}")
 
 
-def runs_table(runs: list[models.Run]) -> list[list[Any]]:
-    """The session's runs, one row each (RUN_COLUMNS)."""
+ENDED = {"stopped": " (stopped)", "interrupted": " (interrupted: no model)", "running": " (running)"}
+
+
+def runs_table(runs: list[projects.Run]) -> list[list[Any]]:
+    """The project's runs, one row each (RUN_COLUMNS)."""
     return [[r.number, r.preset, r.config.dataset, ", ".join(map(str, r.config.hidden)) or "linear",
              "nearest mean" if r.config.method == "nearest_mean" else f"{r.config.optimizer} {r.config.lr:g}",
-             trainer.epochs_text(r.checkpoint.meta.get("epochs", 0)) + (" (stopped)" if r.stopped else ""),
+             trainer.epochs_text(r.epochs) + ENDED.get(r.status, ""),
              "" if r.accuracy is None else f"{r.accuracy:.2%}", round(r.seconds, 1)] for r in runs]
 
 
 RUN_COLUMNS = ["run", "preset", "data set", "hidden", "optimizer, lr", "trained", "test accuracy", "seconds"]
 
 
-def run_views(run: models.Run | None) -> tuple[Any, ...]:
+def run_views(run: projects.Run | None) -> tuple[Any, ...]:
     """One run's curves, summary, confusion matrix and misclassified images."""
     if run is None:
         return plots.training_curves([]), "", None, None
     report = run.report
     spec = data.get_spec(run.config.dataset)
+    if not run.has_model:
+        what = ("is still training in another tab or window" if run.status == "running" else
+                "was interrupted (its page closed, or the server stopped, before it finished)")
+        return (plots.training_curves(run.points, title=run.title), f"**Run #{run.number} ({run.preset})** {what}: "
+                f"its curve is kept, {trainer.epochs_text(run.epochs)}; it has no model.", None, None)
     if report is None:
         return (plots.training_curves(run.points, title=run.title), f"**Run #{run.number} ({run.preset})**: its "
                 f"classes ({', '.join(run.checkpoint.classes)}) are not the data set's, so there is no test report.",
@@ -269,9 +278,8 @@ def run_views(run: models.Run | None) -> tuple[Any, ...]:
             plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
 
 
-def compare_views(session: models.Session | None, picked: int | None = None) -> tuple[Any, ...]:
+def compare_views(runs: list[projects.Run], picked: int | None = None) -> tuple[Any, ...]:
     """The runs table, the runs' curves overlaid, and the run menu (`picked`, else the latest, chosen)."""
-    runs = session.runs if session else []
     menu = gr.Dropdown(choices=[(r.title, str(r.number)) for r in reversed(runs)],
                        value=str(picked if picked is not None else runs[-1].number) if runs else None)
     return (runs_table(runs), plots.compare_runs([(r.title, r.points) for r in runs]), menu)
@@ -309,13 +317,17 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
         splits = data.load_splits(dataset, models.DATA_DIR)
     except data.DataError as e:
         raise gr.Error(str(e), duration=None) from None
-    sid = session_id(request)
+    try:
+        pid = models.project_of(request)
+    except projects.ProjectError as e:
+        raise gr.Error(str(e)) from None
     stop = threading.Event()
-    session = models.SESSIONS.edit(sid)
+    session = models.SESSIONS.edit(session_id(request))
     session.stop = stop
-    session.runs_started += 1
-    number = session.runs_started
     label = presets.name_of(config) or "custom"
+    run_id, number = projects.start_run(pid, dataset, label, config)
+    points: list[dict[str, Any]] = []
+    saved = False
     try:
         kind = data.get_spec(dataset).kind
         if config.trained_outlier_exposure and kind is not None and not kind.outliers_ready():
@@ -333,35 +345,52 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
                     f"training rows, model {config.hidden or 'linear'}...", summary="", confusion=None,
                     mistakes=None).outputs()
         started = time.perf_counter()
+        recorded = started
         last = None
         for item in _in_background(training, poll_seconds):
             if isinstance(item, tuple):
                 yield Shown(status=_status(training, *item, last, started)).outputs()
                 continue
             last = item
+            points = [vars(p) for p in training.points]
+            if time.perf_counter() - recorded > RECORD_SECONDS:   # what stays if this process dies
+                projects.record(run_id, points, item.progress)
+                recorded = time.perf_counter()
             step = round((item.progress - (item.epoch - 1)) * training.steps_per_epoch)
-            yield Shown(plots.training_curves([vars(p) for p in training.points], title=title, validation_note=note),
+            yield Shown(plots.training_curves(points, title=title, validation_note=note),
                         _status(training, item.epoch, step, training.steps_per_epoch, last, started)).outputs()
         seconds = time.perf_counter() - started
         report = training.report()
+        points = [vars(p) for p in training.points]
+        stopped = bool(training.history and training.history[-1].stopped)
+        if not finish.ready(training.spec, splits):
+            yield Shown(status="Calibrating \"not sure\" on real inputs as the tab reads them (once per server "
+                        "start; longest for photos)...").outputs()
+        ckpt = training.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label)
+        try:
+            projects.finish_run(run_id, points, report, ckpt, training.epochs_done, seconds, str(training.device),
+                                stopped)
+        except projects.ProjectError as e:
+            raise gr.Error(f"Run #{number} could not be kept: {e}", duration=None) from None
+        saved = True
     finally:
+        if not saved:  # the page went away, or training failed: keep the curve, say it has no model
+            projects.interrupt(run_id, points)
         if session.stop is stop:
             session.stop = None
         memory.trim()  # the run's batches, optimizer state and gradients are freed by now
-    stopped = bool(training.history and training.history[-1].stopped)
-    if not finish.ready(training.spec, splits):
-        yield Shown(status="Calibrating \"not sure\" on real inputs as the tab reads them (once per server start; "
-                    "longest for photos)...").outputs()
-    finished = models.Run(number, label, config, [vars(p) for p in training.points], report,
-                          training.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label),
-                          seconds, str(training.device), stopped)
-    session = models.SESSIONS.get(sid)
-    if session is not None:  # None: the page closed during the training, so nobody can use the result
-        session.add_run(finished)
+    runs = projects.runs(pid)
+    finished = next(r for r in runs if r.id == run_id)
     curves, summary, confusion, mistakes = run_views(finished)
     status = (f"Done: run #{number}, {trainer.epochs_text(training.epochs_done)} in {_duration(seconds)}, "
               f"device {training.device}.")
-    yield Shown(curves, status, summary, confusion, mistakes, *compare_views(session, number)).outputs()
+    yield Shown(curves, status, summary, confusion, mistakes, *compare_views(runs, number)).outputs()
+
+
+def project_views(request: gr.Request) -> tuple[Any, ...]:
+    """The project's runs as the page opens it: the latest run's views, the table, the comparison, the menu."""
+    runs = projects.runs(projects.bound(session_id(request)))
+    return (*run_views(runs[-1] if runs else None), *compare_views(runs))
 
 
 def data_status(dataset: str) -> str:
@@ -386,19 +415,23 @@ def stop_training(request: gr.Request) -> str:
     return "Stopping after the current batch..."
 
 
-def _session_run(number: str | None, request: gr.Request | None) -> models.Run:
-    """This session's run `number` (the latest if empty)."""
-    session = models.SESSIONS.get(session_id(request))
-    run = session.find_run(number) if session is not None else None
+def _session_run(number: str | None, request: gr.Request | None, model: bool = True) -> projects.Run:
+    """The project's run `number` (the latest if empty); with `model`, one that has a model."""
+    pid = projects.bound(session_id(request))
+    runs = projects.runs(pid)
+    run = (runs[-1] if runs else None) if number in (None, "") else next(
+        (r for r in runs if str(r.number) == str(number)), None)
     if run is None:
-        raise gr.Error("Train a model first." if session is None or not session.runs else
-                       f"There is no run #{number} in this session (it keeps the last {models.MAX_RUNS}).")
+        raise gr.Error("Train a model first." if not runs else
+                       f"There is no run #{number} in this project (it keeps the last {models.MAX_RUNS}).")
+    if model and not run.has_model:
+        raise gr.Error(f"Run #{run.number} has no model: it was interrupted before it finished.")
     return run
 
 
 def pick_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
     """Show run `number`'s curves, summary, confusion matrix and mistakes."""
-    return run_views(_session_run(number, request))
+    return run_views(_session_run(number, request, model=False))
 
 
 def use_model(number: str | None = None, request: gr.Request | None = None) -> str:
@@ -408,7 +441,7 @@ def use_model(number: str | None = None, request: gr.Request | None = None) -> s
     where = models.where_read(name)
     if where is None:
         return f"No tab classifies {name}; save or download the model instead."
-    models.SESSIONS.edit(session_id(request)).use_run(name, Predictor(run.checkpoint, name=f"run {run.title}"))
+    projects.use_run(models.project_of(request), name, run)
     return f"Your {where[0]} now {where[1]} run {run.title}; everyone else keeps their own."
 
 
@@ -417,9 +450,9 @@ def restore_shipped(dataset: str, request: gr.Request) -> str:
     where = models.where_read(dataset) if dataset in data.DATASETS else None
     if where is None:
         return f"No tab classifies {dataset}."
-    session = models.SESSIONS.get(session_id(request))
-    if session is not None:
-        session.use_shipped(dataset)
+    pid = projects.bound(session_id(request))
+    if pid is not None:
+        projects.choose(pid, dataset, "")   # its own model stays on the Model menu
     return f"Your {where[0]} {where[1]} {data.get_spec(dataset).shipped_title} again."
 
 
@@ -438,15 +471,17 @@ def upload_model(file: str | None, request: gr.Request | None = None) -> tuple[A
     if ckpt.dataset not in data.DATASETS:
         raise gr.Error(f"{name} is a model of {ckpt.dataset!r}, a data set this app does not have "
                        f"({', '.join(data.DATASETS)}).")
-    session = models.SESSIONS.edit(session_id(request))
-    session.runs_started += 1
-    run = models.Run(session.runs_started, "uploaded", _config_of(ckpt), [], _report_of(ckpt), ckpt,
-                     float(ckpt.meta.get("train_seconds") or 0.0), str(ckpt.meta.get("device") or ""))
-    session.add_run(run)
+    try:
+        pid = models.project_of(request)
+        run = projects.add_run(pid, "uploaded", _config_of(ckpt), _report_of(ckpt), ckpt,
+                               float(ckpt.meta.get("train_seconds") or 0.0), str(ckpt.meta.get("device") or ""))
+    except projects.ProjectError as e:
+        raise gr.Error(f"{name} cannot be brought back: {e}") from None
     used = use_model(str(run.number), request) if models.where_read(ckpt.dataset) else ""
     message = f"Brought back {name} as run #{run.number}. {used}".strip()
     curves, summary, confusion, mistakes = run_views(run)
-    return (message, *Shown(curves, KEEP, summary, confusion, mistakes, *compare_views(session, run.number)).outputs())
+    views = compare_views(projects.runs(pid), run.number)
+    return (message, *Shown(curves, KEEP, summary, confusion, mistakes, *views).outputs())
 
 
 def _config_of(ckpt: checkpoint.Checkpoint) -> trainer.TrainConfig:
@@ -678,6 +713,7 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     form.upload.upload(upload_model, form.upload, [res.message, *res.shown], api_name="upload_model")
     res.onnx.click(download_onnx, res.run, res.download_file, api_name="download_onnx", concurrency_id="export",
                    concurrency_limit=1).success(**fetch)
+    project_panel.on_project(project_views, [curves, summary, confusion, mistakes, *res.shown[5:]])
     demo.load(data_status, form.dataset, status, api_visibility="private")
     # Saving into weights/ shows only where the person running the app turned it on.
     demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,
@@ -690,8 +726,9 @@ def build(demo: gr.Blocks) -> None:
     """The Train tab: the settings on the left, the run's results and what to do with it on the right."""
     with gr.Tab("Train"):
         # One line: the data directory is in the status below it (`data_status`).
-        gr.Markdown("Train an MLP and watch it learn. Your runs are kept: compare, use, save or download any of "
-                    "them. One run at a time; a second waits in the queue.")
+        gr.Markdown(f"Train an MLP and watch it learn. Your runs are kept in your project (the last "
+                    f"{models.MAX_RUNS}): compare, use, save or download any of them. One run at a time; a second "
+                    "waits in the queue.")
         about, *values = preset_widgets(DEFAULT_PRESET, "digits")
         v = dict(zip(SETTINGS, values, strict=True))
         with gr.Row():

@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
+# The app's store of projects: a fresh one for each test run, never the developer's own state/.
+os.environ.setdefault("CLASSIFIER_STATE_DIR", tempfile.mkdtemp(prefix="classifier-test-state-"))
 SHARED_DATA = ROOT.parent / "shared" / "datasets"
 
 
@@ -254,3 +257,15 @@ def sketch_value(path: str) -> dict:
 def confidences(label_output: dict) -> dict[str, float]:
     """{label: probability} from a Label output."""
     return {c["label"]: c["confidence"] for c in label_output["confidences"]}
+
+
+@pytest.fixture
+def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The app's store, empty, in a file of this test's own; fresh in-process sessions too."""
+    from studio import models, projects
+
+    path = tmp_path / "store.db"
+    projects.configure(f"sqlite:///{path}")
+    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
+    yield path
+    projects.configure(None)

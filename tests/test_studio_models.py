@@ -1,12 +1,10 @@
-"""studio.models: each session's own model choice, freeing sessions, and saved weights files."""
+"""studio.models: each project's own model choice, sessions in this process, and saved weights files."""
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from classifier.models.mlp import MLP, MLPConfig
 from classifier.serving.predict import Predictor
 from classifier.training import presets
 from classifier.training.report import build_report
-from studio import models
+from studio import models, projects
 
 
 def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoint:
@@ -32,14 +30,14 @@ def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoi
     return checkpoint.Checkpoint(model.eval(), spec.weights_meta(model.config))
 
 
-def _run(number: int, bias_class: int, dataset: str = "digits") -> models.Run:
-    """A finished run whose model always answers `bias_class`."""
+def _run(pid: int, bias_class: int, dataset: str = "digits") -> projects.Run:
+    """A finished run of project `pid` whose model always answers `bias_class`."""
     ckpt = _checkpoint(bias_class, dataset)
     spec = data.DATASETS[dataset]
     images = torch.zeros(4, 28, 28, dtype=torch.uint8)
     report = build_report(ckpt.model, images, torch.zeros(4, dtype=torch.long), list(spec.classes),
                           spec.normalization)
-    return models.Run(number, "quick", presets.get("quick").config(dataset), [], report, ckpt, 1.0, "cpu")
+    return projects.add_run(pid, "quick", presets.get("quick").config(dataset), report, ckpt, 1.0, "cpu")
 
 
 def _top(predictor: Predictor) -> str:
@@ -48,91 +46,102 @@ def _top(predictor: Predictor) -> str:
 
 
 @pytest.fixture
-def sessions(monkeypatch: pytest.MonkeyPatch) -> models.Sessions:
+def sessions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> models.Sessions:
+    """A fresh store and fresh in-process sessions."""
+    projects.configure(f"sqlite:///{tmp_path / 'store.db'}")
     fresh = models.Sessions()
     monkeypatch.setattr(models, "SESSIONS", fresh)
-    return fresh
+    yield fresh
+    projects.configure(None)
 
 
 @pytest.fixture
 def weights_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(paths, "WEIGHTS_DIR", tmp_path)
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    monkeypatch.setattr(paths, "WEIGHTS_DIR", folder)
     monkeypatch.setattr(models, "SAVING", models.Saving(enabled=True))
-    return tmp_path
+    return folder
 
 
 class Request:
     session_hash = "a"
 
 
-def test_one_sessions_choice_leaves_the_others_alone(sessions: models.Sessions) -> None:
+def test_one_projects_choice_leaves_the_others_alone(sessions: models.Sessions) -> None:
     shipped = models.SHIPPED["digits"]
-    sessions.edit("a").use_run("digits", Predictor(_checkpoint(3)))
+    pid = projects.project("a")
+    projects.use_run(pid, "digits", _run(pid, 3))
     assert _top(models.predictor_for("digits", "a")) == "3"
     assert models.predictor_for("digits", "b") is shipped  # never touched anything: the shipped model
     assert models.predictor_for("digits", "a", "digits") is shipped  # a name passed explicitly wins
-    with pytest.raises(models.ModelChoiceError, match="no trained digits model in use"):
-        models.predictor_for("digits", "b", models.SESSION_RUN)
-    assert [n for _, n in models.choices("digits", "a")][-1] == models.SESSION_RUN
-    assert models.choices("digits", "a")[-1][0] == sessions.get("a").used["digits"].name   # named for its run
-    assert models.SESSION_RUN not in [n for _, n in models.choices("digits", "b")]
+    with pytest.raises(models.ModelChoiceError, match="no trained digits model of its own"):
+        models.predictor_for("digits", "b", models.OWN_MODEL)
+    assert [n for _, n in models.choices("digits", "a")][-1] == models.OWN_MODEL
+    assert models.choices("digits", "a")[-1][0].startswith("run #1 quick")   # named for its run
+    assert models.OWN_MODEL not in [n for _, n in models.choices("digits", "b")]
+
+
+def test_two_sessions_in_one_project_share_its_choice(sessions: models.Sessions) -> None:
+    pid = projects.project("a")
+    projects.use_run(pid, "digits", _run(pid, 3))
+    projects.open_key("tab-2", projects.key("a"))
+    assert _top(models.predictor_for("digits", "tab-2")) == "3"
 
 
 def test_the_shipped_model_again_after_a_run(sessions: models.Sessions) -> None:
-    s = sessions.edit("a")
-    s.use_run("digits", Predictor(_checkpoint(3)))
-    s.use_shipped("digits")
+    pid = projects.project("a")
+    projects.use_run(pid, "digits", _run(pid, 3))
+    projects.choose(pid, "digits", "")
     assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
+    assert models.OWN_MODEL in [n for _, n in models.choices("digits", "a")]   # still on the menu
 
 
 def test_choosing_the_data_sets_own_name_is_the_shipped_model(sessions: models.Sessions) -> None:
-    s = sessions.edit("a")
-    s.use_run("digits", Predictor(_checkpoint(3)))
-    s.choose("digits", "digits")
+    pid = projects.project("a")
+    projects.use_run(pid, "digits", _run(pid, 3))
+    projects.choose(pid, "digits", "digits")
     assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
 
 
-def test_a_sessions_hand_shape_model_is_its_own(sessions: models.Sessions) -> None:
-    own = Predictor(models.SHIPPED["handshape"].checkpoint, "taught")
-    sessions.edit("a").use_run("handshape", own)
-    assert (models.own_model("handshape", "a"), models.own_model("handshape", "b")) == (own, None)
+def test_a_projects_hand_shape_model_is_its_own(sessions: models.Sessions) -> None:
+    pid = projects.project("a")
+    projects.use_taught(pid, "handshape", models.SHIPPED["handshape"].checkpoint, "taught")
+    assert models.own_model("handshape", "a").name == "taught"
+    assert models.own_model("handshape", "b") is None
 
 
 def test_the_shipped_hand_shape_model_again(sessions: models.Sessions) -> None:
-    s = sessions.edit("a")
-    s.use_run("handshape", Predictor(models.SHIPPED["handshape"].checkpoint, "taught"))
-    s.use_shipped("handshape")
+    pid = projects.project("a")
+    projects.use_taught(pid, "handshape", models.SHIPPED["handshape"].checkpoint, "taught")
+    projects.forget_own(pid, "handshape")
     assert models.own_model("handshape", "a") is None
 
 
-def test_a_held_predictor_keeps_its_answers_when_the_session_switches(sessions: models.Sessions) -> None:
-    s = sessions.edit("a")
-    s.use_run("digits", Predictor(_checkpoint(1)))
+def test_a_held_predictor_keeps_its_answers_when_the_project_switches(sessions: models.Sessions) -> None:
+    pid = projects.project("a")
+    projects.use_run(pid, "digits", _run(pid, 1))
     held = models.predictor_for("digits", "a")  # a request in flight took this one
-    s.use_run("digits", Predictor(_checkpoint(7)))
+    projects.use_run(pid, "digits", _run(pid, 7))
     assert _top(held) == "1"
     assert _top(models.predictor_for("digits", "a")) == "7"
 
 
-def test_ending_a_session_frees_its_models_and_stops_its_run(sessions: models.Sessions) -> None:
+def test_ending_a_session_stops_its_run_and_keeps_its_project(sessions: models.Sessions) -> None:
+    pid = projects.project("a")
+    projects.use_run(pid, "digits", _run(pid, 2))
     s = sessions.edit("a")
-    s.add_run(_run(1, 2))
-    s.used["digits"] = Predictor(s.runs[0].checkpoint)
     s.stop = threading.Event()
     stop = s.stop
-    alive = weakref.ref(s.runs[0].checkpoint.model)
-    del s
     sessions.end("a")
-    gc.collect()
-    assert alive() is None
     assert len(sessions) == 0
     assert stop.is_set()
-    assert models.predictor_for("digits", "a") is models.SHIPPED["digits"]
+    assert _top(models.predictor_for("digits", "a")) == "2"
 
 
 def test_idle_sessions_are_dropped_but_not_while_training() -> None:
     sessions = models.Sessions(idle_seconds=0.05)
-    sessions.edit("idle").add_run(_run(1, 2))
+    sessions.edit("idle")
     sessions.edit("training").stop = threading.Event()
     time.sleep(0.1)
     sessions.edit("active")
@@ -169,7 +178,7 @@ def test_saved_files_are_listed_loaded_once_and_checked(weights_dir: Path) -> No
 def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -> None:
     from studio import train_tab
 
-    sessions.edit("a").add_run(_run(1, 3))
+    _run(projects.project("a"), 3)
     first, path1 = train_tab.save_model("mine", request=Request())
     second, path2 = train_tab.save_model("mine.safetensors", request=Request())
     assert first.startswith("Saved ")
@@ -181,19 +190,19 @@ def test_saving_never_overwrites(weights_dir: Path, sessions: models.Sessions) -
     assert _top(models.load_saved("digits", "mine")) == _top(models.load_saved("digits", "mine-2")) == "3"
 
 
-def test_a_session_keeps_its_runs_and_picks_one(sessions: models.Sessions, weights_dir: Path) -> None:
-    """Two runs in one session are both listed; the one picked is the one used and saved."""
+def test_a_project_keeps_its_runs_and_picks_one(sessions: models.Sessions, weights_dir: Path) -> None:
+    """Two runs in one project are both listed; the one picked is the one used and saved."""
     from studio import train_tab
 
-    s = sessions.edit("a")
-    s.add_run(_run(1, 4))
-    s.add_run(_run(2, 6))
-    table = train_tab.runs_table(s.runs)
+    pid = projects.project("a")
+    _run(pid, 4)
+    _run(pid, 6)
+    table = train_tab.runs_table(projects.runs(pid))
     assert [row[0] for row in table] == [1, 2]
     assert table[0][1] == "quick"
-    assert s.find_run(None).number == 2
-    assert s.find_run("1").number == 1
-    assert s.find_run("9") is None
+    assert projects.find_run(pid, None).number == 2
+    assert projects.find_run(pid, "1").number == 1
+    assert projects.find_run(pid, "9") is None
     assert "#1" in train_tab.use_model("1", Request())
     assert _top(models.predictor_for("digits", "a")) == "4"
     assert "#2" in train_tab.use_model("", Request())  # empty: the latest run
@@ -204,10 +213,12 @@ def test_a_session_keeps_its_runs_and_picks_one(sessions: models.Sessions, weigh
     assert Path(train_tab.download_model("2", Request())).name == "digits-run2-quick.safetensors"
     with pytest.raises(Exception, match="no run #9"):
         train_tab.use_model("9", Request())
-    for n in range(3, models.MAX_RUNS + 3):
-        s.add_run(_run(n, 1))
-    assert len(s.runs) == models.MAX_RUNS
-    assert s.runs[0].number == 3  # the oldest go first
+    train_tab.use_model("1", Request())
+    for _ in range(3, models.MAX_RUNS + 3):
+        _run(pid, 1)
+    kept = [r.number for r in projects.runs(pid)]
+    assert len(kept) == models.MAX_RUNS
+    assert kept[:2] == [1, 4]   # the oldest go first, but not the one in use
 
 
 def test_saving_is_off_unless_the_app_is_started_with_it(weights_dir: Path, sessions: models.Sessions,
@@ -217,7 +228,7 @@ def test_saving_is_off_unless_the_app_is_started_with_it(weights_dir: Path, sess
     from studio import train_tab
 
     monkeypatch.setattr(models, "SAVING", models.Saving())
-    sessions.edit("a").add_run(_run(1, 3))
+    _run(projects.project("a"), 3)
     with pytest.raises(gr.Error, match="--save-to-weights"):
         train_tab.save_model("mine", request=Request())
     assert list(weights_dir.iterdir()) == []
@@ -230,7 +241,7 @@ def test_saving_stops_at_the_servers_limits(weights_dir: Path, sessions: models.
 
     from studio import train_tab
 
-    sessions.edit("a").add_run(_run(1, 3))
+    _run(projects.project("a"), 3)
     monkeypatch.setattr(models, "SAVING", models.Saving(enabled=True, max_files=2))
     train_tab.save_model("one", request=Request())
     train_tab.save_model("two", request=Request())

@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("fresh_store")]
 
 
 def _photos(folder: Path, source: str) -> dict[str, list[str]]:
@@ -75,11 +75,10 @@ def test_a_picture_with_no_hand_is_not_taught(app_url: str, tmp_path: Path) -> N
 
 def test_labels_and_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from classifier.inputs import landmarks
-    from studio import models, teach
+    from studio import teach
 
     hand = landmarks.Hand(np.random.default_rng(0).random((21, 3)).astype(np.float32) * 100, "Right", 0.9)
     monkeypatch.setattr(teach, "find_hand", lambda image: (hand, Image.new("RGB", (200, 200))))
-    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
     with pytest.raises(teach.TeachError, match="Name the sign"):
         teach.add("a", "photo", "<script>")
     for _ in range(teach.MAX_PER_LABEL):
@@ -93,17 +92,16 @@ def test_labels_and_counts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_any_example_can_be_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
     from classifier.inputs import landmarks
-    from studio import models, teach
+    from studio import projects, teach
 
     hands = iter(landmarks.Hand(np.full((21, 3), k, np.float32) + np.arange(63).reshape(21, 3), "Right", 0.9)
                  for k in range(10))
     monkeypatch.setattr(teach, "find_hand", lambda image: (next(hands), Image.new("RGB", (200, 200))))
-    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
     for _ in range(3):
         teach.add("a", "photo", "B")
-    kept = [c.features for c in models.SESSIONS.get("a").captures["B"]]
+    kept = [row.tolist() for _, row in projects.captures(projects.bound("a"))["B"]]
     assert teach.delete("a", "B", 2) == {"B": 2}
-    assert [c.features for c in models.SESSIONS.get("a").captures["B"]] == [kept[0], kept[2]]
+    assert [row.tolist() for _, row in projects.captures(projects.bound("a"))["B"]] == [kept[0], kept[2]]
     with pytest.raises(teach.TeachError, match="examples 1 to 2"):
         teach.delete("a", "B", 5)
     teach.delete("a", "B")
@@ -112,9 +110,8 @@ def test_any_example_can_be_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from classifier import data
-    from studio import classify_tab, models, teach
+    from studio import classify_tab, teach
 
-    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
     spec = data.DATASETS["signs"]
     frame = np.asarray(Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB"))
     wall = np.full_like(frame, 200)
@@ -134,12 +131,11 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
 
 def test_the_stylesheet_styles_every_class_the_examples_use(monkeypatch: pytest.MonkeyPatch) -> None:
     from classifier.inputs import landmarks
-    from studio import models, teach
+    from studio import teach
     from tests.conftest import unstyled_classes
 
     hand = landmarks.Hand(np.random.default_rng(0).random((21, 3)).astype(np.float32) * 100, "Right", 0.9)
     monkeypatch.setattr(teach, "find_hand", lambda image: (hand, Image.new("RGB", (200, 200))))
-    monkeypatch.setattr(models, "SESSIONS", models.Sessions())
     empty = teach.captures_html("a")
     teach.add("a", "photo", "A")
     assert unstyled_classes(empty + teach.captures_html("a")) == set()

@@ -261,15 +261,15 @@ def test_train_widgets_follow_the_preset_and_data_set() -> None:
     assert min(train_tab.BATCH_SIZE_CHOICES) == 8
 
 
-def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   fresh_store: Path) -> None:
     """The real pictures a signs model's photo check is calibrated on are made in a thread started
     with the run; if they are not ready when training ends, the status says what the wait is for,
     and the finished run's model judges whole pictures."""
     import threading
 
     from classifier.inputs import HAND_PHOTO, kind
-    from studio import models, train_tab
+    from studio import models, projects, train_tab
     from tests.conftest import make_signs_dir
 
     make_signs_dir(tmp_path, n_train=120, n_test=40)
@@ -292,7 +292,7 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
     assert threads == ["not-sure-calibration"], threads
     assert any('Calibrating "not sure" on real inputs as the tab reads them' in s for s in statuses), statuses
     assert statuses[-1].startswith("Done")
-    run = models.SESSIONS.get("anonymous").runs[-1]
+    run = projects.find_run(projects.bound("anonymous"))
     assert run.checkpoint.ood is not None
     assert run.checkpoint.ood.picture_threshold is not None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import struct
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +19,8 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save as save_bytes
 from safetensors.torch import save_file
 
 from . import ood as ood_module
@@ -71,6 +74,11 @@ class Checkpoint:
         """Write the model, its detector and its metadata to `path` (see `save`)."""
         return save(path, self.model, self.meta, self.ood)
 
+    def to_bytes(self) -> bytes:
+        """The weights file's bytes, as `save` writes them (for a store rather than a folder)."""
+        tensors, meta = _file_parts(self.model, self.meta, self.ood)
+        return save_bytes(tensors, metadata={META_KEY: json.dumps(meta, sort_keys=True)})
+
 
 def library_versions() -> dict[str, str]:
     import safetensors
@@ -100,14 +108,9 @@ def save(path: str | os.PathLike[str], model: torch.nn.Module, meta: dict[str, A
          ood: Detector | None = None) -> Path:
     """Write weights (and the out-of-distribution detector, if any) + metadata atomically: a crash
     leaves either the old file or the new one."""
-    if ood is not None:
-        meta = {**meta, "ood": ood.meta()}
-    _check_meta(meta, source="metadata to save")
+    tensors, meta = _file_parts(model, meta, ood)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    if ood is not None:
-        tensors.update(ood.tensors())
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -122,6 +125,18 @@ def save(path: str | os.PathLike[str], model: torch.nn.Module, meta: dict[str, A
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _file_parts(model: torch.nn.Module, meta: dict[str, Any],
+                ood: Detector | None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors and metadata a weights file holds."""
+    if ood is not None:
+        meta = {**meta, "ood": ood.meta()}
+    _check_meta(meta, source="metadata to save")
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    if ood is not None:
+        tensors.update(ood.tensors())
+    return tensors, meta
 
 
 def _check_meta(meta: Any, source: str) -> None:
@@ -173,14 +188,43 @@ def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
     if expect_dataset is not None and meta["dataset"] != expect_dataset:
         raise CheckpointError(f"{path}: weights are for {meta['dataset']!r}, not {expect_dataset!r}")
     try:
-        model = MLP(MLPConfig.from_dict(meta["model"]))
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: metadata describes an invalid model ({e})") from e
-    try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{path}: tensors unreadable ({e})") from e
+    return _build(tensors, meta, path, device)
+
+
+def from_bytes(raw: bytes, source: str = "weights", device: str | torch.device = "cpu",
+               expect_dataset: str | None = None) -> Checkpoint:
+    """`load` for a weights file's bytes (`Checkpoint.to_bytes`); `source` names it in errors."""
+    try:
+        (size,) = struct.unpack("<Q", raw[:8])
+        header = json.loads(raw[8:8 + size])
+        said = header.get("__metadata__", {}).get(META_KEY)
+        tensors = load_bytes(raw)
+    except (struct.error, json.JSONDecodeError, UnicodeDecodeError, AttributeError, SafetensorError, ValueError,
+            RuntimeError) as e:
+        raise CheckpointError(f"{source}: not a readable safetensors file ({e})") from None
+    if said is None:
+        raise CheckpointError(f"{source}: safetensors file without '{META_KEY}' metadata")
+    try:
+        meta = json.loads(said)
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{source}: metadata is not valid JSON ({e})") from e
+    _check_meta(meta, source=source)
+    if expect_dataset is not None and meta["dataset"] != expect_dataset:
+        raise CheckpointError(f"{source}: weights are for {meta['dataset']!r}, not {expect_dataset!r}")
+    return _build(tensors, meta, source, device)
+
+
+def _build(tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: Any,
+           device: str | torch.device) -> Checkpoint:
+    """The model `meta` describes, with `tensors` as its weights, every name and shape checked."""
+    try:
+        model = MLP(MLPConfig.from_dict(meta["model"]))
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: metadata describes an invalid model ({e})") from e
     ood = _detector(path, tensors, meta, model)
     tensors = {k: v for k, v in tensors.items() if not k.startswith("ood.")}
     expected = model.state_dict()
@@ -200,7 +244,7 @@ def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
     return Checkpoint(model.to(device), meta, ood)
 
 
-def _detector(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], model: MLP) -> Detector | None:
+def _detector(path: Any, tensors: dict[str, torch.Tensor], meta: dict[str, Any], model: MLP) -> Detector | None:
     """The file's out-of-distribution detector, checked against the model it belongs to."""
     if "ood" not in meta:
         return None

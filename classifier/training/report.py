@@ -37,6 +37,23 @@ class Report:
     mistakes: list[Example]         # misclassified, highest loss first (at most `max_examples`)
     n_wrong: int
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (rows as lists of numbers, their dtype named)."""
+        return {"classes": self.classes, "n": self.n, "accuracy": self.accuracy, "loss": self.loss,
+                "confusion": self.confusion.tolist(), "n_wrong": self.n_wrong,
+                "mistakes": [{"index": e.index, "row": e.row.tolist(), "dtype": str(e.row.dtype),
+                              "predicted": e.predicted, "true": e.true, "probability": e.probability}
+                             for e in self.mistakes]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Report:
+        """`to_dict`'s values back as a report."""
+        mistakes = [Example(int(e["index"]), np.asarray(e["row"], dtype=np.dtype(e["dtype"])), str(e["predicted"]),
+                            str(e["true"]), float(e["probability"])) for e in d["mistakes"]]
+        return cls(classes=[str(c) for c in d["classes"]], n=int(d["n"]), accuracy=float(d["accuracy"]),
+                   loss=float(d["loss"]), confusion=np.asarray(d["confusion"], dtype=np.int64), mistakes=mistakes,
+                   n_wrong=int(d["n_wrong"]))
+
     def most_confused(self, k: int = 5) -> list[tuple[str, str, int]]:
         """The k most frequent (true, predicted, count) mistakes."""
         off = self.confusion.copy()

@@ -2,78 +2,77 @@
 
 One schema for SQLite and PostgreSQL. Alembic's migrations (`migrations/versions/`) make a store of
 any older revision into this one; a test checks that the head migration makes exactly these tables.
-Times are Unix seconds. A project is found by the SHA-256 of its key, so the store never holds a
-key itself. Every row of a project goes with it (`ON DELETE CASCADE`).
+Times are Unix seconds. Every row of a project goes with it (`ON DELETE CASCADE`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
-                        UniqueConstraint)
+import sqlalchemy as sa
 
-metadata = MetaData()
+metadata = sa.MetaData()
 
-projects = Table(
+projects = sa.Table(
     "projects", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("key_hash", String(64), nullable=False, unique=True),
-    Column("creator", String(32), nullable=False),       # a hash of the address that made it (rate limit)
-    Column("created_at", Float, nullable=False),
-    Column("seen_at", Float, nullable=False),
-    Column("runs_started", Integer, nullable=False, server_default="0"),
-    Column("chosen", Text, nullable=False, server_default="{}"),   # JSON: data set -> model name
-    Index("ix_projects_creator_created", "creator", "created_at"),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("access_key", sa.String(64), nullable=False, unique=True),   # whoever holds the key, has the project
+    sa.Column("creator", sa.String(32), nullable=False),       # a hash of the address that made it (rate limit)
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+    sa.Column("runs_started", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("chosen", sa.Text, nullable=False, server_default="{}"),   # JSON: data set -> model name
+    sa.Index("ix_projects_creator_created", "creator", "created_at"),
 )
 
-sessions = Table(
+sessions = sa.Table(
     "sessions", metadata,
-    Column("session", String(128), primary_key=True),     # Gradio's session hash
-    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("seen_at", Float, nullable=False),
+    sa.Column("session", sa.String(128), primary_key=True),     # Gradio's session hash
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("seen_at", sa.Float, nullable=False),
 )
 
-runs = Table(
+runs = sa.Table(
     "runs", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("number", Integer, nullable=False),
-    Column("dataset", String(64), nullable=False),
-    Column("preset", String(64), nullable=False),
-    Column("config", Text, nullable=False),               # JSON: the TrainConfig
-    Column("points", Text, nullable=False),               # JSON: the curve
-    Column("report", Text),                                # JSON: the test report (None: none)
-    Column("accuracy", Float),
-    Column("seconds", Float, nullable=False, server_default="0"),
-    Column("device", String(64), nullable=False, server_default=""),
-    Column("stopped", Boolean, nullable=False, server_default="0"),
-    Column("weights", LargeBinary),                        # the safetensors file (None until it has one)
-    Column("nbytes", Integer, nullable=False, server_default="0"),
-    Column("created_at", Float, nullable=False),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("dataset", sa.String(64), nullable=False),
+    sa.Column("preset", sa.String(64), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),               # JSON: the TrainConfig
+    sa.Column("points", sa.Text, nullable=False),               # JSON: the curve
+    sa.Column("report", sa.Text),                                # JSON: the test report (None: none)
+    sa.Column("accuracy", sa.Float),
+    sa.Column("epochs", sa.Float, nullable=False, server_default="0"),     # epochs trained (2.4: stopped in the third)
+    sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("device", sa.String(64), nullable=False, server_default=""),
+    sa.Column("stopped", sa.Boolean, nullable=False, server_default="0"),
+    sa.Column("weights", sa.LargeBinary),                        # the safetensors file (None until it has one)
+    sa.Column("nbytes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.Float, nullable=False),
     # running -> done | stopped | interrupted (its process died or its page went away mid-run)
-    Column("status", String(16), nullable=False, server_default="done"),
-    Column("owner", String(64)),                           # the process running it
-    Column("heartbeat", Float),                            # when that process last said it was alive
-    UniqueConstraint("project_id", "number", name="uq_runs_project_number"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="done"),
+    sa.Column("owner", sa.String(64)),                           # the process running it
+    sa.Column("heartbeat", sa.Float),                            # when that process last said it was alive
+    sa.UniqueConstraint("project_id", "number", name="uq_runs_project_number"),
 )
 
-uses = Table(
+uses = sa.Table(
     "uses", metadata,
     # The project's own model of a data set in use (the Model menu's "run ..." entry): a run, or a
     # model taught on the project's hands (its weights here).
-    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
-    Column("dataset", String(64), primary_key=True),
-    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE")),
-    Column("weights", LargeBinary),
-    Column("title", String(200), nullable=False),
-    Column("stamp", String(32), nullable=False),           # new at every write: processes' caches key on it
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dataset", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE")),
+    sa.Column("weights", sa.LargeBinary),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("stamp", sa.String(32), nullable=False),           # new at every write: processes' caches key on it
 )
 
-captures = Table(
+captures = sa.Table(
     "captures", metadata,
     # One example of a hand sign a project taught: the hand's landmarks row, never the photo.
-    Column("id", Integer, primary_key=True),
-    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("label", String(64), nullable=False),
-    Column("features", LargeBinary, nullable=False),      # (63,) float32, little-endian
-    Column("created_at", Float, nullable=False),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("features", sa.LargeBinary, nullable=False),      # (63,) float32, little-endian
+    sa.Column("created_at", sa.Float, nullable=False),
 )

@@ -34,16 +34,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 KEY_BYTES = 24          # 192 random bits: a project's key is its only lock
 ALIVE_SECONDS = 60.0    # a running run whose process has not said it is alive for this long is interrupted
 RUN_COLUMNS = (runs.c.id, runs.c.number, runs.c.dataset, runs.c.preset, runs.c.config, runs.c.points,
-               runs.c.report, runs.c.accuracy, runs.c.seconds, runs.c.device, runs.c.stopped, runs.c.status,
-               runs.c.nbytes, runs.c.created_at)
+               runs.c.report, runs.c.accuracy, runs.c.epochs, runs.c.seconds, runs.c.device, runs.c.stopped,
+               runs.c.status, runs.c.nbytes, runs.c.created_at)
 
 
 class StoreError(RuntimeError):
     """A request the store cannot take (a full project, too many new projects); the message says why."""
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def new_key() -> str:
@@ -62,6 +58,7 @@ class RunRow:
     points: list[dict[str, Any]]
     report: dict[str, Any] | None
     accuracy: float | None
+    epochs: float
     seconds: float
     device: str
     stopped: bool
@@ -75,8 +72,9 @@ class RunRow:
         return cls(id=m["id"], number=m["number"], dataset=m["dataset"], preset=m["preset"],
                    config=json.loads(m["config"]), points=json.loads(m["points"]),
                    report=json.loads(m["report"]) if m["report"] else None, accuracy=m["accuracy"],
-                   seconds=float(m["seconds"]), device=m["device"], stopped=bool(m["stopped"]), status=m["status"],
-                   nbytes=int(m["nbytes"]), created_at=float(m["created_at"]))
+                   epochs=float(m["epochs"]), seconds=float(m["seconds"]), device=m["device"],
+                   stopped=bool(m["stopped"]), status=m["status"], nbytes=int(m["nbytes"]),
+                   created_at=float(m["created_at"]))
 
 
 @dataclass(frozen=True)
@@ -217,7 +215,7 @@ class Store:
             if made >= self.limits.new_projects_per_hour:
                 raise StoreError("Too many new projects from this address in the last hour: open an existing "
                                  "project's link instead, or try again later.")
-            pid = conn.execute(insert(projects).values(key_hash=hash_key(key), creator=who, created_at=now,
+            pid = conn.execute(insert(projects).values(access_key=key, creator=who, created_at=now,
                                                        seen_at=now).returning(projects.c.id)).scalar_one()
         return pid, key
 
@@ -225,7 +223,11 @@ class Store:
         if not key or len(key) > 128:
             return None
         with self._read() as conn:
-            return conn.execute(select(projects.c.id).where(projects.c.key_hash == hash_key(key))).scalar()
+            return conn.execute(select(projects.c.id).where(projects.c.access_key == key)).scalar()
+
+    def key_of(self, project_id: int) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(projects.c.access_key).where(projects.c.id == project_id)).scalar()
 
     def project_exists(self, project_id: int) -> bool:
         with self._read() as conn:
@@ -292,14 +294,15 @@ class Store:
             ).returning(runs.c.id)).scalar_one()
         return run_id, number
 
-    def record_points(self, run_id: int, points: list[dict[str, Any]]) -> None:
+    def record_points(self, run_id: int, points: list[dict[str, Any]], epochs: float) -> None:
         """The running run's curve so far (what is kept if its process dies)."""
         with self._write() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(
-                points=json.dumps(points), heartbeat=time.time()))
+                points=json.dumps(points), epochs=epochs, heartbeat=time.time()))
 
     def finish_run(self, run_id: int, *, points: list[dict[str, Any]], report: dict[str, Any] | None,
-                   accuracy: float | None, seconds: float, device: str, stopped: bool, weights: bytes) -> None:
+                   accuracy: float | None, epochs: float, seconds: float, device: str, stopped: bool,
+                   weights: bytes) -> None:
         """The run's result; then the project's oldest runs go, beyond its cap."""
         with self._write() as conn:
             project_id = conn.execute(select(runs.c.project_id).where(runs.c.id == run_id)).scalar()
@@ -308,7 +311,7 @@ class Store:
             self._check_room(conn, project_id, len(weights))
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 points=json.dumps(points), report=json.dumps(report) if report is not None else None,
-                accuracy=accuracy, seconds=seconds, device=device, stopped=stopped, weights=weights,
+                accuracy=accuracy, epochs=epochs, seconds=seconds, device=device, stopped=stopped, weights=weights,
                 nbytes=len(weights), status="stopped" if stopped else "done", heartbeat=None))
             self._cap_runs(conn, project_id)
 
@@ -322,7 +325,7 @@ class Store:
 
     def add_run(self, project_id: int, *, dataset: str, preset: str, config: dict[str, Any],
                 points: list[dict[str, Any]], report: dict[str, Any] | None, accuracy: float | None,
-                seconds: float, device: str, weights: bytes) -> tuple[int, int]:
+                epochs: float, seconds: float, device: str, weights: bytes) -> tuple[int, int]:
         """A finished run made elsewhere (a weights file brought back): its id and number."""
         now = time.time()
         with self._write() as conn:
@@ -332,7 +335,8 @@ class Store:
             run_id = conn.execute(insert(runs).values(
                 project_id=project_id, number=number, dataset=dataset, preset=preset, config=json.dumps(config),
                 points=json.dumps(points), report=json.dumps(report) if report is not None else None,
-                accuracy=accuracy, seconds=seconds, device=device, weights=weights, nbytes=len(weights),
+                accuracy=accuracy, epochs=epochs, seconds=seconds, device=device, weights=weights,
+                nbytes=len(weights),
                 created_at=now, status="done").returning(runs.c.id)).scalar_one()
             self._cap_runs(conn, project_id)
         return run_id, number

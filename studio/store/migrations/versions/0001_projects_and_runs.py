@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "projects",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("access_key", sa.String(64), nullable=False, unique=True),
         sa.Column("creator", sa.String(32), nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("seen_at", sa.Float, nullable=False),
@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("points", sa.Text, nullable=False),
         sa.Column("report", sa.Text),
         sa.Column("accuracy", sa.Float),
+        sa.Column("epochs", sa.Float, nullable=False, server_default="0"),
         sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
         sa.Column("device", sa.String(64), nullable=False, server_default=""),
         sa.Column("stopped", sa.Boolean, nullable=False, server_default="0"),

@@ -1,0 +1,142 @@
+"""The project bar: which project this page works in, its link, and deleting it; the API's
+/project_key, /open_project and /list_runs.
+
+As the page loads, it hands over the key it kept in the browser's local storage (or the one in a
+project link's `#project=...`, which never reaches a server's logs: a URL's fragment is not sent);
+the server opens that project, or makes one, and the page keeps its key. Then every view that
+shows the project's work (Model menus, runs, taught hands) is drawn anew: tabs register those views
+with `on_project` as they are built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from . import models, projects
+
+STORAGE_KEY = "classifier-project"
+# The key the browser kept: a project link's first (it then replaces the kept one), else local storage's.
+READ_KEY_JS = f"""() => {{
+  const m = location.hash.match(/project=([A-Za-z0-9_-]{{8,128}})/);
+  return [m ? m[1] : (localStorage.getItem({STORAGE_KEY!r}) || '')];
+}}"""
+# Keep the key; take it out of the address bar, where anyone looking at the screen would read it.
+KEEP_KEY_JS = f"""(key) => {{
+  if (key) localStorage.setItem({STORAGE_KEY!r}, key);
+  if (location.hash.includes('project=')) history.replaceState(null, '', location.pathname + location.search);
+}}"""
+LINK_JS = """(key) => {
+  const link = location.origin + location.pathname + '#project=' + key;
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(link).catch(() => {});
+  return link;
+}"""
+
+_views: list[tuple[Callable[..., Any], list[Any]]] = []
+
+
+def on_project(fn: Callable[[gr.Request], Any], outputs: list[Any]) -> None:
+    """Draw `outputs` with `fn(request)` whenever the page's project is opened, made or deleted."""
+    _views.append((fn, outputs))
+
+
+def summary(session: str) -> str:
+    pid = projects.bound(session)
+    if pid is None:
+        return ""
+    runs = projects.runs(pid)
+    taught = sum(len(v) for v in projects.captures(pid).values())
+    return (f"This page works in your project: {len(runs)} run(s) (it keeps the last {models.MAX_RUNS}), "
+            f"{taught} taught hand example(s), your model choices. They stay after a reload and on this browser; "
+            "the project link opens them anywhere, so keep it private.")
+
+
+def attach(key: str, request: gr.Request) -> tuple[str, str]:
+    """The page opened: work in its project (or a new one). Returns the key to keep and the bar's words."""
+    session = models.session_id(request)
+    try:
+        kept, _ = projects.attach(session, key, models.client(request))
+    except projects.ProjectError as e:
+        return "", f"⚠️ {e} Your work on this page will not be kept."
+    return kept, summary(session)
+
+
+def project_key(request: gr.Request) -> str:
+    """This session's project key (a new project is made if it has none). Keep it private: whoever has
+    it has the project.
+
+    Returns:
+        the key
+    """
+    try:
+        return projects.key(models.session_id(request), models.client(request))
+    except projects.ProjectError as e:
+        raise gr.Error(str(e)) from None
+
+
+def open_project(key: str, request: gr.Request) -> str:
+    """Work in the project whose key this is: its runs, taught hand and model choices.
+
+    Args:
+        key: a project's key (from /project_key, or a project link's #project=...)
+    Returns:
+        what the project holds
+    """
+    session = models.session_id(request)
+    try:
+        projects.open_key(session, key)
+    except projects.ProjectError as e:
+        raise gr.Error(str(e)) from None
+    return summary(session)
+
+
+def list_runs(request: gr.Request) -> list[dict[str, Any]]:
+    """This session's project's runs, oldest first.
+
+    Returns:
+        one dict a run: number, dataset, preset, test_accuracy (None where not measured), status
+        (done, stopped, interrupted or running)
+    """
+    return [{"number": r.number, "dataset": r.config.dataset, "preset": r.preset, "test_accuracy": r.accuracy,
+             "status": r.status} for r in projects.runs(projects.bound(models.session_id(request)))]
+
+
+def delete_project(confirmed: bool, request: gr.Request) -> tuple[str, str]:
+    """Delete this page's project (every run, taught hand and choice), then start a new, empty one."""
+    if not confirmed:
+        return gr.skip(), "Nothing deleted."
+    session = models.session_id(request)
+    projects.delete(session)
+    return attach("", request)
+
+
+def build(demo: gr.Blocks) -> None:
+    """The bar (under the tabs) and its events; call after every tab has registered its views."""
+    with gr.Accordion("Your project: runs, taught hands and choices are kept", open=False, elem_id="project"):
+        about = gr.Markdown(elem_id="project-about")
+        with gr.Row():
+            copy = gr.Button("Copy project link", size="sm", elem_id="project-copy")
+            delete = gr.Button("Delete project", size="sm", variant="stop", elem_id="project-delete")
+        link = gr.Textbox(label="Project link (opens this project in any browser; keep it private)",
+                          visible=False, interactive=False, elem_id="project-link", buttons=["copy"])
+    key = gr.Textbox(visible=False, elem_id="project-key")
+    private = {"api_visibility": "private"}
+
+    def redraw(event: Any) -> None:
+        for fn, outputs in _views:
+            event = event.then(fn, None, outputs, **private)
+
+    opened = demo.load(attach, key, [key, about], js=READ_KEY_JS, **private)
+    opened.then(None, key, None, js=KEEP_KEY_JS, **private)
+    redraw(opened)
+    copy.click(None, key, link, js=LINK_JS, **private).then(lambda: gr.Textbox(visible=True), None, link, **private)
+    deleted = delete.click(delete_project, key, [key, about], js="(key) => confirm('Delete this project: every run, "
+                           "taught hand and choice in it? This cannot be undone.')", **private)
+    deleted.then(None, key, None, js=KEEP_KEY_JS, **private)
+    deleted.then(lambda: gr.Textbox(value="", visible=False), None, link, **private)
+    redraw(deleted)
+    gr.api(project_key, api_name="project_key")
+    gr.api(open_project, api_name="open_project")
+    gr.api(list_runs, api_name="list_runs")

@@ -1,0 +1,393 @@
+"""Projects: what a visitor makes, kept in the store (`studio.store`) so that a reload, a new tab,
+another app process or a restart finds it again.
+
+A browser session works in one project, found by the project's key: the page keeps the key in
+its local storage (or opens a project link, `#project=KEY`, whose key never reaches a server's
+logs) and hands it over when it loads; an API client gets its own with /project_key. Which project
+a session works in is in the store too, so any process serves it. This module turns the store's
+plain rows into what the app uses (runs with their `TrainConfig`, `Report` and `Checkpoint`, the
+models in use, taught hands) and keeps a few decoded models per process, keyed so that a change
+made by any process is seen by all.
+
+The store opens on first use, at the URL `configure` set (`demo.py --database`), else
+CLASSIFIER_DATABASE, else a SQLite file in the state folder (CLASSIFIER_STATE_DIR, default `state/`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.models import checkpoint
+from classifier.serving.predict import Predictor
+from classifier.training.report import Report
+from classifier.training.trainer import TrainConfig
+
+from .store import OWN, Limits, RunRow, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+STATE_DIR_ENV = "CLASSIFIER_STATE_DIR"
+DATABASE_ENV = "CLASSIFIER_DATABASE"
+HEARTBEAT_SECONDS = 10.0    # how often this process says its running runs are alive
+BOUND_SECONDS = 10.0        # how long a process trusts its memory of a session's project
+CACHE_SIZE = 16             # decoded models a process keeps (a 1024-1024 model is ~12 MB)
+SESSION_DAYS = 30           # a session binding unused this long goes (its project stays)
+
+
+class ProjectError(ValueError):
+    """A project request that cannot be taken; the message says why."""
+
+
+def state_dir() -> Path:
+    """Where the app keeps its store and uploads (git-ignored)."""
+    return Path(os.environ.get(STATE_DIR_ENV) or "state")
+
+
+def database_url() -> str:
+    return os.environ.get(DATABASE_ENV) or f"sqlite:///{(state_dir() / 'studio.db').resolve()}"
+
+
+_store: Store | None = None
+_store_lock = threading.Lock()
+_url: str | None = None
+_limits = Limits()
+
+
+def configure(url: str | None = None, limits: Limits | None = None) -> None:
+    """Use the store at `url` (None: the default), with `limits`; before the first request."""
+    global _store, _url, _limits
+    with _store_lock:
+        if _store is not None:
+            _store.close()
+            _store = None
+        _url = url
+        _limits = limits or Limits()
+    _bound.clear()
+    _cache.clear()
+
+
+def store() -> Store:
+    """The store, opened (and migrated) on first use; this process's heartbeat starts with it."""
+    global _store
+    with _store_lock:
+        if _store is None:
+            _store = Store(_url or database_url(), _limits)
+            _store.forget_sessions(SESSION_DAYS * 86400)
+            threading.Thread(target=_beat, args=(_store,), name="store-heartbeat", daemon=True).start()
+        return _store
+
+
+def _beat(of: Store) -> None:
+    """Say every HEARTBEAT_SECONDS that this process's running runs are alive (until the store changes)."""
+    while _store is of:
+        time.sleep(HEARTBEAT_SECONDS)
+        try:
+            of.heartbeat()
+        except Exception:  # noqa: BLE001 - a store briefly unreachable: try again at the next beat
+            log.exception("heartbeat failed")
+
+
+# ---------------------------------------------------------------------------- sessions
+
+_bound: dict[str, tuple[int, float]] = {}   # session -> (project, when this process last checked)
+_bound_lock = threading.Lock()
+
+
+def bound(session: str) -> int | None:
+    """The project `session` works in, or None if it has none yet."""
+    now = time.monotonic()
+    with _bound_lock:
+        known = _bound.get(session)
+    if known is not None and now - known[1] < BOUND_SECONDS:
+        return known[0]
+    pid = store().project_of_session(session)   # made by another process, or deleted by one
+    with _bound_lock:
+        if pid is None:
+            _bound.pop(session, None)
+        else:
+            _bound[session] = (pid, now)
+            if len(_bound) > 100_000:  # memory only: the store keeps every binding
+                _bound.pop(next(iter(_bound)))
+    return pid
+
+
+def _bind(session: str, pid: int) -> None:
+    store().bind(session, pid)
+    with _bound_lock:
+        _bound[session] = (pid, time.monotonic())
+
+
+def project(session: str, client: str = "") -> int:
+    """The project `session` works in, made (for `client`, an address) if it has none."""
+    pid = bound(session)
+    if pid is None:
+        try:
+            pid, _ = store().new_project(client)
+        except StoreError as e:
+            raise ProjectError(str(e)) from None
+        _bind(session, pid)
+    return pid
+
+
+def key(session: str, client: str = "") -> str:
+    """The key of `session`'s project (made if it has none)."""
+    found = store().key_of(project(session, client))
+    if found is None:  # deleted in between
+        with _bound_lock:
+            _bound.pop(session, None)
+        found = store().key_of(project(session, client)) or ""
+    return found
+
+
+def open_key(session: str, key: str) -> int:
+    """Make `session` work in the project whose key this is."""
+    pid = store().project_of_key((key or "").strip())
+    if pid is None:
+        raise ProjectError("No project has this key: check the link, or the project was deleted.")
+    _bind(session, pid)
+    return pid
+
+
+def attach(session: str, key: str, client: str = "") -> tuple[str, bool]:
+    """A page opening: work in the project of `key` (what the browser kept), or in a new one if it has
+    none (or it is gone). Returns the key the page should keep and whether the project is new."""
+    key = (key or "").strip()
+    if key:
+        try:
+            open_key(session, key)
+            return key, False
+        except ProjectError:
+            pass
+    pid = project(session, client)
+    return store().key_of(pid) or "", True
+
+
+def delete(session: str) -> None:
+    """Delete `session`'s project: every run, taught hand and choice in it. The session has none after."""
+    pid = bound(session)
+    if pid is not None:
+        store().delete_project(pid)
+    with _bound_lock:
+        _bound.pop(session, None)
+
+
+# -------------------------------------------------------------------------------- models
+
+_cache: OrderedDict[tuple[str, Any], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(key: tuple[str, Any], make: Any) -> Any:
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = make()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def _decode(raw: bytes | None, source: str) -> checkpoint.Checkpoint:
+    if raw is None:
+        raise ProjectError(f"{source} has no model (it was interrupted, or deleted).")
+    try:
+        return checkpoint.from_bytes(raw, source)
+    except checkpoint.CheckpointError as e:
+        raise ProjectError(str(e)) from None
+
+
+def run_checkpoint(run_id: int) -> checkpoint.Checkpoint:
+    """A stored run's model (decoded once a process)."""
+    return _cached(("run", run_id), lambda: _decode(store().run_weights(run_id), f"run {run_id}"))
+
+
+def own_predictor(pid: int, dataset: str) -> Predictor | None:
+    """The project's own model of `dataset` in use (a run's, or taught), or None. Also None where the
+    project classifies `dataset` with another model: see `choice`."""
+    chosen, use = store().choice_and_use(pid, dataset)
+    if chosen != OWN or use is None:
+        return None
+    return _own(pid, dataset, use)
+
+
+def _own(pid: int, dataset: str, use: Any) -> Predictor:
+    def make() -> Predictor:
+        raw = store().use_weights(pid, dataset)
+        return Predictor(_decode(raw, use.title), name=use.title)
+    return _cached(("use", use.stamp), make)
+
+
+def choice(pid: int | None, dataset: str) -> tuple[str, Predictor | None]:
+    """What the project classifies `dataset` with: ("", None) for the shipped model, (OWN, its own
+    model), or (a saved file's name, None)."""
+    if pid is None:
+        return "", None
+    chosen, use = store().choice_and_use(pid, dataset)
+    if chosen == OWN:
+        return (OWN, _own(pid, dataset, use)) if use is not None else ("", None)
+    return chosen or "", None
+
+
+def own_title(pid: int | None, dataset: str) -> str | None:
+    """The Model menu's name for the project's own model of `dataset` (whether in use or not)."""
+    if pid is None:
+        return None
+    use = store().used(pid, dataset)
+    return use.title if use is not None else None
+
+
+def choose(pid: int, dataset: str, name: str) -> None:
+    """Classify `dataset` with `name`: a saved file's name, OWN, or ("" or the data set's) the shipped model."""
+    store().choose(pid, dataset, None if not name or name == dataset else name)
+
+
+def use_run(pid: int, dataset: str, run: Run) -> None:
+    store().use(pid, dataset, f"run {run.title}", run_id=run.id)
+
+
+def use_taught(pid: int, dataset: str, ckpt: checkpoint.Checkpoint, title: str) -> None:
+    try:
+        store().use(pid, dataset, title, weights=ckpt.to_bytes())
+    except StoreError as e:
+        raise ProjectError(str(e)) from None
+
+
+def forget_own(pid: int, dataset: str) -> None:
+    """The project has no own model of `dataset` any more, and classifies it with the shipped one."""
+    store().unuse(pid, dataset)
+    store().choose(pid, dataset, None)
+
+
+# ---------------------------------------------------------------------------------- runs
+
+@dataclass
+class Run:
+    """One run of a project, as stored: what it was, how it went; its model is read when asked for."""
+
+    id: int
+    number: int                      # 1, 2, ... within the project
+    preset: str                      # the preset it is, "custom", or "uploaded" (a weights file brought back)
+    config: TrainConfig
+    points: list[dict[str, Any]]     # the curve: `EpochMetrics` as dicts (none for a file brought back)
+    # On the test set; None for a file brought back whose classes are not its data set's (a taught model).
+    report: Report | None
+    accuracy: float | None           # its test accuracy: measured here, else as its file says
+    epochs: float
+    seconds: float                   # training time, evaluations included
+    device: str
+    stopped: bool = False
+    status: str = "done"             # running, done, stopped, interrupted (no model)
+
+    @property
+    def checkpoint(self) -> checkpoint.Checkpoint:
+        """The model, ready to serve or save (ProjectError for an interrupted run)."""
+        return run_checkpoint(self.id)
+
+    @property
+    def has_model(self) -> bool:
+        return self.status in ("done", "stopped")
+
+    @property
+    def title(self) -> str:
+        accuracy = "" if self.accuracy is None else f" · {self.accuracy:.2%}"
+        return f"#{self.number} {self.preset} · {self.config.dataset}{accuracy}"
+
+    @classmethod
+    def of(cls, row: RunRow) -> Run:
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        config = TrainConfig(**{k: v for k, v in row.config.items() if k in fields})
+        return cls(row.id, row.number, row.preset, config, row.points,
+                   Report.from_dict(row.report) if row.report else None, row.accuracy, row.epochs, row.seconds,
+                   row.device, row.stopped, row.status)
+
+
+def runs(pid: int | None) -> list[Run]:
+    """The project's runs, oldest first."""
+    return [Run.of(r) for r in store().runs(pid)] if pid is not None else []
+
+
+def find_run(pid: int | None, number: int | str | None = None) -> Run | None:
+    """Run `number` (the latest if None or empty), or None if there is no such run (any more)."""
+    found = runs(pid)
+    if number in (None, ""):
+        return found[-1] if found else None
+    return next((r for r in found if str(r.number) == str(number)), None)
+
+
+def start_run(pid: int, dataset: str, preset: str, config: TrainConfig) -> tuple[int, int]:
+    """A run starting in this process: its id and number."""
+    return store().start_run(pid, dataset, preset, dataclasses.asdict(config))
+
+
+def record(run_id: int, points: list[dict[str, Any]], epochs: float) -> None:
+    """The running run's curve so far: what stays if its process dies."""
+    store().record_points(run_id, points, epochs)
+
+
+def finish_run(run_id: int, points: list[dict[str, Any]], report: Report | None, ckpt: checkpoint.Checkpoint,
+               epochs: float, seconds: float, device: str, stopped: bool) -> None:
+    accuracy = report.accuracy if report is not None else _said_accuracy(ckpt)
+    try:
+        store().finish_run(run_id, points=points, report=report.to_dict() if report else None, accuracy=accuracy,
+                           epochs=epochs, seconds=seconds, device=device, stopped=stopped, weights=ckpt.to_bytes())
+    except StoreError as e:
+        store().interrupt_run(run_id, points)
+        raise ProjectError(str(e)) from None
+
+
+def interrupt(run_id: int, points: list[dict[str, Any]]) -> None:
+    store().interrupt_run(run_id, points)
+
+
+def add_run(pid: int, preset: str, config: TrainConfig, report: Report | None, ckpt: checkpoint.Checkpoint,
+            seconds: float, device: str) -> Run:
+    """A finished model made elsewhere (a file brought back) as the project's newest run."""
+    try:
+        run_id, _ = store().add_run(pid, dataset=config.dataset, preset=preset, config=dataclasses.asdict(config),
+                                    points=[], report=report.to_dict() if report else None,
+                                    accuracy=report.accuracy if report is not None else _said_accuracy(ckpt),
+                                    epochs=float(ckpt.meta.get("epochs") or 0), seconds=seconds, device=device,
+                                    weights=ckpt.to_bytes())
+    except StoreError as e:
+        raise ProjectError(str(e)) from None
+    run = next(r for r in runs(pid) if r.id == run_id)
+    return run
+
+
+def _said_accuracy(ckpt: checkpoint.Checkpoint) -> float | None:
+    value = ckpt.meta.get("test_accuracy")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+# ---------------------------------------------------------------------------- taught hands
+
+def add_capture(pid: int, label: str, row: np.ndarray) -> None:
+    try:
+        store().add_capture(pid, label, np.asarray(row, dtype="<f4").tobytes())
+    except StoreError as e:
+        raise ProjectError(str(e)) from None
+
+
+def captures(pid: int | None) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """The project's taught examples: label -> [(id, the hand's row)], in the order taught."""
+    out: dict[str, list[tuple[int, np.ndarray]]] = {}
+    for capture_id, label, raw in store().captures(pid) if pid is not None else []:
+        out.setdefault(label, []).append((capture_id, np.frombuffer(raw, dtype="<f4").astype(np.float32)))
+    return out
+
+
+def delete_captures(pid: int, ids: list[int] | None = None) -> None:
+    store().delete_captures(pid, ids)
