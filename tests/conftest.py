@@ -195,17 +195,23 @@ def app_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_data_dir: Path, app_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app(app_data_dir: Path, app_cache_dir: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The app, shared by the tests of a run: its URL and its log file."""
     # Saving into weights/ is on, as for a teacher running the app for a class (off by default).
-    proc, url = start_app(app_data_dir, tmp_path_factory.mktemp("logs") / "demo.log", "--save-to-weights",
-                          cache_dir=app_cache_dir)
-    yield url
+    log = tmp_path_factory.mktemp("logs") / "demo.log"
+    proc, url = start_app(app_data_dir, log, "--save-to-weights", cache_dir=app_cache_dir)
+    yield url, log
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
 
+
+@pytest.fixture(scope="session")
+def app_url(app: tuple[str, Path]) -> str:
+    return app[0]
 
 
 

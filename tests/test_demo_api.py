@@ -16,7 +16,7 @@ from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
 from classifier.inputs import DRAWING
-from tests.conftest import confidences, png, seven, sketch_value
+from tests.conftest import ROOT, confidences, png, seven, sketch_value
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -30,7 +30,7 @@ def seen_image(html: str) -> np.ndarray:
 
 PUBLIC = {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/use_model", "/teach_sign",
           "/teach_train", "/save_model", "/download_model", "/download_onnx", "/download_digit_onnx",
-          "/download_sign_onnx", "/upload_model"}
+          "/download_sign_onnx", "/upload_model", "/project_key", "/open_project", "/list_runs"}
 
 
 def test_the_api_page_lists_the_public_endpoints_only(client: Client) -> None:
@@ -359,3 +359,41 @@ def test_the_digit_tabs_model_downloads_as_onnx_and_reads_a_seven(client: Client
     i = int((y == 7).nonzero()[0, 0])
     probs = session.run(["probabilities"], {"image": x[i:i + 1].numpy().astype(np.float32)})[0]
     assert int(probs.argmax()) == 7
+
+
+# ------------------------------------------------------------------------------- projects
+
+def test_a_session_has_a_project_key_of_192_bits(client: Client) -> None:
+    key = client.predict(api_name="/project_key")
+    assert len(key) >= 32
+    assert client.predict(api_name="/project_key") == key   # the same project every time
+
+
+def test_another_client_opening_the_key_sees_the_projects_runs(app_url: str) -> None:
+    maker = Client(app_url, verbose=False)
+    maker.predict(handle_file(str(ROOT / "weights" / "digits.safetensors")), api_name="/upload_model")
+    runs = maker.predict(api_name="/list_runs")
+    other = Client(app_url, verbose=False)
+    other.predict(maker.predict(api_name="/project_key"), api_name="/open_project")
+    assert other.predict(api_name="/list_runs") == runs
+
+
+def test_a_brought_back_run_is_listed_with_its_accuracy(client: Client) -> None:
+    client.predict(handle_file(str(ROOT / "weights" / "digits.safetensors")), api_name="/upload_model")
+    (run,) = client.predict(api_name="/list_runs")
+    assert (run["number"], run["dataset"], run["preset"], run["status"]) == (1, "digits", "uploaded", "done")
+    assert run["test_accuracy"] > 0.99
+
+
+def test_an_unknown_key_opens_nothing(client: Client) -> None:
+    with pytest.raises(Exception, match="No project has this key"):
+        client.predict("not-a-key-of-any-project-0000000", api_name="/open_project")
+
+
+def test_keys_never_reach_the_log_or_the_api_page(app: tuple[str, Path]) -> None:
+    url, log = app
+    client = Client(url, verbose=False)
+    key = client.predict(api_name="/project_key")
+    client.predict(key, api_name="/open_project")
+    assert key not in log.read_text(errors="replace")
+    assert key not in str(client.view_api(print_info=False, return_format="dict"))
