@@ -1,5 +1,5 @@
-"""The project bar: which project this page works in, its link, and deleting it; the API's
-/project_key, /open_project and /list_runs.
+"""The project bar: which project this page works in, its link, saving it as a file and opening
+one, and deleting it; the API's /project_key, /open_project and /list_runs.
 
 As the page loads, it hands over the key it kept in the browser's local storage (or the one in a
 project link's `#project=...`, which never reaches a server's logs: a URL's fragment is not sent);
@@ -11,11 +11,14 @@ with `on_project` as they are built.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from . import models, projects
+from . import assets, models, projects
+
+MAX_PROJECT_FILE_BYTES = 250_000_000
 
 STORAGE_KEY = "classifier-project"
 # The key the browser kept: a project link's first (it then replaces the kept one), else local storage's.
@@ -103,6 +106,29 @@ def list_runs(request: gr.Request) -> list[dict[str, Any]]:
              "status": r.status} for r in projects.runs(projects.bound(models.session_id(request)))]
 
 
+def save_project(request: gr.Request) -> str:
+    """This session's project as one file (its runs' models, curves and reports, its taught examples)."""
+    pid = projects.bound(models.session_id(request))
+    if pid is None:
+        raise gr.Error("This page has no project yet.")
+    path = models.download_folder() / "my-project.mlpproject.zip"
+    path.write_bytes(projects.export(pid))
+    return str(path)
+
+
+def open_project_file(file: str | None, request: gr.Request) -> str:
+    """Add a project file's runs, taught examples and models in use to this session's project."""
+    if not file:
+        raise gr.Error("Choose a project file (.zip) to open.")
+    if Path(file).stat().st_size > MAX_PROJECT_FILE_BYTES:
+        raise gr.Error(f"A project file may be at most {MAX_PROJECT_FILE_BYTES / 1e6:.0f} MB.")
+    try:
+        message = projects.import_into(models.project_of(request), file)
+    except projects.ProjectError as e:
+        raise gr.Error(str(e)) from None
+    return f"{message} {summary(models.session_id(request))}"
+
+
 def delete_project(confirmed: bool, request: gr.Request) -> tuple[str, str]:
     """Delete this page's project (every run, taught hand and choice), then start a new, empty one."""
     if not confirmed:
@@ -118,10 +144,14 @@ def build(demo: gr.Blocks) -> None:
         about = gr.Markdown(elem_id="project-about")
         with gr.Row():
             copy = gr.Button("Copy project link", size="sm", elem_id="project-copy")
+            save = gr.Button("Save project as a file", size="sm", elem_id="project-save")
+            load = gr.UploadButton("Open a project file (adds it here)", file_types=[".zip"], size="sm",
+                                   elem_id="project-open")
             delete = gr.Button("Delete project", size="sm", variant="stop", elem_id="project-delete")
         link = gr.Textbox(label="Project link (opens this project in any browser; keep it private)",
                           visible=False, interactive=False, elem_id="project-link", buttons=["copy"])
     key = gr.Textbox(visible=False, elem_id="project-key")
+    saved = gr.DownloadButton(visible="hidden", elem_id="project-file")
     private = {"api_visibility": "private"}
 
     def redraw(event: Any) -> None:
@@ -137,6 +167,9 @@ def build(demo: gr.Blocks) -> None:
     deleted.then(None, key, None, js=KEEP_KEY_JS, **private)
     deleted.then(lambda: gr.Textbox(value="", visible=False), None, link, **private)
     redraw(deleted)
+    save.click(save_project, None, saved, api_name="save_project", api_visibility="undocumented").success(
+        None, js=assets.download_js("project-file"), **private)
+    redraw(load.upload(open_project_file, load, about, api_name="open_project_file", api_visibility="undocumented"))
     gr.api(project_key, api_name="project_key")
     gr.api(open_project, api_name="open_project")
     gr.api(list_runs, api_name="list_runs")

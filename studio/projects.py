@@ -16,10 +16,13 @@ CLASSIFIER_DATABASE, else a SQLite file in the state folder (CLASSIFIER_STATE_DI
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import logging
 import os
 import threading
 import time
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from classifier import data
 from classifier.models import checkpoint
 from classifier.serving.predict import Predictor
 from classifier.training.report import Report
@@ -391,3 +395,113 @@ def captures(pid: int | None) -> dict[str, list[tuple[int, np.ndarray]]]:
 
 def delete_captures(pid: int, ids: list[int] | None = None) -> None:
     store().delete_captures(pid, ids)
+
+
+# ----------------------------------------------------------------------------- project files
+
+FILE_FORMAT = "classifier-project"
+FILE_VERSION = 1
+MAX_FILE_MEMBERS = 64
+MAX_FILE_BYTES = 250_000_000     # uncompressed, all members together
+
+
+def export(pid: int) -> bytes:
+    """The project as one file (a zip): `project.json` (its runs' settings, curves and reports, its
+    taught examples, which models it uses) and each model as a safetensors file. Nothing in it is
+    executable; `import_into` reads it back."""
+    found = runs(pid)
+    own = {}
+    for dataset in data.DATASETS:
+        use = store().used(pid, dataset)
+        if use is not None:
+            own[dataset] = use
+    chosen = store().chosen(pid)
+    listing: dict[str, Any] = {"format": FILE_FORMAT, "version": FILE_VERSION, "runs": [], "uses": [],
+                               "captures": [{"label": label, "row": row.tolist()}
+                                            for label, rows in captures(pid).items() for _, row in rows]}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for run in found:
+            name = f"runs/{run.number}.safetensors" if run.has_model else None
+            if name is not None:
+                z.writestr(name, store().run_weights(run.id) or b"")
+            listing["runs"].append({"number": run.number, "preset": run.preset,
+                                    "config": dataclasses.asdict(run.config), "points": run.points,
+                                    "report": run.report.to_dict() if run.report else None,
+                                    "accuracy": run.accuracy, "epochs": run.epochs, "seconds": run.seconds,
+                                    "device": run.device, "stopped": run.stopped, "status": run.status, "file": name})
+        for dataset, use in own.items():
+            entry: dict[str, Any] = {"dataset": dataset, "title": use.title, "in_use": chosen.get(dataset) == OWN}
+            number = next((r.number for r in found if r.id == use.run_id), None)
+            if number is not None:
+                entry["run"] = number
+            else:
+                entry["file"] = f"taught/{dataset}.safetensors"
+                z.writestr(entry["file"], store().use_weights(pid, dataset) or b"")
+            listing["uses"].append(entry)
+        z.writestr("project.json", json.dumps(listing))
+    return buffer.getvalue()
+
+
+def import_into(pid: int, path: str | Path) -> str:
+    """Add a project file's runs, taught examples and models in use to project `pid`; what was added."""
+    name = Path(path).name
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+            if len(members) > MAX_FILE_MEMBERS or sum(m.file_size for m in members) > MAX_FILE_BYTES:
+                raise ProjectError(f"{name} holds more than a project file may ({MAX_FILE_MEMBERS} files, "
+                                   f"{MAX_FILE_BYTES / 1e6:.0f} MB).")
+            listing = json.loads(z.read("project.json"))
+            if not isinstance(listing, dict) or listing.get("format") != FILE_FORMAT:
+                raise ProjectError(f"{name} is not a project file of this app.")
+            if listing.get("version") != FILE_VERSION:
+                raise ProjectError(f"{name} is a project file of version {listing.get('version')}; this app reads "
+                                   f"version {FILE_VERSION}.")
+            files = {m.filename for m in members}
+
+            def model(member: str) -> checkpoint.Checkpoint:
+                if member not in files:
+                    raise ProjectError(f"{name} names {member}, which it does not hold.")
+                return _decode(z.read(member), f"{name}: {member}")
+
+            added: dict[int, Run] = {}
+            fields = {f.name for f in dataclasses.fields(TrainConfig)}
+            for entry in listing.get("runs", []):
+                if not entry.get("file"):
+                    continue   # an interrupted run: nothing to bring back but a curve
+                ckpt = model(str(entry["file"]))
+                config = TrainConfig(**{k: v for k, v in dict(entry["config"]).items() if k in fields})
+                report = Report.from_dict(entry["report"]) if entry.get("report") else None
+                run_id, _ = store().add_run(
+                    pid, dataset=ckpt.dataset, preset=str(entry.get("preset") or "uploaded"),
+                    config=dataclasses.asdict(config), points=list(entry.get("points") or []),
+                    report=report.to_dict() if report else None,
+                    accuracy=report.accuracy if report else _said_accuracy(ckpt),
+                    epochs=float(entry.get("epochs") or 0), seconds=float(entry.get("seconds") or 0),
+                    device=str(entry.get("device") or ""), weights=ckpt.to_bytes())
+                added[int(entry["number"])] = next(r for r in runs(pid) if r.id == run_id)
+            taught = 0
+            for capture in listing.get("captures", []):
+                row = np.asarray(capture["row"], dtype=np.float32)
+                if row.shape != (63,) or not np.isfinite(row).all():
+                    raise ProjectError(f"{name}: a taught example is not a hand's 63 numbers.")
+                add_capture(pid, str(capture["label"])[:64], row)
+                taught += 1
+            for entry in listing.get("uses", []):
+                dataset = str(entry["dataset"])
+                if "run" in entry and int(entry["run"]) in added:
+                    use_run(pid, dataset, added[int(entry["run"])])
+                elif "file" in entry:
+                    use_taught(pid, dataset, model(str(entry["file"])), str(entry.get("title") or "taught"))
+                else:
+                    continue
+                if not entry.get("in_use"):
+                    choose(pid, dataset, "")
+    except ProjectError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as e:
+        raise ProjectError(f"{name} is not a readable project file ({type(e).__name__}: {e}).") from None
+    except StoreError as e:
+        raise ProjectError(str(e)) from None
+    return f"Added from {name}: {len(added)} run(s), {taught} taught example(s)."

@@ -284,42 +284,83 @@ def test_each_tab_fits_a_1440x900_window(browser, app_url: str, real_data_dir: P
     pg.close()
 
 
-def test_closing_the_page_frees_the_sessions_models(browser, real_data_dir: Path, monkeypatch) -> None:
-    """The app runs in this process here, so the test can see its session store: a page trains a
-    model and uses it; once the page closes, the session and its models are gone."""
-    import gc
-    import weakref
+def _project_key(page) -> str:
+    """The project key the page keeps in the browser (local storage), once it has one."""
+    page.wait_for_function("() => !!localStorage.getItem('classifier-project')", timeout=30_000)
+    return page.evaluate("localStorage.getItem('classifier-project')")
 
-    import demo as app
-    from studio import models
-    from tests.conftest import free_port
 
-    monkeypatch.setattr(models, "DATA_DIR", real_data_dir)
-    _, url, _ = app.demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    before = set(models.SESSIONS._by_id)
-    try:
-        pg = _open(browser, url)
-        _train_briefly(pg)
-        pg.locator("#train-use").click()
-        _wait_text(pg, "#train-message", "now uses")
-        # The page's session is the new one (in-process tests before this one may leave others).
-        (sid,) = set(models.SESSIONS._by_id) - before
-        session = models.SESSIONS.get(sid)
-        used = weakref.ref(session.used["digits"].model)
-        result = weakref.ref(session.runs[0].checkpoint.model)
-        del session
-        pg.close()
-        # Freed within a minute: a server thread may still be finishing the page's last event.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            gc.collect()
-            if models.SESSIONS.get(sid) is None and used() is None and result() is None:
-                break
-            time.sleep(0.5)
-        assert models.SESSIONS.get(sid) is None
-        assert (used(), result()) == (None, None)
-    finally:
-        app.demo.close()
+def test_closing_the_page_mid_run_keeps_the_run_as_interrupted(browser, app_url: str) -> None:
+    """A page closed while its run trains: the run stays in the project, interrupted, with its curve."""
+    from gradio_client import Client
+
+    pg = _open(browser, app_url)
+    key = _project_key(pg)
+    pg.get_by_role("tab", name="Train").click()
+    pg.get_by_label("Hidden sizes").fill("16")
+    epochs = pg.locator("input[type=number]").first
+    epochs.fill("40")
+    epochs.press("Enter")
+    pg.locator("#train-start").click()
+    _wait_text(pg, "#train-status", "samples/s", timeout=120_000)   # an epoch's point is in
+    pg.close()
+    client = Client(app_url, verbose=False)
+    client.predict(key, api_name="/open_project")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = client.predict(api_name="/list_runs")
+        if runs and runs[0]["status"] != "running":
+            break
+        time.sleep(1)
+    assert [(r["number"], r["status"]) for r in runs] == [(1, "interrupted")]
+
+
+def test_a_reload_brings_back_the_run_and_the_model_in_use(browser, app_url: str) -> None:
+    pg = _open(browser, app_url)
+    _train_briefly(pg)
+    pg.locator("#train-use").click()
+    _wait_text(pg, "#train-message", "now uses")
+    pg.reload()
+    pg.wait_for_selector(PAD_READY, timeout=60_000)
+    _wait_text(pg, "#digit-caption", "MLP [16]")
+    pg.wait_for_function("() => [...document.querySelectorAll('#digit-model input')].some("
+                         "i => i.value.startsWith('run #1'))", timeout=30_000)
+    pg.get_by_role("tab", name="Train").click()
+    pg.get_by_role("tab", name="Runs", exact=True).click()
+    _wait_text(pg, "#train-runs", "custom")
+    pg.close()
+
+
+def test_a_project_link_opens_the_project_in_another_browser(browser, app_url: str) -> None:
+    pg = _open(browser, app_url)
+    _train_briefly(pg, hidden="")
+    pg.locator("#project").get_by_text("Your project").click()
+    pg.locator("#project-copy").click()
+    link_box = pg.locator("#project-link textarea, #project-link input").first
+    link_box.wait_for(timeout=30_000)
+    link = link_box.input_value()
+    assert link.startswith(app_url.rstrip("/")) and "#project=" in link
+    pg.close()
+
+    other = _open(browser, link)
+    assert _project_key(other) == link.split("#project=")[1]
+    other.get_by_role("tab", name="Train").click()
+    other.get_by_role("tab", name="Runs", exact=True).click()
+    _wait_text(other, "#train-runs", "linear")
+    assert "#project=" not in other.url   # the key leaves the address bar once kept
+    other.close()
+
+
+def test_deleting_the_project_starts_an_empty_one(browser, app_url: str) -> None:
+    pg = _open(browser, app_url)
+    key = _project_key(pg)
+    _train_briefly(pg, hidden="")
+    pg.locator("#project").get_by_text("Your project").click()
+    pg.once("dialog", lambda dialog: dialog.accept())
+    pg.locator("#project-delete").click()
+    pg.wait_for_function("(old) => localStorage.getItem('classifier-project') !== old", arg=key, timeout=30_000)
+    _wait_text(pg, "#project-about", "0 run(s)")
+    pg.close()
 
 
 def _pick(page, label: str, option: str) -> None:

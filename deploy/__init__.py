@@ -1,0 +1,1 @@
+"""Deploying the app as several processes: `deploy/serve`."""
