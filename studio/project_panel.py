@@ -1,4 +1,4 @@
-"""The project bar: which project this page works in, its link, saving it as a file and opening
+"""The Project tab: which project this page works in, its link, saving it as a file and opening
 one, and deleting it; the API's /project_key, /open_project and /list_runs.
 
 As the page loads, it hands over the key it kept in the browser's local storage (or the one in a
@@ -139,8 +139,8 @@ def delete_project(confirmed: bool, request: gr.Request) -> tuple[str, str]:
 
 
 def build(demo: gr.Blocks) -> None:
-    """The bar (under the tabs) and its events; call after every tab has registered its views."""
-    with gr.Accordion("Your project: runs, taught hands and choices are kept", open=False, elem_id="project"):
+    """The Project tab and its events; call after every tab has registered its views."""
+    with gr.Tab("Project", elem_id="project"):
         about = gr.Markdown(elem_id="project-about")
         with gr.Row():
             copy = gr.Button("Copy project link", size="sm", elem_id="project-copy")

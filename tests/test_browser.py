@@ -334,7 +334,7 @@ def test_a_reload_brings_back_the_run_and_the_model_in_use(browser, app_url: str
 def test_a_project_link_opens_the_project_in_another_browser(browser, app_url: str) -> None:
     pg = _open(browser, app_url)
     _train_briefly(pg, hidden="")
-    pg.locator("#project").get_by_text("Your project").click()
+    pg.get_by_role("tab", name="Project").click()
     pg.locator("#project-copy").click()
     link_box = pg.locator("#project-link textarea, #project-link input").first
     link_box.wait_for(timeout=30_000)
@@ -355,7 +355,7 @@ def test_deleting_the_project_starts_an_empty_one(browser, app_url: str) -> None
     pg = _open(browser, app_url)
     key = _project_key(pg)
     _train_briefly(pg, hidden="")
-    pg.locator("#project").get_by_text("Your project").click()
+    pg.get_by_role("tab", name="Project").click()
     pg.once("dialog", lambda dialog: dialog.accept())
     pg.locator("#project-delete").click()
     pg.wait_for_function("(old) => localStorage.getItem('classifier-project') !== old", arg=key, timeout=30_000)
