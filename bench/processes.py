@@ -39,6 +39,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from gradio_client import Client, handle_file
 
@@ -135,7 +136,7 @@ def restart(args: argparse.Namespace) -> dict:
             again = read_project(client, picture, photos)
             back.append({"runs": again["runs"] == made["runs"], "choice": again["digit"] == made["digit"],
                          "taught": again["sign"] == made["sign"]})
-        opening = open_timings(url, args.data_dir)
+        opening = open_timings(url)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -146,55 +147,63 @@ def restart(args: argparse.Namespace) -> dict:
             "taught_back": sum(b["taught"] for b in back), "taught_measured": bool(photos), **opening}
 
 
-def open_timings(url: str, data_dir: Path, runs: int = 8) -> dict:
-    """A project with `runs` runs: seconds to open it through the API, and in Chromium from its link."""
-    maker = Client(url, verbose=False)
-    key = maker.predict(api_name="/project_key")
-    for _ in range(runs):
-        maker.predict(*LINEAR_ARGS, api_name="/train")
+def open_timings(url: str, runs: int = 8) -> dict:
+    """Seconds to open a project of `runs` runs: through the API (/open_project, then /list_runs), and
+    in Chromium from loading its link until its runs are in the Train tab's table; the page's time
+    for a project of one run beside it."""
+    keys = {}
+    for n in (runs, 1):
+        maker = Client(url, verbose=False)
+        keys[n] = maker.predict(api_name="/project_key")
+        for _ in range(n):
+            maker.predict(*LINEAR_ARGS, api_name="/train")
     api = []
     for _ in range(5):
         client = Client(url, verbose=False)
         t0 = time.perf_counter()
-        client.predict(key, api_name="/open_project")
+        client.predict(keys[runs], api_name="/open_project")
         listed = client.predict(api_name="/list_runs")
         api.append(time.perf_counter() - t0)
         assert len(listed) == runs
-    with_runs, empty = page_open(url, key, runs)
-    return {"open_8_runs_api_s": round(statistics.median(api), 3), "open_8_runs_page_s": with_runs,
-            "open_empty_project_page_s": empty}
+    page = page_open(url, keys)
+    return {"open_8_runs_api_s": round(statistics.median(api), 3), "open_8_runs_page_s": page.get(runs),
+            "open_1_run_page_s": page.get(1), "page_ready_s": page.get("ready")}
 
 
-def page_open(url: str, key: str, runs: int) -> tuple[float | None, float | None]:
-    """Median seconds from loading the project's link (a reload of the page on it) until its `runs`
-    runs are on the page, and the same for a project with none (Chromium)."""
+def page_open(url: str, keys: dict[int, str]) -> dict[Any, float]:
+    """Median seconds (3 tries each) from loading a project's link (a reload of the page on it) until
+    its runs are in the Train tab's table, for each project in `keys` (number of runs -> key); and
+    ("ready") until the page's own scripts have drawn the stroke pad, whatever the project."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        return None
+        return {}
     from bench.latency import CHROMIUM
 
-    times: dict[int, list[float]] = {runs: [], 0: []}
+    times: dict[Any, list[float]] = {n: [] for n in [*keys, "ready"]}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
             "--disable-component-update", "--disable-sync"])
         for _ in range(3):
-            for n in (runs, 0):
+            for n, key in keys.items():
                 page = browser.new_page(viewport={"width": 1440, "height": 900})
-                page.goto(url)   # the app's page, loaded once (its scripts cached), with a project of its own
+                page.goto(url)   # the app's page loaded once (its scripts cached), with a project of its own
                 page.wait_for_function("() => !!localStorage.getItem('classifier-project')", timeout=60_000)
                 t0 = time.perf_counter()
-                if n:
-                    page.goto(f"{url}#project={key}")
+                page.goto(f"{url}#project={key}")
                 page.reload()
-                shown = f"document.querySelectorAll('#train-runs tbody tr').length === {n}" if n else "true"
-                page.wait_for_function(f"() => (document.querySelector('#project-about')?.innerText || '')"
-                                       f".includes('{n} run(s)') && {shown}", timeout=60_000)
+                page.wait_for_selector("#digit-input canvas[data-ready]", timeout=60_000)
+                times["ready"].append(time.perf_counter() - t0)   # the page itself, before any project
+                page.get_by_role("tab", name="Train").click()
+                page.get_by_role("tab", name="Runs", exact=True).click()
+                # One row a run, each naming its data set once.
+                page.wait_for_function(f"() => (document.querySelector('#train-runs')?.innerText || '')"
+                                       f".split('\\ndigits\\n').length - 1 === {n}", timeout=60_000)
                 times[n].append(time.perf_counter() - t0)
                 page.close()
         browser.close()
-    return round(statistics.median(times[runs]), 3), round(statistics.median(times[0]), 3)
+    return {n: round(statistics.median(t), 3) for n, t in times.items()}
 
 
 # ------------------------------------------------------------------------------ cluster
@@ -211,6 +220,18 @@ def app_pid(port: int) -> int:
         if b"demo.py" in b" ".join(cmd) and b"--port" in cmd and cmd[cmd.index(b"--port") + 1] == str(port).encode():
             return int(proc.name)
     raise RuntimeError(f"no app process on port {port}")
+
+
+def gone(pid: int, seconds: float = 30) -> float:
+    """Wait until process `pid` is gone (a killed process takes a moment to let go of its sockets);
+    when it was seen gone (time.monotonic)."""
+    deadline = time.monotonic() + seconds
+    while Path(f"/proc/{pid}").exists():
+        status = Path(f"/proc/{pid}/status").read_text() if Path(f"/proc/{pid}/status").exists() else ""
+        if "State:\tZ" in status or time.monotonic() > deadline:   # a zombie holds no sockets
+            break
+        time.sleep(0.01)
+    return time.monotonic()
 
 
 def strokes_user(url: str, stop_at: float, records: list, k: int, users: int) -> None:
@@ -290,18 +311,22 @@ def cluster(args: argparse.Namespace) -> dict:
             t.start()
         time.sleep(args.kill_at)
         victim = first   # the first app process
+        pid = app_pid(victim)
         killed_at = time.monotonic()
-        os.kill(app_pid(victim), signal.SIGKILL)
-        print(f"killed the app on port {victim} at {killed_at - start:.1f} s", flush=True)
+        os.kill(pid, signal.SIGKILL)
+        dead_at = gone(pid)
+        print(f"killed the app on port {victim} at {killed_at - start:.1f} s; gone {dead_at - killed_at:.2f} s "
+              "later", flush=True)
         # Every run finished before the kill, with its project's key.
         saved = [(r["key"], len([f for f in r["finished"] if f < killed_at])) for r in runs if "key" in r]
         for t in threads:
             t.join()
         failed = [r for r in records if not r[2]]
-        in_flight = [r for r in failed if r[0] <= killed_at <= r[1]]
+        # In flight at the kill: sent before the process was gone, answered (or not) after it was killed.
+        in_flight = [r for r in failed if r[0] <= dead_at and r[1] >= killed_at]
         later = {}
         for r in sorted(records):
-            if r[0] > killed_at and r[3] not in later:
+            if r[0] > dead_at and r[3] not in later:
                 later[r[3]] = r[2]
         kept = []
         for key, n in saved:
@@ -318,7 +343,8 @@ def cluster(args: argparse.Namespace) -> dict:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
     return {"users": args.users, "trainers": args.trainers, "requests": len(records), "failed": len(failed),
-            "failed_in_flight_at_kill": len(in_flight), "users_next_request_answered": sum(later.values()),
+            "failed_in_flight_at_kill": len(in_flight),
+            "process_gone_after_s": round(dead_at - killed_at, 2), "users_next_request_answered": sum(later.values()),
             "users_after_kill": len(later), "p95_ms_outside_kill_second": round(percentile(outside, 95) * 1000, 1),
             "p50_ms": round(percentile(outside, 50) * 1000, 1),
             "runs_finished_before_kill": sum(n for _, n in saved), "projects_with_all_runs_kept": sum(kept),

@@ -55,9 +55,11 @@ defaults
     timeout server 1h
     timeout tunnel 1h
     timeout http-keep-alive 60s
-    # A request to a process that is down goes to another one.
-    option redispatch
-    retries 2
+    # A request that never reached a live process (refused, or its connection closed with no answer:
+    # the process died) is sent again, to another process: that request never ran.
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response junk-response
 
 frontend studio
     bind {host}:{port}

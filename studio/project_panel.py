@@ -45,6 +45,15 @@ def on_project(fn: Callable[[gr.Request], Any], outputs: list[Any]) -> None:
     _views.append((fn, outputs))
 
 
+def drawn(request: gr.Request) -> tuple[Any, ...]:
+    """Every registered view of the request's project, in registration order."""
+    values: list[Any] = []
+    for fn, outputs in _views:
+        value = fn(request)
+        values.extend(value if len(outputs) > 1 else (value,))
+    return tuple(values)
+
+
 def summary(session: str) -> str:
     pid = projects.bound(session)
     if pid is None:
@@ -154,13 +163,17 @@ def build(demo: gr.Blocks) -> None:
     saved = gr.DownloadButton(visible="hidden", elem_id="project-file")
     private = {"api_visibility": "private"}
 
-    def redraw(event: Any) -> None:
-        for fn, outputs in _views:
-            event = event.then(fn, None, outputs, **private)
+    views = [c for _, outputs in _views for c in outputs]
 
-    opened = demo.load(attach, key, [key, about], js=READ_KEY_JS, **private)
+    def attach_and_draw(kept: str, request: gr.Request) -> tuple[Any, ...]:
+        # One request draws everything, rather than one round trip a view.
+        return (*attach(kept, request), *drawn(request))
+
+    def redraw(event: Any) -> None:
+        event.then(drawn, None, views, **private)
+
+    opened = demo.load(attach_and_draw, key, [key, about, *views], js=READ_KEY_JS, queue=False, **private)
     opened.then(None, key, None, js=KEEP_KEY_JS, **private)
-    redraw(opened)
     copy.click(None, key, link, js=LINK_JS, **private).then(lambda: gr.Textbox(visible=True), None, link, **private)
     deleted = delete.click(delete_project, key, [key, about], js="(key) => confirm('Delete this project: every run, "
                            "taught hand and choice in it? This cannot be undone.')", **private)
