@@ -352,6 +352,19 @@ def finish_run(run_id: int, points: list[dict[str, Any]], report: Report | None,
         raise ProjectError(str(e)) from None
 
 
+def delete_run(pid: int, number: int) -> bool:
+    """Delete run `number` (not while it trains); where it was the project's model in use, the
+    shipped model is chosen again. False if it is still training."""
+    used = {d: u for d in data.DATASETS if (u := store().used(pid, d)) is not None}
+    run = find_run(pid, number)
+    if run is None or not store().delete_run(pid, number):
+        return False
+    for dataset, use in used.items():
+        if use.run_id == run.id:
+            store().choose(pid, dataset, None)   # its use row went with the run
+    return True
+
+
 def interrupt(run_id: int, points: list[dict[str, Any]]) -> None:
     store().interrupt_run(run_id, points)
 

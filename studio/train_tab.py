@@ -445,6 +445,18 @@ def use_model(number: str | None = None, request: gr.Request | None = None) -> s
     return f"Your {where[0]} now {where[1]} run {run.title}; everyone else keeps their own."
 
 
+def delete_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
+    """Delete the project's run `number` (its model too; where a tab used it, the tab goes back to the
+    shipped model). Returns the message, then the views of the latest run left."""
+    run = _session_run(number, request, model=False)
+    pid = projects.bound(session_id(request))
+    assert pid is not None   # it has a run
+    if not projects.delete_run(pid, run.number):
+        raise gr.Error(f"Run #{run.number} is still training: stop it first.")
+    runs = projects.runs(pid)
+    return (f"Deleted run #{run.number}.", *run_views(runs[-1] if runs else None), *compare_views(runs))
+
+
 def restore_shipped(dataset: str, request: gr.Request) -> str:
     """Make the shipped model the one this session's tab reads `dataset` with again."""
     where = models.where_read(dataset) if dataset in data.DATASETS else None
@@ -602,6 +614,7 @@ class Results:
     message: gr.Markdown
     download_file: gr.DownloadButton
     file: gr.File
+    forget: gr.Button
 
 
 def _form(v: dict[str, Any]) -> Form:
@@ -660,8 +673,9 @@ def _results(about: str) -> Results:
         with gr.Tab("Compare runs", elem_id="train-compare-tab"):
             compare = gr.Plot(show_label=False, elem_id="train-compare")
         with gr.Tab("Runs", elem_id="train-runs-tab"):
-            table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, show_label=False, max_height=330,
+            table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, show_label=False, max_height=300,
                                  elem_id="train-runs")
+            forget = gr.Button("Delete the run chosen under Run (below)", size="sm", elem_id="train-delete")
         with gr.Tab("Confusion matrix", elem_id="train-confusion-tab"):
             confusion = gr.Plot(show_label=False, elem_id="train-confusion")
         with gr.Tab("Misclassified", elem_id="train-mistakes-tab"):
@@ -681,7 +695,8 @@ def _results(about: str) -> Results:
     download_file = gr.DownloadButton(visible="hidden", elem_id="train-download")
     file = gr.File(label="Weights file", interactive=False, height=80, visible=False, elem_id="train-file")
     shown = [curves, status, summary, confusion, mistakes, table, compare, run]
-    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file)
+    return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file,
+                   forget)
 
 
 def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) -> None:
@@ -702,6 +717,8 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
         changed(preset_widgets, [form.preset, form.dataset], [res.about, *form.settings], api_visibility="private")
     res.run.input(pick_run, res.run, [curves, summary, confusion, mistakes], api_name="pick_run", **page_only)
     res.use.click(use_model, res.run, res.message, api_name="use_model")
+    res.forget.click(delete_run, res.run, [res.message, curves, summary, confusion, mistakes, *res.shown[5:]],
+                     api_name="delete_run", **page_only)
     res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped", **page_only)
     # The file box shows only once there is a file in it, so an empty box never pushes the results down.
     fetch = {"fn": None, "js": assets.download_js("train-download"), "api_visibility": "private"}

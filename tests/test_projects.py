@@ -174,3 +174,19 @@ def test_a_file_that_unpacks_too_large_is_refused_before_reading(tmp_path: Path,
     path = _zip(tmp_path, {"project.json": _listing(), "pad": b"\x00" * 5000})
     with pytest.raises(projects.ProjectError, match="more than a project file may"):
         projects.import_into(projects.project("page-1"), path)
+
+
+def test_deleting_the_run_in_use_goes_back_to_the_shipped_model() -> None:
+    pid = projects.project("page-1")
+    run = _run(pid, 3)
+    projects.use_run(pid, "digits", run)
+    assert projects.delete_run(pid, run.number)
+    assert projects.runs(pid) == []
+    assert models.predictor_for("digits", "page-1") is models.SHIPPED["digits"]
+    assert models.choices("digits", "page-1")[-1][1] != models.OWN_MODEL
+
+
+def test_a_running_run_cannot_be_deleted() -> None:
+    pid = projects.project("page-1")
+    _, number = projects.start_run(pid, "digits", "quick", presets.get("quick").config("digits"))
+    assert not projects.delete_run(pid, number)
