@@ -37,21 +37,30 @@ LINK_JS = """(key) => {
   return link;
 }"""
 
-_views: list[tuple[Callable[..., Any], list[Any]]] = []
+_views: dict[bool, list[tuple[Callable[..., Any], list[Any]]]] = {False: [], True: []}
 
 
-def on_project(fn: Callable[[gr.Request], Any], outputs: list[Any]) -> None:
-    """Draw `outputs` with `fn(request)` whenever the page's project is opened, made or deleted."""
-    _views.append((fn, outputs))
+def on_project(fn: Callable[[gr.Request], Any], outputs: list[Any], figures: bool = False) -> None:
+    """Draw `outputs` with `fn(request)` whenever the page's project is opened, made or deleted.
+    `figures`: views that take a while to draw (plots), drawn just after the others."""
+    _views[figures].append((fn, outputs))
 
 
-def drawn(request: gr.Request) -> tuple[Any, ...]:
-    """Every registered view of the request's project, in registration order."""
+def _outputs(figures: bool) -> list[Any]:
+    return [c for _, outputs in _views[figures] for c in outputs]
+
+
+def drawn(request: gr.Request, figures: bool = False) -> tuple[Any, ...]:
+    """The registered views of the request's project (`figures`: the slow ones), in registration order."""
     values: list[Any] = []
-    for fn, outputs in _views:
+    for fn, outputs in _views[figures]:
         value = fn(request)
         values.extend(value if len(outputs) > 1 else (value,))
     return tuple(values)
+
+
+def figures_drawn(request: gr.Request) -> tuple[Any, ...]:
+    return drawn(request, figures=True)
 
 
 def summary(session: str) -> str:
@@ -163,17 +172,18 @@ def build(demo: gr.Blocks) -> None:
     saved = gr.DownloadButton(visible="hidden", elem_id="project-file")
     private = {"api_visibility": "private"}
 
-    views = [c for _, outputs in _views for c in outputs]
+    views, figures = _outputs(False), _outputs(True)
 
     def attach_and_draw(kept: str, request: gr.Request) -> tuple[Any, ...]:
-        # One request draws everything, rather than one round trip a view.
+        # One request draws every quick view, rather than one round trip a view; the figures follow.
         return (*attach(kept, request), *drawn(request))
 
     def redraw(event: Any) -> None:
-        event.then(drawn, None, views, **private)
+        event.then(drawn, None, views, **private).then(figures_drawn, None, figures, **private)
 
     opened = demo.load(attach_and_draw, key, [key, about, *views], js=READ_KEY_JS, queue=False, **private)
     opened.then(None, key, None, js=KEEP_KEY_JS, **private)
+    opened.then(figures_drawn, None, figures, **private)
     copy.click(None, key, link, js=LINK_JS, **private).then(lambda: gr.Textbox(visible=True), None, link, **private)
     deleted = delete.click(delete_project, key, [key, about], js="(key) => confirm('Delete this project: every run, "
                            "taught hand and choice in it? This cannot be undone.')", **private)

@@ -10,7 +10,7 @@ models in use, taught hands) and keeps a few decoded models per process, keyed s
 made by any process is seen by all.
 
 The store opens on first use, at the URL `configure` set (`demo.py --database`), else
-CLASSIFIER_DATABASE, else a SQLite file in the state folder (CLASSIFIER_STATE_DIR, default `state/`).
+CLASSIFIER_DATABASE, else a SQLite file in the state folder (`state_dir`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier import data
+from classifier import data, paths
 from classifier.models import checkpoint
 from classifier.serving.predict import Predictor
 from classifier.training.report import Report
@@ -53,8 +53,8 @@ class ProjectError(ValueError):
 
 
 def state_dir() -> Path:
-    """Where the app keeps its store and uploads (git-ignored)."""
-    return Path(os.environ.get(STATE_DIR_ENV) or "state")
+    """Where the app keeps its store (git-ignored): $CLASSIFIER_STATE_DIR, else `state/` in the project."""
+    return Path(os.environ.get(STATE_DIR_ENV) or paths.ROOT / "state")
 
 
 def database_url() -> str:

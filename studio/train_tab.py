@@ -278,11 +278,13 @@ def run_views(run: projects.Run | None) -> tuple[Any, ...]:
             plots.confusion_matrix(report.confusion, report.classes), plots.misclassified_grid(report.mistakes))
 
 
-def compare_views(runs: list[projects.Run], picked: int | None = None) -> tuple[Any, ...]:
-    """The runs table, the runs' curves overlaid, and the run menu (`picked`, else the latest, chosen)."""
+def compare_views(runs: list[projects.Run], picked: int | None = None, figure: bool = True) -> tuple[Any, ...]:
+    """The runs table, the runs' curves overlaid (None without `figure`), and the run menu (`picked`,
+    else the latest, chosen)."""
     menu = gr.Dropdown(choices=[(r.title, str(r.number)) for r in reversed(runs)],
                        value=str(picked if picked is not None else runs[-1].number) if runs else None)
-    return (runs_table(runs), plots.compare_runs([(r.title, r.points) for r in runs]), menu)
+    compare = plots.compare_runs([(r.title, r.points) for r in runs]) if figure else None
+    return runs_table(runs), compare, menu
 
 
 KEEP = object()   # a `Shown` field for a view the step leaves as it is
@@ -387,10 +389,16 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
     yield Shown(curves, status, summary, confusion, mistakes, *compare_views(runs, number)).outputs()
 
 
-def project_views(request: gr.Request) -> tuple[Any, ...]:
-    """The project's runs as the page opens it: the latest run's views, the table, the comparison, the menu."""
+def project_runs(request: gr.Request) -> tuple[Any, ...]:
+    """The project's runs as the page opens it: the table and the run menu (the latest chosen)."""
+    table, _, menu = compare_views(projects.runs(projects.bound(session_id(request))), figure=False)
+    return table, menu
+
+
+def project_figures(request: gr.Request) -> tuple[Any, ...]:
+    """The latest run's curves, summary, confusion matrix and mistakes, and the runs' curves overlaid."""
     runs = projects.runs(projects.bound(session_id(request)))
-    return (*run_views(runs[-1] if runs else None), *compare_views(runs))
+    return (*run_views(runs[-1] if runs else None), plots.compare_runs([(r.title, r.points) for r in runs]))
 
 
 def data_status(dataset: str) -> str:
@@ -730,7 +738,9 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     form.upload.upload(upload_model, form.upload, [res.message, *res.shown], api_name="upload_model")
     res.onnx.click(download_onnx, res.run, res.download_file, api_name="download_onnx", concurrency_id="export",
                    concurrency_limit=1).success(**fetch)
-    project_panel.on_project(project_views, [curves, summary, confusion, mistakes, *res.shown[5:]])
+    table, compare, menu = res.shown[5:]
+    project_panel.on_project(project_runs, [table, menu])
+    project_panel.on_project(project_figures, [curves, summary, confusion, mistakes, compare], figures=True)
     demo.load(data_status, form.dataset, status, api_visibility="private")
     # Saving into weights/ shows only where the person running the app turned it on.
     demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,

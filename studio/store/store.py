@@ -392,6 +392,9 @@ class Store:
         where = [runs.c.status == "running", runs.c.heartbeat < time.time() - ALIVE_SECONDS]
         if project_id is not None:
             where.append(runs.c.project_id == project_id)
+        with self._read() as conn:   # most reads find none: they need not wait for the write lock
+            if not conn.execute(select(func.count()).select_from(runs).where(*where)).scalar_one():
+                return 0
         with self._write() as conn:
             return conn.execute(update(runs).where(*where).values(status="interrupted", heartbeat=None)).rowcount
 
