@@ -1,19 +1,24 @@
 """The Gradio app: a live classify tab for each data set whose kind of input has one (Draw for
-digits, Hand signs for ASL letters), and a Train tab.
+digits, Hand signs for ASL letters), a Train tab and a Project tab.
 
-    python demo.py                 # http://127.0.0.1:7860
+    python demo.py                 # http://127.0.0.1:7860, its store a SQLite file in state/
     python demo.py --port 8080 --host 0.0.0.0
+    python demo.py --database postgresql+psycopg://user:password@host/db
 
-Models are loaded once, at import (`studio.models`). Each browser session classifies with the
-shipped models until it picks its own trained run or a saved weights file; nothing one session
-does changes what another sees. The API page's endpoints: /classify_digit, /classify_strokes,
-/classify_sign (with an optional `model`, a weights name; /classify_sign also an optional `box`,
-x0,y0,x1,y1, and a fourth output, the pixel model's answer: its first is the hand-shape model's where
-a hand was found, the session's taught one if it has one, else the shipped letters model),
+Models are loaded once, at import (`studio.models`); the store opens at start (`studio.projects`).
+Each browser session works in a project (its key kept by the page) and classifies with the shipped
+models until the project picks its own trained run or a saved weights file; nothing one project
+does changes what another sees. Several processes: `deploy/serve`.
+
+The API page's endpoints: /classify_digit, /classify_strokes, /classify_sign (with an optional
+`model`, a weights name; /classify_sign also an optional `box`, x0,y0,x1,y1, and a fourth output,
+the pixel model's answer: its first is the hand-shape model's where a hand was found, the
+project's taught one if it has one, else the shipped letters model),
 /teach_sign, /teach_train, /train, /use_model, /save_model (only with --save-to-weights),
 /download_model, /download_onnx, /download_<noun>_onnx, /upload_model (a weights file brought back
-as a run). Callable but off the API page, as only the page needs them: /choose_<noun>_model,
-/stop_training, /pick_run, /restore_shipped, /teach_reset.
+as a run), /project_key, /open_project, /list_runs. Callable but off the API page, as only the
+page needs them: /choose_<noun>_model, /stop_training, /pick_run, /restore_shipped, /delete_run,
+/teach_reset, /save_project, /open_project_file.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from studio.models import session_id
 
 
 def end_session(request: gr.Request) -> None:
-    """The page closed: free the session's models and stop its training run."""
+    """The page closed: stop its training run (its project stays in the store)."""
     models.SESSIONS.end(session_id(request))
     memory.trim()
 

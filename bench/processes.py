@@ -240,12 +240,14 @@ def strokes_user(url: str, stop_at: float, records: list, k: int, users: int) ->
     time.sleep(k / users)
     while time.monotonic() < stop_at:
         t0 = time.monotonic()
+        why = ""
         try:
-            ok = page.label(canvas.SEVEN) == "7"
-        except Exception:  # noqa: BLE001 - a failed request is what is measured
-            ok = False
+            answer = page.label(canvas.SEVEN)
+            ok, why = answer == "7", f"answered {answer!r}"
+        except Exception as e:  # noqa: BLE001 - a failed request is what is measured
+            ok, why = False, f"{type(e).__name__}: {str(e)[:80]}"
         t1 = time.monotonic()
-        records.append((t0, t1, ok, k))
+        records.append((t0, t1, ok, k, why))
         time.sleep(max(0.0, 1.0 - (t1 - t0)))
     page.close()
 
@@ -348,7 +350,8 @@ def cluster(args: argparse.Namespace) -> dict:
             "users_after_kill": len(later), "p95_ms_outside_kill_second": round(percentile(outside, 95) * 1000, 1),
             "p50_ms": round(percentile(outside, 50) * 1000, 1),
             "runs_finished_before_kill": sum(n for _, n in saved), "projects_with_all_runs_kept": sum(kept),
-            "trainer_projects": len(saved), "rps_two_processes": round(two, 1), "rps_one_process": round(one, 1),
+            "trainer_projects": len(saved),
+            "failures": sorted({f"{r[4]} ({r[0] - killed_at:+.2f} s from the kill)" for r in failed}), "rps_two_processes": round(two, 1), "rps_one_process": round(one, 1),
             "two_over_one": round(two / one, 2) if one else None,
             "store": "postgresql" if args.database and args.database.startswith("postgresql") else "sqlite"}
 

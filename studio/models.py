@@ -9,7 +9,7 @@ any number of sessions at once.
 What a session has in this process only (its stop switch, what its tabs show) lives in `SESSIONS`,
 keyed by Gradio's session hash, which API clients have too, rather than in `gr.State`: Stop
 reaches a running training generator from another request, and the idle hour is one rule here
-for pages and scripts alike.
+for pages and scripts alike (their projects stay in the store).
 """
 
 from __future__ import annotations

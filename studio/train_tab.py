@@ -1,12 +1,12 @@
 """The Train tab: pick a preset or set every option, train, watch the curves grow from the first
-seconds, compare the session's runs side by side, read a run's test report, then use, save or
-download any of them.
+seconds, compare the project's runs side by side, read a run's test report, then use, save,
+download or delete any of them.
 
 Every value is checked by `TrainConfig`; presets, reports and servable checkpoints come from the
-library; this module only formats. Runs belong to the browser session that started them: "Use
-this model" changes that session's classify tab, no one else's. API: /train, /stop_training,
-/pick_run, /use_model, /restore_shipped, /save_model, /download_model (the last four take a run
-number; empty: the latest run).
+library; this module only formats. Runs belong to the session's project (`projects`), kept in the
+store as they train: "Use this model" changes that project's classify tabs, no one else's. API:
+/train, /stop_training, /pick_run, /use_model, /restore_shipped, /save_model, /download_model,
+/delete_run (the last five take a run number; empty: the latest run).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from classifier.training import finish, presets, trainer
 from classifier.training.report import Report, build_report
 from classifier.training.trainer import Trainer
 
-from . import assets, memory, models, plots, project_panel, projects
+from . import assets, memory, models, plots, priority, project_panel, projects
 from .models import session_id
 
 # Powers of two in the valid range, and any preset's own size (the classic small net's 10).
@@ -180,6 +180,15 @@ def check_settings(dataset: str, *values: Any) -> None:
         raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
 
 
+def _in_background_of(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn`, run at the priority of training (below requests)."""
+    @functools.wraps(fn)
+    def lowered(*args: Any) -> Any:
+        priority.lower()
+        return fn(*args)
+    return lowered
+
+
 def _in_background(training: Trainer, poll_seconds: float) -> Iterator[trainer.EpochMetrics | tuple[int, int, int]]:
     """Run `run` in a thread of its own; yield each curve point as it comes, and (epoch, step, steps)
     at least every `poll_seconds`, so the page can say how far along it is. Closing this generator
@@ -192,6 +201,7 @@ def _in_background(training: Trainer, poll_seconds: float) -> Iterator[trainer.E
         progress = (len(training.history) + 1, step, steps)  # one tuple, swapped whole: never read half-made
 
     def work() -> None:
+        priority.lower()   # the people drawing come first
         try:
             for m in training.fit(on_batch=on_batch):
                 events.put(m)
@@ -337,8 +347,8 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
         training = Trainer(config, splits=splits, stop_event=stop, finish=finish.finish)
         if not finish.ready(training.spec, splits):
             # The real inputs the "not sure" check is calibrated on: made beside training, not after it.
-            threading.Thread(target=finish.prepare, args=(training.spec, splits), name="not-sure-calibration",
-                             daemon=True).start()
+            threading.Thread(target=_in_background_of(finish.prepare), args=(training.spec, splits),
+                             name="not-sure-calibration", daemon=True).start()
         note = training.spec.validation_note
         title = f"#{number} {label} · {dataset}"
         # The last run's report goes (it stays in the run menu), so it never passes for this one's.
@@ -478,7 +488,7 @@ def restore_shipped(dataset: str, request: gr.Request) -> str:
 
 def upload_model(file: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
     """Bring a weights file back (downloaded from this app, or made by train.py): checked (its metadata,
-    every tensor's shape, its size; safetensors hold no code), then one of this session's runs, in use
+    every tensor's shape, its size; safetensors hold no code), then one of this project's runs, in use
     in its tab. Returns what the tab shows: the message, then /train's views for the run."""
     if not file:
         raise gr.Error("Choose a weights file (.safetensors) to bring back.")
@@ -663,7 +673,7 @@ def _form(v: dict[str, Any]) -> Form:
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
         stop = gr.Button("Stop", variant="stop", elem_id="train-stop", min_width=80)
-    # A model downloaded earlier (or made by train.py) comes back as a run of this session.
+    # A model downloaded earlier (or made by train.py) comes back as a run of this project.
     upload = gr.UploadButton("Bring a model back (.safetensors)", file_types=[".safetensors"], size="sm",
                              elem_id="train-upload")
     return Form(dataset, preset, [w[k] for k in SETTINGS], start, stop, upload)
