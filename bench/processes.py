@@ -351,7 +351,8 @@ def cluster(args: argparse.Namespace) -> dict:
             "p50_ms": round(percentile(outside, 50) * 1000, 1),
             "runs_finished_before_kill": sum(n for _, n in saved), "projects_with_all_runs_kept": sum(kept),
             "trainer_projects": len(saved),
-            "failures": sorted({f"{r[4]} ({r[0] - killed_at:+.2f} s from the kill)" for r in failed}), "rps_two_processes": round(two, 1), "rps_one_process": round(one, 1),
+            "failures": sorted({f"{r[4]} ({r[0] - killed_at:+.2f} s from the kill)" for r in failed}),
+            "rps_two_processes": round(two, 1), "rps_one_process": round(one, 1),
             "two_over_one": round(two / one, 2) if one else None,
             "store": "postgresql" if args.database and args.database.startswith("postgresql") else "sqlite"}
 
