@@ -29,6 +29,7 @@ import logging
 import os
 
 import gradio as gr
+import torch
 
 from studio import assets, classify_tab, memory, models, project_panel, projects, train_tab
 from studio.models import session_id
@@ -74,7 +75,12 @@ def main(argv: list[str] | None = None) -> None:
                         f"${projects.STATE_DIR_ENV} or state/; postgresql+psycopg://... for several processes)")
     p.add_argument("--behind-proxy", action="store_true",
                    help="behind deploy/serve's load balancer: a client's address is its X-Forwarded-For")
+    p.add_argument("--torch-threads", type=int, default=None,
+                   help="threads a training run's tensor operations use (default: PyTorch's, one a core); "
+                        "deploy/serve gives each of N processes its share of the cores")
     args = p.parse_args(argv)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     projects.configure(args.database or None)
     projects.store()   # open (and migrate) it now: a store that cannot be opened stops the start, not a request
     models.BEHIND_PROXY = args.behind_proxy

@@ -70,6 +70,9 @@ frontend studio
 backend apps
     balance roundrobin
     cookie STUDIO_SERVER insert indirect nocache httponly
+    # A new connection to a process for each request (loopback: it costs next to nothing): a request
+    # never goes out on a connection a dead process left behind; it is refused, and sent elsewhere.
+    option http-server-close
     option httpchk GET /gradio_api/app_id
     http-check expect status 200
 {servers}
@@ -79,8 +82,8 @@ backend apps
 class App:
     """One app process, started again whenever it exits (until `stop`)."""
 
-    def __init__(self, port: int, database: str, log: Path) -> None:
-        self.port, self.database, self.log = port, database, log
+    def __init__(self, port: int, database: str, log: Path, threads: int) -> None:
+        self.port, self.database, self.log, self.threads = port, database, log, threads
         self.proc: subprocess.Popen | None = None
         self.stopping = False
         self.thread = threading.Thread(target=self._keep, name=f"app-{port}", daemon=True)
@@ -93,7 +96,8 @@ class App:
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
                     [sys.executable, str(ROOT / "demo.py"), "--host", "127.0.0.1", "--port", str(self.port),
-                     "--database", self.database, "--behind-proxy"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                     "--database", self.database, "--behind-proxy", "--torch-threads", str(self.threads)],
+                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             code = self.proc.wait()
             if not self.stopping:
                 print(f"app on port {self.port} exited ({code}); starting it again", flush=True)
@@ -145,7 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     ports = [args.first_app_port + i for i in range(args.processes)]
     config = folder / "haproxy.cfg"
     config.write_text(haproxy_config(args.host, args.port, ports))
-    apps = [App(port, database, folder / f"app-{port}.log") for port in ports]
+    # Each process's training runs get their share of the cores, so N runs at once do not crowd out
+    # the requests (which run above them: studio/priority.py).
+    threads = max(1, (os.cpu_count() or 1) // args.processes)
+    apps = [App(port, database, folder / f"app-{port}.log", threads) for port in ports]
     for app in apps:
         app.start()
     _wait_for(ports)   # so the balancer's first checks find them up
