@@ -275,3 +275,20 @@ def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setattr(models, "SESSIONS", models.Sessions())
     yield path
     projects.configure(None)
+
+
+def constant_checkpoint(answer: int, dataset: str = "digits"):
+    """A small `dataset` model (one hidden layer of 8) that answers class `answer` whatever it reads."""
+    import torch
+
+    from classifier import data
+    from classifier.models import checkpoint
+    from classifier.models.mlp import MLP, MLPConfig
+
+    spec = data.DATASETS[dataset]
+    model = MLP(MLPConfig(hidden=[8], n_classes=len(spec.classes), batchnorm=False))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        model.net[-1].bias[answer] = 10.0
+    return checkpoint.Checkpoint(model.eval(), spec.weights_meta(model.config))

@@ -37,6 +37,34 @@ def test_roundtrip_rebuilds_identical_model(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # an ordinary file others may read
 
 
+def test_bytes_are_the_weights_file_and_rebuild_the_same_model(tmp_path: Path) -> None:
+    model, meta = _model()
+    path = checkpoint.save(tmp_path / "m.safetensors", model, meta)
+    raw = checkpoint.load(path).to_bytes()
+    ckpt = checkpoint.from_bytes(raw, "stored")
+    x = torch.randn(4, 784)
+    assert torch.equal(ckpt.model(x), model(x))
+    (tmp_path / "b.safetensors").write_bytes(raw)   # the same bytes, as a file: a weights file like any other
+    assert checkpoint.read_meta(tmp_path / "b.safetensors") == checkpoint.read_meta(path)
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "not a readable safetensors file"),
+    (b"\xff" * 64, "not a readable safetensors file"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00{}" + b" " * 14, "without 'classifier' metadata"),
+])
+def test_bytes_that_are_not_weights_are_refused(raw: bytes, message: str) -> None:
+    with pytest.raises(checkpoint.CheckpointError, match=message):
+        checkpoint.from_bytes(raw, "stored")
+
+
+def test_bytes_of_another_data_sets_model_are_refused() -> None:
+    model, meta = _model()
+    raw = checkpoint.Checkpoint(model, meta).to_bytes()
+    with pytest.raises(checkpoint.CheckpointError, match="not 'signs'"):
+        checkpoint.from_bytes(raw, "stored", expect_dataset="signs")
+
+
 def test_failed_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     model, meta = _model()
     path = checkpoint.save(tmp_path / "m.safetensors", model, meta)

@@ -13,23 +13,15 @@ import pytest
 import torch
 
 from classifier import data
-from classifier.models import checkpoint
-from classifier.models.mlp import MLP, MLPConfig
 from classifier.training import presets
 from classifier.training.report import build_report
 from studio import models, projects
+from tests.conftest import constant_checkpoint
 
 pytestmark = pytest.mark.usefixtures("fresh_store")
 
 
-def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoint:
-    spec = data.DATASETS[dataset]
-    model = MLP(MLPConfig(hidden=[8], n_classes=len(spec.classes), batchnorm=False))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.zero_()
-        model.net[-1].bias[bias_class] = 10.0
-    return checkpoint.Checkpoint(model.eval(), spec.weights_meta(model.config))
+_checkpoint = constant_checkpoint
 
 
 def _run(pid: int, bias_class: int) -> projects.Run:

@@ -13,21 +13,13 @@ import torch
 
 from classifier import data, paths
 from classifier.models import checkpoint
-from classifier.models.mlp import MLP, MLPConfig
 from classifier.serving.predict import Predictor
 from classifier.training import presets
 from classifier.training.report import build_report
 from studio import models, projects
+from tests.conftest import constant_checkpoint
 
-
-def _checkpoint(bias_class: int, dataset: str = "digits") -> checkpoint.Checkpoint:
-    spec = data.DATASETS[dataset]
-    model = MLP(MLPConfig(hidden=[8], n_classes=len(spec.classes), batchnorm=False))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.zero_()
-        model.net[-1].bias[bias_class] = 10.0  # always predicts bias_class
-    return checkpoint.Checkpoint(model.eval(), spec.weights_meta(model.config))
+_checkpoint = constant_checkpoint
 
 
 def _run(pid: int, bias_class: int, dataset: str = "digits") -> projects.Run:

@@ -166,14 +166,25 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
             raw = (f.metadata() or {}).get(META_KEY)
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from e
+    return _parse_meta(raw, str(path))
+
+
+def _parse_meta(raw: str | None, source: str, expect_dataset: str | None = None) -> dict[str, Any]:
+    """A file's metadata text as checked metadata (of `expect_dataset`'s model, if given)."""
     if raw is None:
-        raise CheckpointError(f"{path}: safetensors file without '{META_KEY}' metadata")
+        raise CheckpointError(f"{source}: safetensors file without '{META_KEY}' metadata")
     try:
         meta = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: metadata is not valid JSON ({e})") from e
-    _check_meta(meta, source=str(path))
+        raise CheckpointError(f"{source}: metadata is not valid JSON ({e})") from e
+    _check_meta(meta, source=source)
+    _expect(meta, source, expect_dataset)
     return meta
+
+
+def _expect(meta: dict[str, Any], source: str, dataset: str | None) -> None:
+    if dataset is not None and meta["dataset"] != dataset:
+        raise CheckpointError(f"{source}: weights are for {meta['dataset']!r}, not {dataset!r}")
 
 
 def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
@@ -185,8 +196,7 @@ def load(path: str | os.PathLike[str], device: str | torch.device = "cpu",
         raise CheckpointError(f"{path.name} is {path.stat().st_size / 1e6:.1f} MB; a weights file may be at most "
                               f"{max_bytes / 1e6:.0f} MB")
     meta = read_meta(path)
-    if expect_dataset is not None and meta["dataset"] != expect_dataset:
-        raise CheckpointError(f"{path}: weights are for {meta['dataset']!r}, not {expect_dataset!r}")
+    _expect(meta, str(path), expect_dataset)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             tensors = {k: f.get_tensor(k) for k in f.keys()}
@@ -206,16 +216,7 @@ def from_bytes(raw: bytes, source: str = "weights", device: str | torch.device =
     except (struct.error, json.JSONDecodeError, UnicodeDecodeError, AttributeError, SafetensorError, ValueError,
             RuntimeError) as e:
         raise CheckpointError(f"{source}: not a readable safetensors file ({e})") from None
-    if said is None:
-        raise CheckpointError(f"{source}: safetensors file without '{META_KEY}' metadata")
-    try:
-        meta = json.loads(said)
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{source}: metadata is not valid JSON ({e})") from e
-    _check_meta(meta, source=source)
-    if expect_dataset is not None and meta["dataset"] != expect_dataset:
-        raise CheckpointError(f"{source}: weights are for {meta['dataset']!r}, not {expect_dataset!r}")
-    return _build(tensors, meta, source, device)
+    return _build(tensors, _parse_meta(said, source, expect_dataset), source, device)
 
 
 def _build(tensors: dict[str, torch.Tensor], meta: dict[str, Any], path: Any,
