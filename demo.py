@@ -31,6 +31,7 @@ import os
 import gradio as gr
 import torch
 
+from classifier.inputs import landmarks
 from studio import assets, classify_tab, memory, models, project_panel, projects, train_tab
 from studio.models import session_id
 
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     projects.configure(args.database or None)
     projects.store()   # open (and migrate) it now: a store that cannot be opened stops the start, not a request
     models.BEHIND_PROXY = args.behind_proxy
+    landmarks.finder()   # loaded now, so that a machine where MediaPipe cannot start says so at once (the log)
     models.SAVING = models.Saving(args.save_to_weights, args.max_saved_files, args.max_saved_mb * 1_000_000)
     logging.basicConfig(level=logging.INFO)
     # Everything made so far (torch, the models, the Blocks: ~500,000 objects) lives as long as the

@@ -26,7 +26,7 @@ from pydantic import model_validator
 
 from classifier import data, inputs
 from classifier.data import DatasetSpec
-from classifier.inputs import InputKind, Prepared, imageprep
+from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
 from classifier.serving.predict import Answer
 
@@ -268,7 +268,9 @@ def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
     acc = predictor.meta.get("test_accuracy")
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
     honest = f" {real_world(spec)}".rstrip()
-    return f"{intro} Model: {model_words(predictor.meta['model'])}{acc_text} ({predictor.name}).{honest}"
+    off = landmarks.unavailable() if spec.kind.hands is not None else ""
+    warning = f"⚠️ Hand landmarks are off on this server: {off}. The pixel model answers alone. " if off else ""
+    return f"{warning}{intro} Model: {model_words(predictor.meta['model'])}{acc_text} ({predictor.name}).{honest}"
 
 
 def model_words(model: dict[str, Any]) -> str:

@@ -637,3 +637,29 @@ def test_a_linear_run_in_use_is_named_for_what_it_is(browser, app_url: str) -> N
     pg.wait_for_function("() => [...document.querySelectorAll('#digit-model input')].some("
                          "i => i.value.startsWith('run #1'))", timeout=30_000)
     pg.close()
+
+
+def test_without_libgl_the_hand_signs_tab_says_landmarks_are_off_and_how_to_mend_it(
+        browser, app_data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """A machine without libGL: OpenCV (which MediaPipe imports) fails to load. The app starts, says
+    so in its log, and the Hand signs tab says that the pixel model answers alone and what mends it."""
+    from classifier.inputs import landmarks
+    from tests.conftest import start_app
+
+    hidden = tmp_path / "no-libgl"
+    (hidden / "cv2").mkdir(parents=True)
+    (hidden / "cv2" / "__init__.py").write_text(
+        'raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")\n')
+    monkeypatch.setenv("PYTHONPATH", str(hidden))
+    log = tmp_path / "app.log"
+    proc, url = start_app(app_data_dir, log)
+    try:
+        pg = _open(browser, url)
+        pg.get_by_role("tab", name="Hand signs").click()
+        _wait_text(pg, "#sign-caption", "Hand landmarks are off on this server")
+        assert landmarks.MEND in pg.locator("#sign-caption").inner_text()
+        assert "hand landmarks are off" in log.read_text(errors="replace")
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

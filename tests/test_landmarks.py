@@ -64,3 +64,23 @@ def test_mediapipe_finds_a_real_hand_and_not_a_wall(real_hands_dir: Path) -> Non
     assert 0 <= hand.points[:, 0].min()
     assert hand.points[:, 0].max() <= photo.width
     assert finder.find(Image.new("RGB", (640, 480), (200, 190, 170))) is None
+
+
+def test_when_mediapipe_cannot_start_the_reason_and_its_mend_are_said(monkeypatch: pytest.MonkeyPatch,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    def no_libgl(*args, **kwargs):
+        raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(landmarks, "HandFinder", no_libgl)
+    landmarks._loaded.cache_clear()
+    try:
+        with caplog.at_level("WARNING"):
+            assert landmarks.finder() is None
+        assert landmarks.MEND in landmarks.unavailable()
+        assert "hand landmarks are off" in caplog.text
+    finally:
+        landmarks._loaded.cache_clear()
+
+
+def test_when_mediapipe_starts_nothing_is_said() -> None:
+    assert landmarks.unavailable() == ""

@@ -10,6 +10,7 @@ about the same scale as x. Nothing is downloaded at run time.
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..paths import WEIGHTS_DIR
+
+log = logging.getLogger(__name__)
 
 LANDMARKER_PATH = WEIGHTS_DIR / "hand_landmarker.task"
 N_POINTS = 21
@@ -133,12 +136,29 @@ class HandFinder:
         return Hand(pts, handedness, score)
 
 
+# What mends the commonest reason MediaPipe cannot start: OpenCV, which it imports, needs these.
+MEND = "apt-get install libgl1 libglib2.0-0"
+
+
 @cache
-def finder() -> HandFinder | None:
-    """The shipped hand landmarker, loaded once (None if its file or MediaPipe is missing)."""
+def _loaded() -> tuple[HandFinder | None, str]:
     if not LANDMARKER_PATH.is_file():
-        return None
+        return None, f"MediaPipe's hand landmarker ({LANDMARKER_PATH.name}) is not in weights/"
     try:
-        return HandFinder()
-    except (ImportError, RuntimeError, OSError):
-        return None
+        return HandFinder(), ""
+    except (ImportError, RuntimeError, OSError) as e:
+        reason = f"MediaPipe cannot start ({type(e).__name__}: {e})"
+        if any(lib in str(e) for lib in ("libGL", "libgthread", "libglib")):
+            reason += f"; OpenCV, which it imports, needs libGL and GLib: `{MEND}`"
+        log.warning("hand landmarks are off: %s", reason)
+        return None, reason
+
+
+def finder() -> HandFinder | None:
+    """The shipped hand landmarker, loaded once (None if its file or MediaPipe is missing: see `unavailable`)."""
+    return _loaded()[0]
+
+
+def unavailable() -> str:
+    """Why hand landmarks are off, with what mends it where known ("" when they are on)."""
+    return _loaded()[1]
