@@ -382,6 +382,7 @@ class Page:
     live_tab: gr.Tab | None = None
     camera: gr.Image | None = None
     recent: gr.State | None = None
+    taught: Any = None                         # teaching's training event (kinds whose pictures hold hands)
 
 
 def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
@@ -441,9 +442,8 @@ def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
             left = _input_column(spec, kind)
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             right = _view_column(spec)
-            if kind.hands is not None:
-                teach.build(left["source"], spec.noun)
-    return Page(intro=intro, **left, **right)
+            taught = teach.build(left["source"], spec.noun) if kind.hands is not None else None
+    return Page(intro=intro, taught=taught, **left, **right)
 
 
 def _api_parts(spec: DatasetSpec, kind: InputKind, page: Page) -> tuple[list[Any], list[Any]]:
@@ -576,6 +576,8 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
     if kind.page.live:
         _wire_live(spec, page)
     _wire_model(spec, page, again, again_inputs, outputs)
+    if page.taught is not None:   # the photo on screen, read again by the model just taught
+        page.taught.success(again, again_inputs, outputs, api_visibility="private", concurrency_id="classify")
 
     def opened(request: gr.Request) -> tuple[Any, str]:
         return refresh(spec, models.session_id(request))

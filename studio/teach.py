@@ -26,7 +26,6 @@ from PIL import Image, ImageDraw
 from classifier import data
 from classifier.inputs import HAND_PHOTO, imageprep, landmarks
 from classifier.inputs.hand_photo import photo_picture
-from classifier.serving.predict import Predictor
 from classifier.training import teach
 
 from . import models, project_panel, projects
@@ -176,7 +175,7 @@ def train(session_id: str, seed: int = 0) -> str:
     taught = teach.teach(HAND_SHAPES, x, labels, start=start, seed=seed)
     assert pid is not None   # it has captures
     try:
-        projects.use_taught(pid, HAND_SHAPES.name, taught, Predictor(taught).name)
+        projects.use_taught(pid, HAND_SHAPES.name, taught, _your_hand(len(x), len(captures)))
     except projects.ProjectError as e:
         raise TeachError(str(e)) from None
     untaught = len(set(start.classes) - set(labels)) if start is not None else 0
@@ -184,6 +183,11 @@ def train(session_id: str, seed: int = 0) -> str:
             if start is not None else "")
     return (f"Trained on {len(x)} examples of {len(captures)} signs in {time.monotonic() - began:.1f} s.{kept} Your "
             "Hand signs tab now answers with it wherever a hand is found; no one else's changes.")
+
+
+def _your_hand(examples: int, signs: int) -> str:
+    """A taught model's name: what it was taught on."""
+    return (f"your hand: {examples} example{'s' * (examples != 1)} of {signs} sign{'s' * (signs != 1)}")
 
 
 def saved_model(session_id: str) -> str | None:
@@ -287,9 +291,10 @@ def downloadable(request: gr.Request) -> Any:
     return gr.DownloadButton(value=path, visible=path is not None)
 
 
-def build(source: Any, noun: str) -> None:
+def build(source: Any, noun: str) -> Any:
     """The Hand signs tab's "Teach it your hand" panel: label, add the current photo or several
-    uploads, the examples so far, train, start over. Its events are the API's /teach_* endpoints."""
+    uploads, the examples so far, train, start over. Its events are the API's /teach_* endpoints.
+    Returns the training event, for the tab to read its photo again once the model is taught."""
     with gr.Accordion("Teach it your hand (a few photos a sign)", open=False, elem_id=f"{noun}-teach"):
         with gr.Row(equal_height=True):
             label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
@@ -315,10 +320,11 @@ def build(source: Any, noun: str) -> None:
     add_btn.click(teach_sign, [source, label], counts_out, api_name="teach_sign").then(view, None, shown, **private)
     uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], **private)
     drop_btn.click(drop, [label, number], shown, **private)
-    train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
-                    concurrency_limit=1).then(view, None, shown, **private).then(downloadable, None, download,
-                                                                               **private)
+    trained = train_btn.click(teach_train, None, status, api_name="teach_train", concurrency_id="train",
+                              concurrency_limit=1)
+    trained.then(view, None, shown, **private).then(downloadable, None, download, **private)
     reset_btn.click(teach_reset, None, counts_out, api_name="teach_reset", api_visibility="undocumented").then(
         view, None, shown, **private)
     project_panel.on_project(view, [shown])
     project_panel.on_project(downloadable, [download])
+    return trained

@@ -663,3 +663,20 @@ def test_without_libgl_the_hand_signs_tab_says_landmarks_are_off_and_how_to_mend
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser, app_url: str,
+                                                                         real_hands_dir: Path) -> None:
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input input[type=file]").set_input_files(str(real_hands_dir / "L" / "vedant_2.jpg"))
+    _wait_text(pg, "#sign-view", "Hand shape: the MLP", timeout=60_000)
+    pg.locator("#sign-teach").get_by_text("Teach it your hand").click()
+    pg.get_by_label("Sign (or a name of your own)").fill("L")
+    pg.locator("#sign-teach-add").click()
+    _wait_text(pg, "#sign-teach-captures", "L (1)", timeout=60_000)
+    pg.locator("#sign-teach-train").click()
+    _wait_text(pg, "#sign-teach-status", "Trained on 1 examples", timeout=120_000)
+    # No new upload: the same photo, read again by the model just taught, which is named.
+    _wait_text(pg, "#sign-view", "your hand: 1 example of 1 sign", timeout=60_000)
+    pg.close()
