@@ -173,6 +173,15 @@ def train_config(dataset: str, *values: Any) -> trainer.TrainConfig:
         raise gr.Error(str(e)) from None
 
 
+def one_run_at_a_time(request: gr.Request) -> None:
+    """Start, while this page's run still trains: say so (a second Start would otherwise be dropped
+    without a word, the page's training event being still under way)."""
+    session = models.SESSIONS.get(session_id(request))
+    if session is not None and session.stop is not None:
+        raise gr.Error("Your run is still training: wait for it, or press Stop first. Each page trains one run "
+                       "at a time.")
+
+
 def check_settings(dataset: str, *values: Any) -> None:
     """Refuse bad settings, or a data set that cannot be had, before the page clears anything."""
     train_config(dataset, *values)
@@ -722,7 +731,8 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     inputs = [form.dataset, *form.settings]
     # Settings are checked first, so a typo leaves the last run's results on the page; once a run
     # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
-    started = form.start.click(check_settings, inputs, None, api_visibility="private")
+    started = form.start.click(one_run_at_a_time, None, None, api_visibility="private").success(
+        check_settings, inputs, None, api_visibility="private")
     started.success(lambda: ("", gr.File(None, visible=False)), None, [res.message, res.file],
                     api_visibility="private")
     started.success(train, inputs, res.shown, api_name="train", concurrency_id="train", concurrency_limit=1)
@@ -764,8 +774,8 @@ def build(demo: gr.Blocks) -> None:
     with gr.Tab("Train"):
         # One line: the data directory is in the status below it (`data_status`).
         gr.Markdown(f"Train an MLP and watch it learn. Your runs are kept in your project (the last "
-                    f"{models.MAX_RUNS}): compare, use, save or download any of them. One run at a time; a second "
-                    "waits in the queue.")
+                    f"{models.MAX_RUNS}): compare, use, save or download any of them. The server trains one run at "
+                    "a time; a run started while others train waits, and shows its place in the queue.")
         about, *values = preset_widgets(DEFAULT_PRESET, "digits")
         v = dict(zip(SETTINGS, values, strict=True))
         with gr.Row():

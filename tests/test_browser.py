@@ -680,3 +680,39 @@ def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser,
     # No new upload: the same photo, read again by the model just taught, which is named.
     _wait_text(pg, "#sign-view", "your hand: 1 example of 1 sign", timeout=60_000)
     pg.close()
+
+
+def _start_long_run(page) -> None:
+    """Start a run of 40 epochs from the Train tab and wait until its first point is in."""
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_label("Hidden sizes").fill("16")
+    epochs = page.locator("input[type=number]").first
+    epochs.fill("40")
+    epochs.press("Enter")
+    page.locator("#train-start").click()
+    _wait_text(page, "#train-status", "samples/s", timeout=120_000)
+
+
+def test_a_second_start_while_the_run_trains_says_why_nothing_starts(browser, app_url: str) -> None:
+    pg = _open(browser, app_url)
+    _start_long_run(pg)
+    pg.locator("#train-start").click()
+    pg.get_by_text("Your run is still training").first.wait_for(timeout=30_000)
+    pg.locator("#train-stop").click()
+    _wait_text(pg, "#train-status", "Done", timeout=120_000)
+    pg.close()
+
+
+def test_a_run_behind_another_pages_run_shows_its_place_in_the_queue(browser, app_url: str) -> None:
+    first = _open(browser, app_url)
+    _start_long_run(first)
+    second = _open(browser, app_url)
+    second.get_by_role("tab", name="Train").click()
+    second.locator("#train-start").click()
+    second.wait_for_function("() => /queue: *\\d+\\/\\d+/.test(document.body.innerText)", timeout=30_000)
+    first.locator("#train-stop").click()
+    _wait_text(second, "#train-status", "Starting run", timeout=120_000)
+    second.locator("#train-stop").click()
+    _wait_text(second, "#train-status", "Done", timeout=120_000)
+    first.close()
+    second.close()
