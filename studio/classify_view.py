@@ -95,7 +95,8 @@ def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, 
               message: str = "", picture: str = "", beside: str = "", title: str = "") -> str:
     """The classify view: the 28x28 the model saw beside its answer (`answer_html`); `message` alone
     where there is no answer. `picture`: the photo with its square (`picture_html`); `beside`: another
-    model's answer shown next to this one, e.g. the hand-shape model's beside the pixel model's."""
+    model's answer shown first, e.g. the hand-shape model's; this model's then follows folded, as a
+    second opinion."""
     if image is None or not probabilities:
         return message_html(message)
     seen = (f'<figure>{seen_html(image, SMALL_SIZE if picture else SEEN_SIZE)}'
@@ -103,8 +104,15 @@ def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, 
     # With a photo, the photo and the 28x28 stack in one narrow column, so the bars keep their place
     # beside them and a 24-letter view stays within a 900 px window.
     left = f'<div class="inputs">{picture}{seen}</div>' if picture else seen
-    return (f'<div class="classify-view">{left}<div class="answers">{beside}'
-            f"{answer_html(probabilities, unsure, title)}</div></div>")
+    answer = answer_html(probabilities, unsure, title)
+    if beside:
+        # One answer in view; this model's, a second opinion, folded until asked for.
+        top = max(probabilities, key=probabilities.get)
+        said = ood.NOT_SURE if unsure else f"{html.escape(top)} {probabilities[top]:.0%}"
+        whose = f" ({html.escape(title)})" if title else ""
+        answer = (f'<details class="second-opinion"><summary>Second opinion: {said}{whose}</summary>{answer}'
+                  "</details>")
+    return f'<div class="classify-view">{left}<div class="answers">{beside}{answer}</div></div>'
 
 
 def live_note(frames: int, recording: str = "") -> str:

@@ -773,9 +773,8 @@ def build(demo: gr.Blocks) -> None:
     """The Train tab: the settings on the left, the run's results and what to do with it on the right."""
     with gr.Tab("Train"):
         # One line: the data directory is in the status below it (`data_status`).
-        gr.Markdown(f"Train an MLP and watch it learn. Your runs are kept in your project (the last "
-                    f"{models.MAX_RUNS}): compare, use, save or download any of them. The server trains one run at "
-                    "a time; a run started while others train waits, and shows its place in the queue.")
+        gr.Markdown(f"Train an MLP and watch it learn. Your project keeps your last {models.MAX_RUNS} runs. One run "
+                    "trains at a time on this server; yours shows its place in the queue.")
         about, *values = preset_widgets(DEFAULT_PRESET, "digits")
         v = dict(zip(SETTINGS, values, strict=True))
         with gr.Row():

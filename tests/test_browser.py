@@ -716,3 +716,14 @@ def test_a_run_behind_another_pages_run_shows_its_place_in_the_queue(browser, ap
     _wait_text(second, "#train-status", "Done", timeout=120_000)
     first.close()
     second.close()
+
+
+def test_with_a_hand_answered_one_answer_shows_and_the_second_opinion_is_folded(
+        browser, app_url: str, real_hands_dir: Path) -> None:
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input input[type=file]").set_input_files(str(real_hands_dir / "L" / "vedant_2.jpg"))
+    _wait_text(pg, "#sign-view", "Second opinion", timeout=60_000)
+    assert pg.locator("#sign-view details.second-opinion:not([open])").count() == 1
+    assert [a.is_visible() for a in pg.locator("#sign-view .answer").all()] == [True, False]
+    pg.close()
