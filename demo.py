@@ -34,6 +34,7 @@ import torch
 from classifier.inputs import landmarks
 from studio import assets, classify_tab, memory, models, project_panel, projects, train_tab
 from studio.models import session_id
+from studio.store import Limits
 
 
 def end_session(request: gr.Request) -> None:
@@ -79,10 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--torch-threads", type=int, default=None,
                    help="threads a training run's tensor operations use (default: PyTorch's, one a core); "
                         "deploy/serve gives each of N processes its share of the cores")
+    p.add_argument("--projects-per-hour", type=int, default=Limits.new_projects_per_hour,
+                   help="new projects one client address may make an hour (default %(default)s)")
     args = p.parse_args(argv)
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
-    projects.configure(args.database or None)
+    projects.configure(args.database or None, Limits(new_projects_per_hour=args.projects_per_hour))
     projects.store()   # open (and migrate) it now: a store that cannot be opened stops the start, not a request
     models.BEHIND_PROXY = args.behind_proxy
     landmarks.finder()   # loaded now, so that a machine where MediaPipe cannot start says so at once (the log)

@@ -200,7 +200,9 @@ def app(app_data_dir: Path, app_cache_dir: Path,
     """The app, shared by the tests of a run: its URL and its log file."""
     # Saving into weights/ is on, as for a teacher running the app for a class (off by default).
     log = tmp_path_factory.mktemp("logs") / "demo.log"
-    proc, url = start_app(app_data_dir, log, "--save-to-weights", cache_dir=app_cache_dir)
+    # Every test's page and client comes from 127.0.0.1 and makes a project: more than a class an hour.
+    proc, url = start_app(app_data_dir, log, "--save-to-weights", "--projects-per-hour", "100000",
+                          cache_dir=app_cache_dir)
     yield url, log
     proc.terminate()
     try:
