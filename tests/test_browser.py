@@ -116,6 +116,17 @@ def _train_briefly(page, hidden: str = "16") -> None:
     _wait_text(page, "#train-status", "Done", timeout=300_000)
 
 
+def _start_long_run(page) -> None:
+    """Start a run of 40 epochs from the Train tab and wait until its first point is in."""
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_label("Hidden sizes").fill("16")
+    epochs = page.locator("input[type=number]").first
+    epochs.fill("40")
+    epochs.press("Enter")
+    page.locator("#train-start").click()
+    _wait_text(page, "#train-status", "samples/s", timeout=120_000)
+
+
 def _wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
     """Wait until the element's text includes `text`."""
     page.wait_for_function("([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)",
@@ -296,13 +307,7 @@ def test_closing_the_page_mid_run_keeps_the_run_as_interrupted(browser, app_url:
 
     pg = _open(browser, app_url)
     key = _project_key(pg)
-    pg.get_by_role("tab", name="Train").click()
-    pg.get_by_label("Hidden sizes").fill("16")
-    epochs = pg.locator("input[type=number]").first
-    epochs.fill("40")
-    epochs.press("Enter")
-    pg.locator("#train-start").click()
-    _wait_text(pg, "#train-status", "samples/s", timeout=120_000)   # an epoch's point is in
+    _start_long_run(pg)
     pg.close()
     client = Client(app_url, verbose=False)
     client.predict(key, api_name="/open_project")
@@ -680,17 +685,6 @@ def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser,
     # No new upload: the same photo, read again by the model just taught, which is named.
     _wait_text(pg, "#sign-view", "your hand: 1 example of 1 sign", timeout=60_000)
     pg.close()
-
-
-def _start_long_run(page) -> None:
-    """Start a run of 40 epochs from the Train tab and wait until its first point is in."""
-    page.get_by_role("tab", name="Train").click()
-    page.get_by_label("Hidden sizes").fill("16")
-    epochs = page.locator("input[type=number]").first
-    epochs.fill("40")
-    epochs.press("Enter")
-    page.locator("#train-start").click()
-    _wait_text(page, "#train-status", "samples/s", timeout=120_000)
 
 
 def test_a_second_start_while_the_run_trains_says_why_nothing_starts(browser, app_url: str) -> None:
