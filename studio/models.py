@@ -234,11 +234,11 @@ def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
             return own
         name = chosen or dataset
     if name == OWN_MODEL:
-        use = projects.store().used(pid, dataset) if pid is not None else None
-        if use is None:
+        own = projects.own_model(pid, dataset) if pid is not None else None
+        if own is None:
             raise ModelChoiceError(f"This project has no trained {dataset} model of its own: train one and press "
                                    "'Use this model'.")
-        return projects._own(pid, dataset, use)
+        return own
     if name == dataset:
         predictor = SHIPPED.get(dataset)
         if predictor is None:

@@ -227,7 +227,15 @@ def own_predictor(pid: int, dataset: str) -> Predictor | None:
     return _own(pid, dataset, use)
 
 
+def own_model(pid: int, dataset: str) -> Predictor | None:
+    """The project's own model of `dataset`, in use or not (the Model menu's entry), or None."""
+    use = store().used(pid, dataset)
+    return _own(pid, dataset, use) if use is not None else None
+
+
 def _own(pid: int, dataset: str, use: Any) -> Predictor:
+    """The predictor of the project's own model `use` (decoded once a process: `use.stamp` changes
+    with every write)."""
     def make() -> Predictor:
         raw = store().use_weights(pid, dataset)
         return Predictor(_decode(raw, use.title), name=use.title)
