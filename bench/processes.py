@@ -46,6 +46,7 @@ from gradio_client import Client, handle_file
 from bench.latency import PageStrokes, percentile
 from bench.soak import QUICK_ARGS
 from classifier.inputs import strokes
+from deploy.serve import wait_port
 from studio import canvas
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,19 +58,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen | None = None, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the process on port {port} exited ({proc.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"nothing answers on port {port}")
 
 
 def start_app(port: int, database: str, data_dir: Path, log: Path) -> subprocess.Popen:

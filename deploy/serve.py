@@ -113,16 +113,19 @@ class App:
                 self.proc.kill()
 
 
-def _wait_for(ports: list[int], seconds: float = 300.0) -> None:
-    """Until every app process accepts connections (loading the models takes a while)."""
+def wait_port(port: int, proc: subprocess.Popen | None = None, seconds: float = 240) -> None:
+    """Until something accepts connections on `port` (an app process loads its models first);
+    RuntimeError if `proc` exits first or nothing answers within `seconds`."""
     deadline = time.monotonic() + seconds
-    for port in ports:
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the process on port {port} exited ({proc.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"nothing answers on port {port}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,7 +158,11 @@ def main(argv: list[str] | None = None) -> None:
     apps = [App(port, database, folder / f"app-{port}.log", threads) for port in ports]
     for app in apps:
         app.start()
-    _wait_for(ports)   # so the balancer's first checks find them up
+    for port in ports:   # so the balancer's first checks find them up
+        try:
+            wait_port(port, seconds=300)
+        except RuntimeError as e:
+            print(f"{e}; the balancer sends it visitors once it answers", flush=True)
     balancer = subprocess.Popen([haproxy, "-f", str(config), "-db"], cwd=ROOT)
     print(f"serving {args.processes} processes at http://{args.host}:{args.port}/ (logs in {folder})", flush=True)
 

@@ -136,11 +136,11 @@ def hand_shape_answer(spec: DatasetSpec, prepared: Prepared, session: str) -> Sh
     hands = data.spec_of(spec.kind.hands) if spec.kind is not None and spec.kind.hands is not None else None
     if hands is None or prepared.hand is None:
         return None
-    model = models.own_model(hands.name, session)
+    chosen, model = projects.choice(projects.bound(session), hands.name)   # one read: the choice and own model
     own = model is not None
     if model is None:
         try:
-            model = models.predictor_for(hands.name, session)
+            model = models.predictor_for(hands.name, session, chosen or hands.name)
         except models.ModelChoiceError:
             return None
     row = spec.kind.hands.prepare(prepared.hand)

@@ -67,9 +67,8 @@ def summary(session: str) -> str:
     pid = projects.bound(session)
     if pid is None:
         return ""
-    runs = projects.runs(pid)
-    taught = sum(len(v) for v in projects.captures(pid).values())
-    return (f"This page works in your project: {len(runs)} run(s) (it keeps the last {models.MAX_RUNS}), "
+    runs, taught = projects.store().sizes(pid)
+    return (f"This page works in your project: {runs} run(s) (it keeps the last {models.MAX_RUNS}), "
             f"{taught} taught hand example(s), your model choices. They stay after a reload and on this browser; "
             "the project link opens them anywhere, so keep it private.")
 

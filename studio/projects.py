@@ -172,8 +172,9 @@ def attach(session: str, key: str, client: str = "") -> tuple[str, bool]:
             return key, False
         except ProjectError:
             pass
+    new = bound(session) is None
     pid = project(session, client)
-    return store().key_of(pid) or "", True
+    return store().key_of(pid) or "", new
 
 
 def delete(session: str) -> None:
@@ -280,7 +281,6 @@ def use_taught(pid: int, dataset: str, ckpt: checkpoint.Checkpoint, title: str) 
 def forget_own(pid: int, dataset: str) -> None:
     """The project has no own model of `dataset` any more, and classifies it with the shipped one."""
     store().unuse(pid, dataset)
-    store().choose(pid, dataset, None)
 
 
 # ---------------------------------------------------------------------------------- runs
@@ -331,12 +331,16 @@ def runs(pid: int | None) -> list[Run]:
     return [Run.of(r) for r in store().runs(pid)] if pid is not None else []
 
 
-def find_run(pid: int | None, number: int | str | None = None) -> Run | None:
-    """Run `number` (the latest if None or empty), or None if there is no such run (any more)."""
-    found = runs(pid)
+def pick(found: list[Run], number: int | str | None = None) -> Run | None:
+    """Run `number` of `found` (the latest if None or empty), or None if there is no such run (any more)."""
     if number in (None, ""):
         return found[-1] if found else None
     return next((r for r in found if str(r.number) == str(number)), None)
+
+
+def find_run(pid: int | None, number: int | str | None = None) -> Run | None:
+    """The project's run `number` (the latest if None or empty), or None."""
+    return pick(runs(pid), number)
 
 
 def start_run(pid: int, dataset: str, preset: str, config: TrainConfig) -> tuple[int, int]:
@@ -351,9 +355,9 @@ def record(run_id: int, points: list[dict[str, Any]], epochs: float) -> None:
 
 def finish_run(run_id: int, points: list[dict[str, Any]], report: Report | None, ckpt: checkpoint.Checkpoint,
                epochs: float, seconds: float, device: str, stopped: bool) -> None:
-    accuracy = report.accuracy if report is not None else _said_accuracy(ckpt)
     try:
-        store().finish_run(run_id, points=points, report=report.to_dict() if report else None, accuracy=accuracy,
+        store().finish_run(run_id, points=points, report=report.to_dict() if report else None,
+                           accuracy=_accuracy(report, ckpt),
                            epochs=epochs, seconds=seconds, device=device, stopped=stopped, weights=ckpt.to_bytes())
     except StoreError as e:
         store().interrupt_run(run_id, points)
@@ -363,14 +367,7 @@ def finish_run(run_id: int, points: list[dict[str, Any]], report: Report | None,
 def delete_run(pid: int, number: int) -> bool:
     """Delete run `number` (not while it trains); where it was the project's model in use, the
     shipped model is chosen again. False if it is still training."""
-    used = {d: u for d in data.DATASETS if (u := store().used(pid, d)) is not None}
-    run = find_run(pid, number)
-    if run is None or not store().delete_run(pid, number):
-        return False
-    for dataset, use in used.items():
-        if use.run_id == run.id:
-            store().choose(pid, dataset, None)   # its use row went with the run
-    return True
+    return store().delete_run(pid, number)
 
 
 def interrupt(run_id: int, points: list[dict[str, Any]]) -> None:
@@ -383,16 +380,18 @@ def add_run(pid: int, preset: str, config: TrainConfig, report: Report | None, c
     try:
         run_id, _ = store().add_run(pid, dataset=config.dataset, preset=preset, config=dataclasses.asdict(config),
                                     points=[], report=report.to_dict() if report else None,
-                                    accuracy=report.accuracy if report is not None else _said_accuracy(ckpt),
+                                    accuracy=_accuracy(report, ckpt),
                                     epochs=float(ckpt.meta.get("epochs") or 0), seconds=seconds, device=device,
                                     weights=ckpt.to_bytes())
     except StoreError as e:
         raise ProjectError(str(e)) from None
-    run = next(r for r in runs(pid) if r.id == run_id)
-    return run
+    return next(r for r in runs(pid) if r.id == run_id)
 
 
-def _said_accuracy(ckpt: checkpoint.Checkpoint) -> float | None:
+def _accuracy(report: Report | None, ckpt: checkpoint.Checkpoint) -> float | None:
+    """A model's test accuracy: measured here (`report`), else as its file says."""
+    if report is not None:
+        return report.accuracy
     value = ckpt.meta.get("test_accuracy")
     return float(value) if isinstance(value, (int, float)) else None
 
@@ -498,7 +497,7 @@ def import_into(pid: int, path: str | Path) -> str:
                     pid, dataset=ckpt.dataset, preset=str(entry.get("preset") or "uploaded"),
                     config=dataclasses.asdict(config), points=list(entry.get("points") or []),
                     report=report.to_dict() if report else None,
-                    accuracy=report.accuracy if report else _said_accuracy(ckpt),
+                    accuracy=_accuracy(report, ckpt),
                     epochs=float(entry.get("epochs") or 0), seconds=float(entry.get("seconds") or 0),
                     device=str(entry.get("device") or ""), weights=ckpt.to_bytes())
                 added[int(entry["number"])] = next(r for r in runs(pid) if r.id == run_id)

@@ -33,7 +33,6 @@ from .html_image import img_tag
 
 MAX_LABELS = 30
 MAX_PER_LABEL = 40
-MAX_CAPTURES = 400        # per session: 400 x (63 floats + a 40x40 thumbnail) is about 0.7 MB
 LABEL = re.compile(r"^[\w][\w .'-]{0,23}$")
 THUMB = 40
 
@@ -77,9 +76,7 @@ def add_hand(session_id: str, hand: landmarks.Hand, label: str, client: str = ""
             raise TeachError(f"A project can teach at most {MAX_LABELS} signs.")
         if len(captures.get(label, [])) >= MAX_PER_LABEL:
             raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another sign.")
-        if sum(len(v) for v in captures.values()) >= MAX_CAPTURES:
-            raise TeachError(f"A project keeps at most {MAX_CAPTURES} examples: delete some first.")
-        projects.add_capture(pid, label, hand.row)
+        projects.add_capture(pid, label, hand.row)   # the store bounds the project's examples in all
     except projects.ProjectError as e:
         raise TeachError(str(e)) from None
     return counts(session_id)

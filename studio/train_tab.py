@@ -446,8 +446,7 @@ def _session_run(number: str | None, request: gr.Request | None, model: bool = T
     """The project's run `number` (the latest if empty); with `model`, one that has a model."""
     pid = projects.bound(session_id(request))
     runs = projects.runs(pid)
-    run = (runs[-1] if runs else None) if number in (None, "") else next(
-        (r for r in runs if str(r.number) == str(number)), None)
+    run = projects.pick(runs, number)
     if run is None:
         raise gr.Error("Train a model first." if not runs else
                        f"There is no run #{number} in this project (it keeps the last {models.MAX_RUNS}).")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from bench.processes import app_pid, gone, wait_port
-from deploy.serve import haproxy_config
+from bench.processes import app_pid, gone
+from deploy.serve import haproxy_config, wait_port
 from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.timeout(600)

@@ -286,8 +286,7 @@ class Store:
         """A new run, running in this process: its id and its number in the project."""
         now = time.time()
         with self._write() as conn:
-            number = conn.execute(update(projects).where(projects.c.id == project_id).values(
-                runs_started=projects.c.runs_started + 1).returning(projects.c.runs_started)).scalar_one()
+            number = self._next_number(conn, project_id)
             run_id = conn.execute(insert(runs).values(
                 project_id=project_id, number=number, dataset=dataset, preset=preset, config=json.dumps(config),
                 points="[]", created_at=now, status="running", owner=self.process, heartbeat=now,
@@ -330,8 +329,7 @@ class Store:
         now = time.time()
         with self._write() as conn:
             self._check_room(conn, project_id, len(weights))
-            number = conn.execute(update(projects).where(projects.c.id == project_id).values(
-                runs_started=projects.c.runs_started + 1).returning(projects.c.runs_started)).scalar_one()
+            number = self._next_number(conn, project_id)
             run_id = conn.execute(insert(runs).values(
                 project_id=project_id, number=number, dataset=dataset, preset=preset, config=json.dumps(config),
                 points=json.dumps(points), report=json.dumps(report) if report is not None else None,
@@ -340,6 +338,12 @@ class Store:
                 created_at=now, status="done").returning(runs.c.id)).scalar_one()
             self._cap_runs(conn, project_id)
         return run_id, number
+
+    @staticmethod
+    def _next_number(conn: Connection, project_id: int) -> int:
+        """The project's next run number (counted in the project's row: numbers are never reused)."""
+        return conn.execute(update(projects).where(projects.c.id == project_id).values(
+            runs_started=projects.c.runs_started + 1).returning(projects.c.runs_started)).scalar_one()
 
     def _check_room(self, conn: Connection, project_id: int, adding: int) -> None:
         held = conn.execute(select(func.coalesce(func.sum(runs.c.nbytes), 0)).where(
@@ -353,14 +357,13 @@ class Store:
     def _cap_runs(self, conn: Connection, project_id: int) -> None:
         """Past the cap, the oldest runs go, except a run in use or still running."""
         in_use = select(uses.c.run_id).where(uses.c.project_id == project_id, uses.c.run_id.is_not(None))
-        kept = conn.execute(select(runs.c.id).where(runs.c.project_id == project_id).order_by(
-            runs.c.number.desc())).scalars().all()
-        if len(kept) <= self.limits.max_runs:
+        held = conn.execute(select(func.count()).select_from(runs).where(runs.c.project_id == project_id)).scalar_one()
+        extra = held - self.limits.max_runs
+        if extra <= 0:
             return
         spare = conn.execute(select(runs.c.id).where(
             runs.c.project_id == project_id, runs.c.id.not_in(in_use), runs.c.status != "running",
         ).order_by(runs.c.number)).scalars().all()
-        extra = len(kept) - self.limits.max_runs
         if spare[:extra]:
             conn.execute(delete(runs).where(runs.c.id.in_(spare[:extra])))
 
@@ -377,9 +380,17 @@ class Store:
             return conn.execute(select(runs.c.weights).where(runs.c.id == run_id)).scalar()
 
     def delete_run(self, project_id: int, number: int) -> bool:
+        """Delete run `number` (not while it runs); where it was the project's model in use, the project
+        goes back to the shipped model. False if there is no such run, or it is running."""
         with self._write() as conn:
-            return bool(conn.execute(delete(runs).where(runs.c.project_id == project_id, runs.c.number == number,
-                                                        runs.c.status != "running")).rowcount)
+            run_id = conn.execute(select(runs.c.id).where(runs.c.project_id == project_id, runs.c.number == number,
+                                                          runs.c.status != "running")).scalar()
+            if run_id is None:
+                return False
+            for dataset in conn.execute(select(uses.c.dataset).where(uses.c.run_id == run_id)).scalars().all():
+                self._unuse(conn, project_id, dataset)
+            conn.execute(delete(runs).where(runs.c.id == run_id))
+            return True
 
     def heartbeat(self) -> None:
         """This process is alive: its running runs are still running."""
@@ -442,8 +453,13 @@ class Store:
             return conn.execute(select(runs.c.weights).where(runs.c.id == row[0])).scalar()
 
     def unuse(self, project_id: int, dataset: str) -> None:
+        """The project has no own model of `dataset` any more, and classifies it with the shipped one."""
         with self._write() as conn:
-            conn.execute(delete(uses).where(uses.c.project_id == project_id, uses.c.dataset == dataset))
+            self._unuse(conn, project_id, dataset)
+
+    def _unuse(self, conn: Connection, project_id: int, dataset: str) -> None:
+        conn.execute(delete(uses).where(uses.c.project_id == project_id, uses.c.dataset == dataset))
+        self._choose(conn, project_id, dataset, None)
 
     # --------------------------------------------------------------------------- taught hands
 
@@ -455,6 +471,13 @@ class Store:
                 raise StoreError(f"A project keeps at most {self.limits.max_captures} examples: delete some first.")
             conn.execute(insert(captures).values(project_id=project_id, label=label, features=features,
                                                  created_at=time.time()))
+
+    def sizes(self, project_id: int) -> tuple[int, int]:
+        """How many runs and taught examples the project holds."""
+        with self._read() as conn:
+            held = [conn.execute(select(func.count()).select_from(t).where(t.c.project_id == project_id)).scalar_one()
+                    for t in (runs, captures)]
+        return held[0], held[1]
 
     def captures(self, project_id: int) -> list[tuple[int, str, bytes]]:
         """(id, label, features) of the project's examples, in the order they were taught."""
