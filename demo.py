@@ -28,6 +28,7 @@ import gc
 import logging
 import os
 import sys
+import threading
 
 import gradio as gr
 import torch
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
+    train_tab.WORKER.threads = args.torch_threads
+    # The training process starts beside the server, so that the first run need not wait for it.
+    threading.Thread(target=train_tab.WORKER.start, name="start-training-process", daemon=True).start()
     projects.configure(args.database or None, Limits(new_projects_per_hour=args.projects_per_hour))
     projects.store()   # open (and migrate) it now: a store that cannot be opened stops the start, not a request
     models.BEHIND_PROXY = args.behind_proxy
@@ -97,8 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     # server: keep it out of the garbage collector's full passes, which otherwise walk it all.
     gc.freeze()
     memory.limit_arenas()
-    # A training thread runs Python between its tensor operations; a request waiting for the
-    # interpreter lock gets it after this long at most (Python's default: 5 ms, paid at every handover).
+    # A thread doing Python work (teaching a hand, reading a photo) hands the interpreter lock to a
+    # waiting request after this long at most (Python's default: 5 ms, paid at every handover).
     sys.setswitchinterval(SWITCH_SECONDS)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True,
                 max_file_size=MAX_FILE_SIZE, css=assets.read("app.css"))

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,7 @@ class Session:
     """What one browser session (or API client) has in this process only: its stop switch, what its
     tabs show. Its work (runs, choices, taught hands) is its project's, in the store (`projects`)."""
 
-    stop: threading.Event | None = None                # set to stop the session's training run
+    stop: Callable[[], None] | None = None             # stops the session's training run, while it trains
     inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
     last_seen: float = field(default_factory=time.monotonic)
@@ -195,7 +196,7 @@ class Sessions:
         with self._lock:
             s = self._by_id.pop(session_id, None)
         if s is not None and s.stop is not None:
-            s.stop.set()
+            s.stop()
 
     def __len__(self) -> int:
         with self._lock:

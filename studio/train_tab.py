@@ -11,11 +11,11 @@ store as they train: "Use this model" changes that project's classify tabs, no o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import os
-import queue
 import shutil
 import threading
 import time
@@ -29,15 +29,16 @@ import gradio as gr
 from classifier import data, paths
 from classifier.models import checkpoint, export
 from classifier.models.mlp import ACTIVATIONS
-from classifier.training import finish, presets, trainer
+from classifier.training import presets, trainer
 from classifier.training.report import Report, build_report
-from classifier.training.trainer import Trainer
 
-from . import assets, memory, models, plots, priority, project_panel, projects
+from . import assets, models, plots, project_panel, projects, train_worker
 from .models import session_id
 
 # Powers of two in the valid range, and any preset's own size (the classic small net's 10).
 RECORD_SECONDS = 2.0   # how often a running run's curve is written to the store
+# This process's training process: runs train there, one at a time (the train event's concurrency).
+WORKER = train_worker.Worker()
 
 BATCH_SIZE_CHOICES = sorted(
     {2 ** k for k in range(14) if trainer.BATCH_SIZE_RANGE[0] <= 2 ** k <= trainer.BATCH_SIZE_RANGE[1]}
@@ -189,63 +190,13 @@ def check_settings(dataset: str, *values: Any) -> None:
         raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
 
 
-def _in_background_of(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn`, run at the priority of training (below requests)."""
-    @functools.wraps(fn)
-    def lowered(*args: Any) -> Any:
-        priority.lower()
-        return fn(*args)
-    return lowered
-
-
-def _in_background(training: Trainer, poll_seconds: float) -> Iterator[trainer.EpochMetrics | tuple[int, int, int]]:
-    """Run `run` in a thread of its own; yield each curve point as it comes, and (epoch, step, steps)
-    at least every `poll_seconds`, so the page can say how far along it is. Closing this generator
-    (the page went away) stops the training."""
-    events: queue.Queue = queue.Queue()
-    progress = (1, 0, training.steps_per_epoch)
-
-    def on_batch(step: int, steps: int) -> None:
-        nonlocal progress
-        progress = (len(training.history) + 1, step, steps)  # one tuple, swapped whole: never read half-made
-
-    def work() -> None:
-        priority.lower()   # the people drawing come first
-        try:
-            for m in training.fit(on_batch=on_batch):
-                events.put(m)
-        except BaseException as e:  # noqa: BLE001 - not swallowed: the request thread raises it
-            events.put(e)
-        finally:
-            events.put(None)
-
-    thread = threading.Thread(target=work, name="train", daemon=True)
-    thread.start()
-    try:
-        while True:
-            try:
-                item = events.get(timeout=poll_seconds)
-            except queue.Empty:
-                yield progress
-                continue
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        training.stop()
-        thread.join()
-
-
-def _status(training: Trainer, epoch: int, step: int, steps: int, last: trainer.EpochMetrics | None,
-            started: float) -> str:
+def _status(config: trainer.TrainConfig, device: str, epoch: int, step: int, steps: int,
+            last: trainer.EpochMetrics | None, started: float) -> str:
     """Where a run is: epoch, share of it done, time left, and the last point's figures."""
-    c = training.config
-    done = (epoch - 1 + step / max(steps, 1)) / c.epochs
+    done = (epoch - 1 + step / max(steps, 1)) / config.epochs
     elapsed = time.perf_counter() - started
     left = f" · about {_duration(elapsed * (1 - done) / done)} left" if done > 0.02 else ""
-    text = f"Epoch {epoch}/{c.epochs} · {step / max(steps, 1):.0%} of it done{left} · device {training.device}"
+    text = f"Epoch {epoch}/{config.epochs} · {step / max(steps, 1):.0%} of it done{left} · device {device}"
     if last is not None:
         text += f" · {last.samples_per_sec:,.0f} samples/s · {_accuracy(last)}"
     return text
@@ -334,77 +285,72 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
         config = settings.config(dataset)
     except ValueError as e:
         raise gr.Error(str(e)) from None
-    try:
-        splits = data.load_splits(dataset, models.DATA_DIR)
-    except data.DataError as e:
-        raise gr.Error(str(e), duration=None) from None
+    if not data.is_available(dataset, models.DATA_DIR) and not data.DATASETS[dataset].source.downloadable:
+        raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
     try:
         pid = models.project_of(request)
     except projects.ProjectError as e:
         raise gr.Error(str(e)) from None
-    stop = threading.Event()
     session = models.SESSIONS.edit(session_id(request))
-    session.stop = stop
+    session.stop = WORKER.stop
     label = presets.name_of(config) or "custom"
     run_id, number = projects.start_run(pid, dataset, label, config)
+    title = f"#{number} {label} · {dataset}"
     points: list[dict[str, Any]] = []
     saved = False
     try:
-        kind = data.get_spec(dataset).kind
-        if config.trained_outlier_exposure and kind is not None and not kind.outliers_ready():
-            yield Shown(status="Making outlier images for outlier exposure (once per server start)...").outputs()
-        training = Trainer(config, splits=splits, stop_event=stop, finish=finish.finish)
-        if not finish.ready(training.spec, splits):
-            # The real inputs the "not sure" check is calibrated on: made beside training, not after it.
-            threading.Thread(target=_in_background_of(finish.prepare), args=(training.spec, splits),
-                             name="not-sure-calibration", daemon=True).start()
-        note = training.spec.validation_note
-        title = f"#{number} {label} · {dataset}"
-        # The last run's report goes (it stays in the run menu), so it never passes for this one's.
-        yield Shown(plots.training_curves([], title=title, validation_note=note),
-                    f"Starting run #{number} ({label}): {dataset} on {training.device}, {len(splits.train_x):,} "
-                    f"training rows, model {config.hidden or 'linear'}...", summary="", confusion=None,
-                    mistakes=None).outputs()
-        started = time.perf_counter()
-        recorded = started
-        last = None
-        for item in _in_background(training, poll_seconds):
-            if isinstance(item, tuple):
-                yield Shown(status=_status(training, *item, last, started)).outputs()
-                continue
-            last = item
-            points = [vars(p) for p in training.points]
-            if time.perf_counter() - recorded > RECORD_SECONDS:   # what stays if this process dies
-                projects.record(run_id, points, item.progress)
-                recorded = time.perf_counter()
-            step = round((item.progress - (item.epoch - 1)) * training.steps_per_epoch)
-            yield Shown(plots.training_curves(points, title=title, validation_note=note),
-                        _status(training, item.epoch, step, training.steps_per_epoch, last, started)).outputs()
-        seconds = time.perf_counter() - started
-        report = training.report()
-        points = [vars(p) for p in training.points]
-        stopped = bool(training.history and training.history[-1].stopped)
-        if not finish.ready(training.spec, splits):
-            yield Shown(status="Calibrating \"not sure\" on real inputs as the tab reads them (once per server "
-                        "start; longest for photos)...").outputs()
-        ckpt = training.checkpoint(report.accuracy, command="trained in the app's Train tab", preset=label)
+        job = train_worker.Job(config, str(models.DATA_DIR), label, poll_seconds=poll_seconds)
+        with contextlib.closing(WORKER.run(job)) as messages:
+            started, recorded, last, facts, finished = time.perf_counter(), time.perf_counter(), None, None, None
+            for message in messages:
+                kind = message[0]
+                if kind == "status":
+                    yield Shown(status=message[1]).outputs()
+                elif kind == "started":
+                    facts = message[1]
+                    # The last run's report goes (it stays in the run menu), so it never passes for this one's.
+                    yield Shown(plots.training_curves([], title=title, validation_note=facts.validation_note),
+                                f"Starting run #{number} ({label}): {dataset} on {facts.device}, "
+                                f"{facts.train_rows:,} training rows, model {config.hidden or 'linear'}...",
+                                summary="", confusion=None, mistakes=None).outputs()
+                    started = recorded = time.perf_counter()
+                elif kind == "progress":
+                    yield Shown(status=_status(config, facts.device, *message[1:], last, started)).outputs()
+                elif kind == "point":
+                    last = message[1]
+                    points.append(vars(last))
+                    if time.perf_counter() - recorded > RECORD_SECONDS:   # what stays if this process dies
+                        projects.record(run_id, points, last.progress)
+                        recorded = time.perf_counter()
+                    step = round((last.progress - (last.epoch - 1)) * facts.steps_per_epoch)
+                    yield Shown(plots.training_curves(points, title=title, validation_note=facts.validation_note),
+                                _status(config, facts.device, last.epoch, step, facts.steps_per_epoch, last,
+                                        started)).outputs()
+                elif kind == "done":
+                    finished = message[1]
+        ckpt = checkpoint.from_bytes(finished.weights, source=f"run #{number}")
         try:
-            projects.finish_run(run_id, points, report, ckpt, training.epochs_done, seconds, str(training.device),
-                                stopped)
+            projects.finish_run(run_id, points, Report.from_dict(finished.report), ckpt, finished.epochs_done,
+                                finished.seconds, facts.device, finished.stopped)
         except projects.ProjectError as e:
             raise gr.Error(f"Run #{number} could not be kept: {e}", duration=None) from None
         saved = True
+    except train_worker.TrainingFailed as e:
+        if e.kind in ("data", "settings"):  # nothing trained: no run to keep
+            projects.interrupt(run_id, points)
+            saved = projects.delete_run(pid, number)
+            raise gr.Error(str(e), duration=None) from None
+        raise gr.Error(f"Run #{number} failed: {e}. Its curve so far is kept.", duration=None) from None
     finally:
         if not saved:  # the page went away, or training failed: keep the curve, say it has no model
             projects.interrupt(run_id, points)
-        if session.stop is stop:
+        if session.stop == WORKER.stop:
             session.stop = None
-        memory.trim()  # the run's batches, optimizer state and gradients are freed by now
     runs = projects.runs(pid)
-    finished = next(r for r in runs if r.id == run_id)
-    curves, summary, confusion, mistakes = run_views(finished)
-    status = (f"Done: run #{number}, {trainer.epochs_text(training.epochs_done)} in {_duration(seconds)}, "
-              f"device {training.device}.")
+    done = next(r for r in runs if r.id == run_id)
+    curves, summary, confusion, mistakes = run_views(done)
+    status = (f"Done: run #{number}, {trainer.epochs_text(finished.epochs_done)} in {_duration(finished.seconds)}, "
+              f"device {facts.device}.")
     yield Shown(curves, status, summary, confusion, mistakes, *compare_views(runs, number)).outputs()
 
 
@@ -438,7 +384,7 @@ def stop_training(request: gr.Request) -> str:
     session = models.SESSIONS.get(session_id(request))
     if session is None or session.stop is None:
         return "No training run of yours is in progress."
-    session.stop.set()
+    session.stop()
     return "Stopping after the current batch..."
 
 

@@ -123,8 +123,8 @@ def test_ending_a_session_stops_its_run_and_keeps_its_project(sessions: models.S
     pid = projects.project("a")
     projects.use_run(pid, "digits", _run(pid, 2))
     s = sessions.edit("a")
-    s.stop = threading.Event()
-    stop = s.stop
+    stop = threading.Event()
+    s.stop = stop.set
     sessions.end("a")
     assert len(sessions) == 0
     assert stop.is_set()
@@ -134,7 +134,7 @@ def test_ending_a_session_stops_its_run_and_keeps_its_project(sessions: models.S
 def test_idle_sessions_are_dropped_but_not_while_training() -> None:
     sessions = models.Sessions(idle_seconds=0.05)
     sessions.edit("idle")
-    sessions.edit("training").stop = threading.Event()
+    sessions.edit("training").stop = threading.Event().set
     time.sleep(0.1)
     sessions.edit("active")
     assert sessions.get("idle") is None

@@ -261,19 +261,19 @@ def test_train_widgets_follow_the_preset_and_data_set() -> None:
     assert min(train_tab.BATCH_SIZE_CHOICES) == 8
 
 
-def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                   fresh_store: Path) -> None:
+def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real pictures a signs model's photo check is calibrated on are made in a thread started
-    with the run; if they are not ready when training ends, the status says what the wait is for,
-    and the finished run's model judges whole pictures."""
+    with the run; if they are not ready when training ends, the run says what the wait is for, and
+    the finished model judges whole pictures. (The training process's own job, run here.)"""
     import threading
 
     from classifier.inputs import HAND_PHOTO, kind
-    from studio import models, projects, train_tab
+    from classifier.models import checkpoint
+    from classifier.training import trainer
+    from studio import train_worker
     from tests.conftest import make_signs_dir
 
     make_signs_dir(tmp_path, n_train=120, n_test=40)
-    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
     monkeypatch.setattr(kind, "_made", {})
     release, threads = threading.Event(), []
 
@@ -283,18 +283,23 @@ def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Pat
         return [rows[i:i + 4] for i in range(0, len(rows) - 4, 4)]
 
     monkeypatch.setattr(HAND_PHOTO, "calibration_makers", lambda: {"pictures": make})
-    statuses = []
-    for out in train_tab.train("signs", "16", 1, 0.003, 32, False, "adamw", request=None, poll_seconds=0.2):
-        if isinstance(out[1], str):
-            statuses.append(out[1])
-            if "Calibrating" in out[1]:
-                release.set()
+    sent: list[tuple] = []
+
+    def send(message: tuple) -> None:
+        sent.append(message)
+        if message[0] == "status" and "Calibrating" in message[1]:
+            release.set()
+
+    config = trainer.recipe("signs", hidden=[16], epochs=1, batch_size=32, augment=False)
+    train_worker.run_job(train_worker.Job(config, str(tmp_path), "custom"), send, threading.Event(),
+                         threading.Event())
+    statuses = [m[1] for m in sent if m[0] == "status"]
     assert threads == ["not-sure-calibration"], threads
     assert any('Calibrating "not sure" on real inputs as the tab reads them' in s for s in statuses), statuses
-    assert statuses[-1].startswith("Done")
-    run = projects.find_run(projects.bound("anonymous"))
-    assert run.checkpoint.ood is not None
-    assert run.checkpoint.ood.picture_threshold is not None
+    assert sent[-1][0] == "done"
+    ckpt = checkpoint.from_bytes(sent[-1][1].weights)
+    assert ckpt.ood is not None
+    assert ckpt.ood.picture_threshold is not None
 
 
 @pytest.fixture(scope="module")
@@ -353,3 +358,27 @@ def test_a_weights_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Pa
     big.write_bytes(b"\0" * 2_000)
     with pytest.raises(checkpoint.CheckpointError, match="at most"):
         checkpoint.load(big, max_bytes=1_000)
+
+
+def test_a_run_whose_training_process_dies_fails_clearly_and_keeps_its_curve(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_store: Path) -> None:
+    import os
+    import signal
+
+    import gradio as gr
+
+    from studio import models, projects, train_tab
+    from tests.conftest import make_mnist_dir
+
+    make_mnist_dir(tmp_path)
+    monkeypatch.setattr(models, "DATA_DIR", tmp_path)
+    run = train_tab.train("digits", "16", 200, 0.003, 32, False, "adamw", outlier_exposure=0, request=None,
+                          poll_seconds=0.05)
+    with pytest.raises(gr.Error) as failed:
+        for _ in run:   # killed once the store holds part of its curve
+            if train_tab.WORKER.pid and projects.runs(projects.bound("anonymous"))[0].points:
+                os.kill(train_tab.WORKER.pid, signal.SIGKILL)
+    assert "failed" in str(failed.value)
+    kept = projects.runs(projects.bound("anonymous"))[0]
+    assert kept.status == "interrupted"
+    assert kept.points
