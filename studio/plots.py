@@ -1,141 +1,136 @@
-"""Matplotlib figures the Train tab shows: training curves, confusion matrix and misclassified
-examples (28x28 images, or hands drawn from their landmarks). (The classify tabs' view is drawn
-by the page itself: `classify_view`.)
+"""What the Train tab plots, all drawn by the page: a run's curves and the runs compared as data for
+Gradio's line plots (a value under the pointer), its confusion matrix and misclassified test rows
+as HTML (28x28 images, or hands drawn from their landmarks). So a curve point or a finished run
+costs the server a few kB of data, never a rendered picture: rendering one holds Python's lock
+for a tenth of a second or more, and every request of the process waits behind it.
 
-Figures are built with the object-oriented API (`Figure`, never `pyplot`), which keeps no
-global state and so is safe to use from many request threads at once.
+`hands` is a Matplotlib figure for the benches (`bench/generated_hands.py`), built with the
+object-oriented API (`Figure`, never `pyplot`), which keeps no global state.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
 
 from classifier.training.report import Example  # noqa: E402
+
+from .html_image import img_tag  # noqa: E402
 
 _ACCENT = "#ea580c"
 _MUTED = "#94a3b8"
 _TEST = "#2563eb"
 
 
-def training_curves(history: Sequence[dict[str, float]], title: str = "", validation_note: str = "") -> Figure:
-    """Loss and accuracy against epochs done (fractions for a stopped epoch): training, validation,
-    and test where tracked. A `validation_note` marks the validation curve as flattering, and says why."""
-    fig = Figure(figsize=(9, 3.1 if validation_note else 2.9), layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    x = [h.get("progress") or h["epoch"] for h in history]
-    has_test = any(h.get("test_acc") is not None for h in history)
-    val_label = "validation (optimistic)" if validation_note else "validation"
-    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "acc", "accuracy")):
-        if history:
-            ax.plot(x, [h[f"train_{key}"] for h in history], "o-", label=f"train {label}", color=_MUTED)
-            ax.plot(x, [h[f"val_{key}"] for h in history], "o--" if validation_note else "o-",
-                    label=f"{val_label} {label}", color=_ACCENT, alpha=0.5 if validation_note else 1.0)
-            if has_test:
-                ax.plot(x, [h.get(f"test_{key}") for h in history], "o-", label=f"test {label}", color=_TEST)
-            ax.legend(fontsize=8)
-        ax.set_xlabel("epochs done")
-        ax.set_xlim(0, max([1.0, *x]) * 1.03)  # from the start, so even one epoch reads as a curve's first point
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(label)
-        ax.grid(alpha=0.3)
-    if validation_note:
-        fig.suptitle(validation_note, fontsize=8, wrap=True)
-    elif title:
-        fig.suptitle(title, fontsize=10)
-    return fig
+CURVE_COLORS = {"train": _MUTED, "validation": _ACCENT, "validation (optimistic)": _ACCENT, "test": _TEST}
 
 
-def compare_runs(runs: Sequence[tuple[str, Sequence[dict[str, float]]]]) -> Figure:
-    """Runs side by side: each run's held-out accuracy against epochs and against seconds of training,
-    both on log axes (a one-epoch run and a 60-epoch run share the plot). Held-out is the test curve
-    where a run tracked one (its validation split flatters), else validation. `runs`: (label, points)."""
-    fig = Figure(figsize=(9, 2.9), layout="constrained")
-    ax_ep, ax_s = fig.subplots(1, 2, sharey=True)
-    lows = []
+def curve_frames(history: Sequence[dict[str, float]], validation_note: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's loss and accuracy curves as the Train tab's line plots take them (drawn by the page,
+    a value under the pointer): one row per point and curve, against epochs done (fractions for the
+    points within an epoch); training, validation ("optimistic" where `validation_note` says the split
+    flatters), and test where tracked."""
+    val = "validation (optimistic)" if validation_note else "validation"
+    curves = [("train", "train"), ("val", val), ("test", "test")]
+    frames = []
+    for key, y in (("loss", "loss"), ("acc", "accuracy")):
+        rows = [(h.get("progress") or h["epoch"], h[f"{prefix}_{key}"], name)
+                for prefix, name in curves for h in history if h.get(f"{prefix}_{key}") is not None]
+        frame = pd.DataFrame(rows, columns=["epochs done", y, "curve"])
+        frames.append(frame.astype({"epochs done": float, y: float, "curve": str}))
+    return frames[0], frames[1]
+
+
+def compare_frame(runs: Sequence[tuple[str, Sequence[dict[str, float]]]]) -> pd.DataFrame:
+    """Runs side by side, as the page's line plot takes them: each run's held-out accuracy against
+    epochs done, with the seconds since its start (shown under the pointer). Held-out is the test
+    curve where a run tracked one (its validation split flatters, the run's name says "test"), else
+    validation. `runs`: (label, points)."""
+    rows = []
     for label, points in runs:
         pts = [p for p in points if (p.get("progress") or 0) > 0]
-        if not pts:
-            continue
-        test = all(p.get("test_acc") is not None for p in pts)
-        y = [p["test_acc"] if test else p["val_acc"] for p in pts]
-        lows.append(min(y))   # every point of every run in view: a linear run's first epochs too
+        test = bool(pts) and all(p.get("test_acc") is not None for p in pts)
         name = f"{label} (test)" if test else label
-        line, = ax_ep.plot([p["progress"] for p in pts], y, ".-", label=name)
-        ax_s.plot([max(p.get("elapsed") or 0, 1e-2) for p in pts], y, ".-", color=line.get_color())
-    for ax, xlabel in ((ax_ep, "epochs done"), (ax_s, "seconds since the start")):
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.1, 1, 10: not 10^-1
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel(xlabel)
-        ax.grid(alpha=0.3, which="both")
-    ax_ep.set_ylabel("held-out accuracy")
-    if lows:
-        ax_ep.set_ylim(max(min(lows) - 0.01, 0.0), 1.0)
-        ax_ep.legend(fontsize=8, loc="lower right")
-    else:
-        ax_ep.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax_ep.transAxes)
-    fig.suptitle("Runs side by side: validation accuracy (test where marked)", fontsize=10)
-    return fig
+        rows += [(float(p["progress"]), round(float(p.get("elapsed") or 0.0), 1),
+                  float(p["test_acc"] if test else p["val_acc"]), name) for p in pts]
+    frame = pd.DataFrame(rows, columns=["epochs done", "seconds", "held-out accuracy", "run"])
+    return frame.astype({"epochs done": float, "seconds": float, "held-out accuracy": float, "run": str})
 
 
-def confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> Figure:
-    """Counts of (true, predicted) pairs, each cell numbered (the diagonal is right), beside each
-    class's accuracy; wide, so it fits a window beside nothing else."""
+def confusion_html(cm: np.ndarray, classes: Sequence[str]) -> str:
+    """Counts of (true, predicted) pairs as a table the page draws: a row per true class, a column per
+    predicted one (the diagonal is right), shaded by count, each cell's pair under the pointer; then
+    each class's accuracy, the lowest marked."""
+    cm = np.asarray(cm, dtype=np.int64)
     n = len(classes)
-    fig = Figure(figsize=(10, 3.4), layout="constrained")
-    ax, ax_acc = fig.subplots(1, 2, width_ratios=[1.25, 1])
-    ax.imshow(np.log1p(cm), cmap="Blues")
-    ticks = np.arange(n)
-    ax.set_xticks(ticks, classes, rotation=90 if n > 10 or max(map(len, classes)) > 2 else 0, fontsize=7)
-    ax.set_yticks(ticks, classes, fontsize=7)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    dark = np.log1p(cm) > 0.6 * np.log1p(cm.max()) if cm.size else cm > 0
-    for i in range(n):
-        for j in range(n):
-            if cm[i, j]:
-                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=6 if n <= 12 else 4,
-                        color="white" if dark[i, j] else "black")
-    ax.set_title("confusion matrix (test set)", fontsize=9)
+    scale = float(np.log1p(cm.max())) if cm.size and cm.max() > 0 else 1.0
     totals = cm.sum(1)
     acc = np.divide(np.diag(cm), totals, out=np.zeros(n), where=totals > 0)
     worst = int(acc.argmin()) if n else 0
-    ax_acc.barh(ticks, acc, color=[_ACCENT if i == worst else _MUTED for i in range(n)])
-    ax_acc.set_yticks(ticks, classes, fontsize=7)
-    ax_acc.invert_yaxis()
-    ax_acc.set_xlim(max(0.0, float(acc.min()) - 0.05) if n else 0, 1)
-    ax_acc.set_xlabel("accuracy")
-    ax_acc.set_title(f"accuracy per class (lowest: {classes[worst]} {acc[worst]:.1%})" if n else "", fontsize=9)
-    ax_acc.grid(axis="x", alpha=0.3)
-    return fig
+    names = [html.escape(c) for c in classes]
+    head = "".join(f"<th>{c}</th>" for c in names)
+    body = []
+    for i in range(n):
+        cells = []
+        for j in range(n):
+            count = int(cm[i, j])
+            shade = np.log1p(count) / scale
+            kind = "right" if i == j else "wrong"
+            cells.append(f'<td class="{kind}{" dark" if shade > 0.6 else ""}" style="--shade:{shade:.2f}" '
+                         f'title="true {names[i]}, predicted {names[j]}: {count}">{count or ""}</td>')
+        mark = " lowest" if i == worst else ""
+        body.append(f'<tr><th>{names[i]}</th>{"".join(cells)}<td class="class-acc{mark}" '
+                    f'title="{names[i]}: {acc[i]:.1%} right">{acc[i]:.1%}</td></tr>')
+    lowest = f" (lowest: {names[worst]} {acc[worst]:.1%})" if n else ""
+    return ('<div class="confusion"><div class="confusion-title">Confusion matrix (test set): rows are the true '
+            f'class, columns the predicted one; the last column is each class\'s accuracy{lowest}.</div>'
+            f'<table><tr><th class="corner">true \\ predicted</th>{head}<th>accuracy</th></tr>{"".join(body)}'
+            "</table></div>")
 
 
-def misclassified_grid(examples: Sequence[Example], columns: int = 10, rows: int = 2) -> Figure:
-    """The first `columns` x `rows` test rows the model got wrong (the report lists them highest
-    loss first), each titled 'predicted (true) probability': a 28x28 image, or a hand's skeleton."""
-    examples = list(examples)[:columns * rows]
-    n = len(examples)
-    rows = max(1, -(-n // columns))
-    fig = Figure(figsize=(columns * 1.1, rows * 1.2 + 0.35), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
-    for ax in axes:
-        ax.axis("off")
-    for ax, e in zip(axes, examples, strict=False):
-        if e.row.size == 63:
-            _hand(ax, e.row)
-        else:
-            ax.imshow(e.row, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(f"{e.predicted} ({e.true}) {e.probability:.0%}", fontsize=7, color="#b91c1c")
-    fig.suptitle("misclassified, highest loss first: predicted (true) probability" if n
-                 else "no misclassified test rows", fontsize=9)
-    return fig
+def hand_picture(points: np.ndarray, size: int = 56) -> np.ndarray:
+    """A hand's skeleton (normalized (63,) or (21, 3) landmarks, y down) drawn `size` px square: the
+    thumb orange, the other bones dark, the fingertips dotted."""
+    from classifier.inputs.landmarks import BONES
+
+    p = np.asarray(points, dtype=float).reshape(21, 3)[:, :2]
+    lo, hi = p.min(0), p.max(0)
+    span = float(max(hi - lo)) or 1.0
+    xy = (p - lo - (hi - lo) / 2) / span * (size - 8) + size / 2
+    picture = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(picture)
+    for a, b in BONES:
+        draw.line([tuple(xy[a]), tuple(xy[b])], fill=_ACCENT if b <= 4 else "#334155", width=2)
+    for k in (8, 12, 16, 20):
+        x, y = xy[k]
+        draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=_TEST)
+    return np.asarray(picture)
+
+
+def mistakes_html(examples: Sequence[Example], limit: int = 20) -> str:
+    """The first `limit` test rows the model got wrong (the report lists them highest loss first), each
+    captioned 'predicted (true) probability': a 28x28 image, or a hand's skeleton."""
+    examples = list(examples)[:limit]
+    if not examples:
+        return '<div class="mistakes"><div class="mistakes-title">No misclassified test rows.</div></div>'
+    cells = []
+    for e in examples:
+        picture = hand_picture(e.row) if e.row.size == 63 else e.row
+        said = f"{html.escape(e.predicted)} ({html.escape(e.true)}) {e.probability:.0%}"
+        tip = (f"test row {e.index}: read as {html.escape(e.predicted)} with {e.probability:.0%}, "
+               f"is {html.escape(e.true)}")
+        cells.append(f"<figure>{img_tag(picture, 56, 'a misclassified test row', tip)}<figcaption>{said}</figcaption>"
+                     "</figure>")
+    return ('<div class="mistakes"><div class="mistakes-title">Misclassified, highest loss first: predicted (true) '
+            f'probability</div><div class="mistakes-grid">{"".join(cells)}</div></div>')
 
 
 def _hand(ax, points: np.ndarray, dx: float = 0.0) -> None:

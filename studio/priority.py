@@ -23,6 +23,10 @@ def lower(nice: int = BACKGROUND_NICE) -> bool:
     try:
         if os.getpriority(os.PRIO_PROCESS, tid) < nice:
             os.setpriority(os.PRIO_PROCESS, tid, nice)
-        return True
     except OSError:
         return False
+    try:  # below any nice value: the CPU a request wakes up wanting is given to it at once
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (OSError, AttributeError):
+        pass  # nice alone
+    return True

@@ -54,6 +54,7 @@ def _open(browser, url: str):
 
 
 PAD_READY = "#digit-input canvas[data-ready]"   # the stroke pad's script has attached its listeners
+CURVE = "#train-accuracy .mark-line path"   # a curve the page drew (Vega, as SVG)
 
 
 def _painted(page) -> None:
@@ -229,23 +230,30 @@ def test_short_training_updates_the_curves(page) -> None:
     page.get_by_label("Outlier exposure", exact=False).fill("0")
     page.locator("#train-start").click()
     _wait_text(page, "#train-status", "Epoch 1/1", timeout=180_000)
-    page.wait_for_selector("#train-curves img", timeout=30_000)
-    first_curve = page.locator("#train-curves img").first.get_attribute("src")
+    page.wait_for_selector(CURVE, timeout=30_000)
+    first_curve = page.locator(CURVE).first.get_attribute("d")
     _wait_text(page, "#train-status", "Done", timeout=300_000)
     # The run's last curve replaces its first (a run of one epoch has points within it).
-    page.wait_for_function("(first) => document.querySelector('#train-curves img')?.getAttribute('src') !== first",
+    page.wait_for_function(f"(first) => document.querySelector('{CURVE}')?.getAttribute('d') !== first",
                            arg=first_curve, timeout=30_000)
+    # The page draws the curves: a point's value shows under the pointer.
+    chart = page.locator("#train-accuracy svg").first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    chart.hover(position={"x": box["width"] * 0.6, "y": box["height"] * 0.5})
+    page.wait_for_function("document.querySelector('#vg-tooltip-element.visible')?.innerText.includes('accuracy')",
+                           timeout=10_000)
     assert "test accuracy" in page.locator("#train-summary").inner_text()
     _shot(page, "train-done")
 
     # A typo is refused before anything is cleared: the last run's curves and results stay.
     summary = page.locator("#train-summary").inner_text()
-    curve = page.locator("#train-curves img").first.get_attribute("src")
+    curve = page.locator(CURVE).first.get_attribute("d")
     page.get_by_label("Hidden sizes").fill("abc")
     page.locator("#train-start").click()
     page.get_by_text("Hidden sizes must be whole numbers").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)  # nothing should change: a second for a wrongly started run to show itself
-    assert page.locator("#train-curves img").first.get_attribute("src") == curve
+    assert page.locator(CURVE).first.get_attribute("d") == curve
     assert page.locator("#train-summary").inner_text() == summary
     page.get_by_label("Hidden sizes").fill("64")
 
@@ -390,7 +398,7 @@ def test_two_presets_side_by_side(browser, app_url: str) -> None:
                              timeout=300_000)
     assert "Run #2 (quick)" in pg.locator("#train-summary").inner_text()
     pg.get_by_role("tab", name="Compare runs").click()
-    pg.wait_for_selector("#train-compare img", timeout=30_000)
+    pg.wait_for_selector("#train-compare .mark-line path", timeout=30_000)
     _shot(pg, "train-compare")
     pg.get_by_role("tab", name="Runs", exact=True).click()
     table = pg.locator("#train-runs").inner_text()
@@ -529,7 +537,7 @@ def test_the_default_preset_trains_in_seconds_and_draws_its_curve(browser, app_u
     assert "About" in pg.locator("#train-preset-about").inner_text()
     pg.locator("#train-start").click()
     _wait_text(pg, "#train-status", "Done", timeout=300_000)
-    assert pg.locator("#train-curves img").count() >= 1
+    assert pg.locator(CURVE).count() >= 1
     pg.close()
 
 
