@@ -303,6 +303,14 @@ def cluster(args: argparse.Namespace) -> dict:
         killed_at = time.monotonic()
         os.kill(pid, signal.SIGKILL)
         dead_at = gone(pid)
+        back_at = None
+
+        def watch_back() -> None:   # when the killed process answers again (deploy/serve restarts it)
+            nonlocal back_at
+            wait_port(victim, None)
+            back_at = time.monotonic()
+
+        threading.Thread(target=watch_back, daemon=True).start()
         print(f"killed the app on port {victim} at {killed_at - start:.1f} s; gone {dead_at - killed_at:.2f} s "
               "later", flush=True)
         # Every run finished before the kill, with its project's key.
@@ -323,6 +331,8 @@ def cluster(args: argparse.Namespace) -> dict:
             done = [r for r in client.predict(api_name="/list_runs") if r["status"] == "done"]
             kept.append(len(done) >= n)
         outside = [r[1] - r[0] for r in records if r[2] and not killed_at <= r[0] <= killed_at + 1.0]
+        before = [r[1] - r[0] for r in records if r[2] and r[0] < killed_at]
+        after = [r[1] - r[0] for r in records if r[2] and r[0] > killed_at + 1.0]
         wait_port(victim, None)
         time.sleep(5)   # the balancer sees it up again
         two = closed_loop(url, 16, args.seconds_each)
@@ -335,6 +345,9 @@ def cluster(args: argparse.Namespace) -> dict:
             "process_gone_after_s": round(dead_at - killed_at, 2), "users_next_request_answered": sum(later.values()),
             "users_after_kill": len(later), "p95_ms_outside_kill_second": round(percentile(outside, 95) * 1000, 1),
             "p50_ms": round(percentile(outside, 50) * 1000, 1),
+            "p95_ms_before_kill": round(percentile(before, 95) * 1000, 1),
+            "p95_ms_after_kill_second": round(percentile(after, 95) * 1000, 1),
+            "killed_process_back_after_s": round(back_at - killed_at, 1) if back_at else None,
             "runs_finished_before_kill": sum(n for _, n in saved), "projects_with_all_runs_kept": sum(kept),
             "trainer_projects": len(saved),
             "failures": sorted({f"{r[4]} ({r[0] - killed_at:+.2f} s from the kill)" for r in failed}),

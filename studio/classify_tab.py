@@ -256,8 +256,8 @@ def _uploaded_paths(payload: Any) -> list[str]:
     return found
 
 
-def caption(spec: DatasetSpec, session: str = "anonymous") -> str:
-    """A tab's instructions and the model this session classifies with."""
+def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
+    """A tab's instructions and the model this session classifies with (None: the page as built)."""
     assert spec.kind is not None and spec.kind.wording is not None
     span = f"{spec.classes[0]}-{spec.classes[-1]}"
     intro = spec.kind.wording.how.format(noun=spec.noun, span=span) + (f" {spec.note}" if spec.note else "")
@@ -424,7 +424,7 @@ def _view_column(spec: DatasetSpec) -> dict[str, Any]:
     # Each session has its own options; `choose` checks any name, so Gradio need not.
     # "Look inside" sits above the view it opens, so it stays where it was when the view grows.
     with gr.Row(equal_height=True):
-        parts["menu"] = gr.Dropdown(models.choices(spec.name, "anonymous"), value=spec.name, label="Model",
+        parts["menu"] = gr.Dropdown(models.choices(spec.name, None), value=spec.name, label="Model",
                                     allow_custom_value=True, elem_id=f"{noun}-model", scale=3)
         parts["onnx"] = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110, size="sm")
         parts["inside"] = gr.Checkbox(False, label="Look inside the model", elem_id=f"{noun}-inside", scale=1,
@@ -436,7 +436,7 @@ def _view_column(spec: DatasetSpec) -> dict[str, Any]:
 
 def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
     """The tab's components: the input on the left, the answer on the right (one column on a phone)."""
-    intro = gr.Markdown(caption(spec), elem_id=f"{spec.noun}-caption")
+    intro = gr.Markdown(caption(spec, None), elem_id=f"{spec.noun}-caption")
     with gr.Row(elem_classes=["classify-row"]):
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             left = _input_column(spec, kind)

@@ -226,9 +226,10 @@ def project_of(request: Any) -> int:
     return projects.project(session_id(request), client(request))
 
 
-def predictor_for(dataset: str, session_id: str, name: str = "") -> Predictor:
-    """The model that classifies `dataset` for this session: `name` if given, else its project's choice."""
-    pid = projects.bound(session_id)
+def predictor_for(dataset: str, session_id: str | None, name: str = "") -> Predictor:
+    """The model that classifies `dataset` for this session: `name` if given, else its project's choice.
+    `session_id` None: the page as it is built, before any session (no store is opened for it)."""
+    pid = projects.bound(session_id) if session_id is not None else None
     if not name:
         chosen, own = projects.choice(pid, dataset)
         if own is not None:
@@ -272,10 +273,10 @@ def where_read(dataset: str) -> tuple[str, str] | None:
     return f"{reader.kind.wording.tab} tab", f"reads {spec.noun}s with"
 
 
-def choices(dataset: str, session_id: str) -> list[tuple[str, str]]:
-    """(label, name) of every model this session may pick for `dataset`."""
+def choices(dataset: str, session_id: str | None) -> list[tuple[str, str]]:
+    """(label, name) of every model this session may pick for `dataset` (None: the page as built)."""
     options = [(f"{dataset}.safetensors (shipped)", dataset)] + [(f"{n}.safetensors", n) for n in saved_names(dataset)]
-    title = projects.own_title(projects.bound(session_id), dataset)
+    title = projects.own_title(projects.bound(session_id), dataset) if session_id is not None else None
     if title is not None:
         options.append((title, OWN_MODEL))   # named for the run it is: "run #1 ..."
     return options

@@ -168,6 +168,8 @@ def serve(conn: Connection) -> None:
         except (EOFError, OSError):
             return  # the app is gone
         if message[0] == "job":
+            if job_thread is not None:
+                job_thread.join(timeout=60)   # it said how its run ended; it may still be tidying up
             if job_thread is not None and job_thread.is_alive():
                 send(("error", "busy", "a run is already training in this process"))
                 continue
@@ -222,6 +224,7 @@ class Worker:
                                         cwd=Path(__file__).resolve().parent.parent)
             finally:
                 theirs.close()
+            priority.lower(tid=proc.pid)   # from its first import on: starting it costs requests nothing
             conn = Connection(ours.detach())
             if not conn.poll(START_SECONDS):
                 proc.kill()

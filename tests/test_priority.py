@@ -36,3 +36,17 @@ def test_a_lowered_thread_and_the_threads_it_starts_run_at_the_background_priori
     t.join()
     assert seen == {"lowered": True, "self": priority.BACKGROUND_NICE, "child": priority.BACKGROUND_NICE}
     assert _nice() == before   # the thread that started it keeps its own
+
+
+def test_a_lowered_thread_is_in_the_idle_scheduling_class() -> None:
+    seen: dict[str, int] = {}
+
+    def run() -> None:
+        priority.lower()
+        seen["policy"] = os.sched_getscheduler(0)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert seen["policy"] == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE   # the thread that started it keeps its own

@@ -182,3 +182,16 @@ def test_a_running_run_cannot_be_deleted() -> None:
     pid = projects.project("page-1")
     _, number = projects.start_run(pid, "digits", "quick", presets.get("quick").config("digits"))
     assert not projects.delete_run(pid, number)
+
+
+def test_building_the_app_opens_no_store(tmp_path: Path) -> None:
+    """The page is built at import, before `--database` is read: it must not open (and so make) the
+    default store, which several processes starting at once would race to migrate."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, projects.STATE_DIR_ENV: str(tmp_path / "state")}
+    subprocess.run([sys.executable, "-c", "import demo"], cwd=Path(__file__).resolve().parents[1], env=env,
+                   check=True, capture_output=True, timeout=300)
+    assert not (tmp_path / "state").exists() or not any((tmp_path / "state").iterdir())

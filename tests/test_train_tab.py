@@ -263,7 +263,8 @@ def test_train_widgets_follow_the_preset_and_data_set() -> None:
     assert min(train_tab.BATCH_SIZE_CHOICES) == 8
 
 
-def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_signs_run_calibrates_photos_beside_training_and_says_so(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The real pictures a signs model's photo check is calibrated on are made in a thread started
     with the run; if they are not ready when training ends, the run says what the wait is for, and
     the finished model judges whole pictures. (The training process's own job, run here.)"""
