@@ -109,12 +109,14 @@ def run_calibrate(args: argparse.Namespace) -> dict:
     ckpt = checkpoint.load(args.calibrate)
     spec = data.get_spec(ckpt.dataset)
     exposure = trainer.trained_outlier_exposure(ckpt.meta.get("train_config") or {})
-    meta = {k: v for k, v in ckpt.meta.items() if k not in ("ood", "not_sure_below")}
+    meta = {k: v for k, v in ckpt.meta.items() if k not in ("ood", "not_sure_below", "not_sure_margin")}
     finished = finish.finish(ckpt.model, meta, spec, data.load_splits(ckpt.dataset, args.data_dir), exposure)
     finished.save(args.calibrate)
     if finished.ood is None:
-        print(f"wrote 'not sure' below {spec.not_sure_below} into {args.calibrate}", file=sys.stderr)
-        return {"dataset": ckpt.dataset, "not_sure_below": spec.not_sure_below}
+        print(f"wrote 'not sure' below {spec.not_sure_below} (and within {spec.not_sure_margin} of the second) "
+              f"into {args.calibrate}", file=sys.stderr)
+        return {"dataset": ckpt.dataset, "not_sure_below": spec.not_sure_below,
+                "not_sure_margin": spec.not_sure_margin}
     detector = finished.ood
     picture = "" if detector.picture_threshold is None else f", pictures {detector.picture_threshold:.3f}"
     print(f"wrote the detector ({ood.score_name(detector.scores)}) into {args.calibrate}: threshold "

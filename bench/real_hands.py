@@ -48,6 +48,7 @@ from classifier.training import teach
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
 MARGINS = (1.1, 1.2, 1.3, 1.4, 1.5)
+NOT_SURE_MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)   # top probability minus the second
 LOPO_STEPS = 600   # a model from scratch on five people's photos: more steps than a person's few
 
 
@@ -123,7 +124,18 @@ def main(argv: list[str] | None = None) -> dict:
     shipped = Predictor(shipped_file)
     shipped_probs = shipped.probabilities(feats)
     shipped_right = [found[i] and bool(shipped_probs[i].argmax() == target[i]) for i in range(len(rows))]
-    shipped_sure = [bool(shipped_probs[i].max() >= shipped.not_sure_below) for i in range(len(rows))]
+    shipped_sure = [not shipped.close_call(shipped_probs[i]) for i in range(len(rows))]
+    # The "not sure" rule's close-call margin, swept: what share of right answers and of wrong ones
+    # each margin flags (with the top-probability threshold as shipped).
+    top_two = np.sort(shipped_probs, 1)[:, ::-1][:, :2]
+    wrong_found = [f and not h for f, h in zip(found, shipped_right, strict=True)]
+    by_margin = {}
+    for m in NOT_SURE_MARGINS:
+        unsure = (top_two[:, 0] < shipped.not_sure_below) | (top_two[:, 0] - top_two[:, 1] < m)
+        by_margin[str(m)] = {
+            "flags_of_right": share([bool(u) for u, h in zip(unsure, shipped_right, strict=True) if h]),
+            "flags_of_wrong_with_hand": share([bool(u) for u, w in zip(unsure, wrong_found, strict=True) if w]),
+            "right_and_sure": share([h and not u for u, h in zip(unsure, shipped_right, strict=True)])}
     flagged_right = [not s for s, h in zip(shipped_sure, shipped_right, strict=True) if h]
     flagged_wrong = [not s for s, h, f in zip(shipped_sure, shipped_right, found, strict=True) if f and not h]
     confusions: dict[str, int] = defaultdict(int)
@@ -212,8 +224,10 @@ def main(argv: list[str] | None = None) -> dict:
         "handshape_shipped": by_group(rows, shipped_right),
         "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
                                                                                      strict=True)]),
-        "handshape_shipped_not_sure": {"below": shipped.not_sure_below, "flags_of_right": share(flagged_right),
+        "handshape_shipped_not_sure": {"below": shipped.not_sure_below, "margin": shipped.not_sure_margin,
+                                       "flags_of_right": share(flagged_right),
                                        "flags_of_wrong_with_hand": share(flagged_wrong)},
+        "handshape_not_sure_by_margin": by_margin,
         "handshape_shipped_confusions": dict(sorted(confusions.items(), key=lambda kv: -kv[1])[:10]),
         "handshape_leave_one_person_out": {k: round(float(np.mean(v)), 1) for k, v in lopo_runs.items()},
         "handshape_leave_one_person_out_of_found": share([lopo[i] for i in range(len(rows)) if found[i]]),
@@ -234,6 +248,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("photos with no hand found, pixel model's best guess (locator's square, centre square):",
           result["no_hand_found"])
     print("shipped hand-shape model, not sure:", result["handshape_shipped_not_sure"])
+    print("hand-shape 'not sure' by close-call margin:", result["handshape_not_sure_by_margin"])
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
     print("teaching 6 letters:", result["teaching_6_letters"])

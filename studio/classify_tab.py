@@ -267,10 +267,9 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
         return f"{intro} ⚠️ {e}"
     acc = predictor.meta.get("test_accuracy")
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
-    honest = f" {real_world(spec)}".rstrip()
     off = landmarks.unavailable() if spec.kind.hands is not None else ""
     warning = f"⚠️ Hand landmarks are off on this server: {off}. The pixel model answers alone. " if off else ""
-    return f"{warning}{intro} Model: {model_words(predictor.meta['model'])}{acc_text} ({predictor.name}).{honest}"
+    return f"{warning}{intro} Model: {model_words(predictor.meta['model'])}{acc_text} ({predictor.name})."
 
 
 def model_words(model: dict[str, Any]) -> str:
@@ -437,12 +436,17 @@ def _view_column(spec: DatasetSpec) -> dict[str, Any]:
 def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
     """The tab's components: the input on the left, the answer on the right (one column on a phone)."""
     intro = gr.Markdown(caption(spec, None), elem_id=f"{spec.noun}-caption")
+    honest = real_world(spec)
+    if honest:   # how it works and how well, for whoever asks: the tab itself stays one line
+        with gr.Accordion("How it works", open=False, elem_id=f"{spec.noun}-how"):
+            gr.Markdown(honest)
     with gr.Row(elem_classes=["classify-row"]):
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             left = _input_column(spec, kind)
+            # Teaching beside the photo it learns from.
+            taught = teach.build(left["source"], spec.noun) if kind.hands is not None else None
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             right = _view_column(spec)
-            taught = teach.build(left["source"], spec.noun) if kind.hands is not None else None
     return Page(intro=intro, taught=taught, **left, **right)
 
 

@@ -55,8 +55,13 @@ def test_the_hand_signs_tab_quotes_the_figures_its_shipped_file_holds(monkeypatc
     figures = {"first_answer": 0.612, "pixel_model": 0.031, "taught_one_a_sign": 0.777, "people": 9}
     meta = {**shipped.meta, "real_inputs": figures}
     monkeypatch.setitem(models.SHIPPED, "handshape", Predictor(Checkpoint(shipped.model, meta)))
-    text = classify_tab.caption(data.DATASETS["signs"])
+    text = classify_tab.real_world(data.DATASETS["signs"])
     assert [t for t in ("61%", "9 people", "3%", "78%") if t not in text] == []
+
+
+def test_the_tab_itself_says_only_what_to_do_and_which_model(monkeypatch) -> None:
+    """How it works, with its figures, is folded away; the caption is one line."""
+    assert "real photos" not in classify_tab.caption(data.DATASETS["signs"])
 
 
 def test_without_figures_in_the_file_the_tab_states_none(monkeypatch) -> None:
@@ -67,7 +72,7 @@ def test_without_figures_in_the_file_the_tab_states_none(monkeypatch) -> None:
     shipped = models.SHIPPED["handshape"]
     meta = {k: v for k, v in shipped.meta.items() if k != "real_inputs"}
     monkeypatch.setitem(models.SHIPPED, "handshape", Predictor(Checkpoint(shipped.model, meta)))
-    assert "real photos" not in classify_tab.caption(data.DATASETS["signs"])
+    assert classify_tab.real_world(data.DATASETS["signs"]) == ""
 
 
 def test_a_model_without_hidden_layers_is_called_a_linear_model() -> None:

@@ -37,3 +37,27 @@ def test_logits_batches_and_keeps_training_mode() -> None:
     assert whole.shape == (50, 10)
     assert torch.allclose(whole, parts, atol=1e-6)  # eval mode: no dropout noise
     assert model.training
+
+
+def _ruled(below: float, margin: float | None) -> Predictor:
+    model = MLP(MLPConfig(hidden=[8], n_classes=10, batchnorm=False))
+    meta = {**data.DATASETS["digits"].weights_meta(model.config), "not_sure_below": below}
+    if margin is not None:
+        meta["not_sure_margin"] = margin
+    return Predictor(checkpoint.Checkpoint(model.eval(), meta))
+
+
+def test_a_close_call_between_the_top_two_is_not_sure() -> None:
+    assert _ruled(0.5, 0.2).close_call(np.array([0.55, 0.38, 0.07]))
+
+
+def test_a_clear_top_answer_is_sure() -> None:
+    assert not _ruled(0.5, 0.2).close_call(np.array([0.8, 0.15, 0.05]))
+
+
+def test_a_low_top_probability_is_not_sure_whatever_the_margin() -> None:
+    assert _ruled(0.5, 0.2).close_call(np.array([0.45, 0.1, 0.1, 0.35]))
+
+
+def test_without_a_margin_only_the_top_probability_counts() -> None:
+    assert not _ruled(0.5, None).close_call(np.array([0.55, 0.45]))

@@ -74,6 +74,11 @@ class DatasetSpec:
         answer is "not sure" (None: they carry a detector)."""
         return self.kind.not_sure_below if self.kind is not None else None
 
+    @property
+    def not_sure_margin(self) -> float | None:
+        """For the same models: how close the top two probabilities may be before an answer is "not sure"."""
+        return self.kind.not_sure_margin if self.kind is not None else None
+
     def weights_meta(self, model_config: MLPConfig, classes: list[str] | None = None, **extra: Any) -> dict[str, Any]:
         """The metadata of a weights file of a model of this set (of `classes`, where a person named
         their own); `extra` adds training facts."""

@@ -76,10 +76,11 @@ class HandPhoto(InputKind):
         empty="take a snapshot or upload a photo of a hand {noun}",
         api="Classify a photo of a hand {noun} (a file: JPEG, PNG, WebP...).",
         api_value="the photo, e.g. handle_file('hand.jpg')",
-        real_world="Where MediaPipe finds a hand, the first answer is the hand-shape MLP's (21 hand landmarks, "
-                   "trained on generated hands): right on {first_answer:.0%} of real photos of {people} people's "
-                   "hands, where the pixel MLP beside it is right {pixel_model:.0%}. **Teach it your hand** below: "
-                   "one photo a sign makes it {taught_one_a_sign:.0%} right on your other photos.",
+        real_world="The app finds the hand's 21 landmarks with MediaPipe and reads their shape with an MLP trained on "
+                   "generated hands: right on {first_answer:.0%} of real photos of {people} people's hands. The "
+                   "second opinion is an MLP reading the 28x28 pixels (Sign Language MNIST), right on "
+                   "{pixel_model:.0%} of them. **Teach it your hand** under the photo: one photo a sign makes it "
+                   "{taught_one_a_sign:.0%} right on your other photos.",
     )
     page = Page(widget="photo", example="hand.jpg", takes_box=True, live=True)
     hands = HAND_LANDMARKS

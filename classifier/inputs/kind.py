@@ -91,6 +91,9 @@ class InputKind:
     # The "not sure" rule of models that carry no detector (the detector reads pictures): a top
     # probability under this is "not sure". None: a detector, calibrated on this kind's inputs.
     not_sure_below: ClassVar[float | None] = None
+    # ... and a top probability within this of the second one's is "not sure" too: a close call
+    # between two classes (None: no such rule).
+    not_sure_margin: ClassVar[float | None] = None
     # What this kind's outliers are made from (each a picture from a random generator), in equal shares.
     outlier_sources: ClassVar[tuple[Callable[[np.random.Generator], Image.Image], ...]] = ()
     # Of the kind whose model reads the hands found in this kind's pictures first (hand photos).

@@ -66,6 +66,12 @@ class Checkpoint:
         value = self.meta.get("not_sure_below")
         return None if value is None else float(value)
 
+    @property
+    def not_sure_margin(self) -> float | None:
+        """For the same models: an answer whose top two probabilities are closer than this is "not sure"."""
+        value = self.meta.get("not_sure_margin")
+        return None if value is None else float(value)
+
     def with_detector(self, ood: Detector) -> Checkpoint:
         """The same model with `ood` as its detector, its metadata saying so."""
         return Checkpoint(self.model, {**self.meta, "ood": ood.meta()}, ood)

@@ -2,9 +2,9 @@
 
 A `Predictor` serves any model of this project, whatever its rows (28x28 images, a hand's 63
 numbers): "not sure" comes from the detector its file carries, or, for models without one, from
-the top probability under its `not_sure_below`. It is never changed once built, so one object can
-serve many requests at once and a request that took it keeps getting the same model's answers
-whatever else changes.
+the top probability: under its `not_sure_below`, or within its `not_sure_margin` of the second.
+It is never changed once built, so one object can serve many requests at once and a request that
+took it keeps getting the same model's answers whatever else changes.
 """
 
 from __future__ import annotations
@@ -43,7 +43,16 @@ class Predictor:
         self.normalization = ckpt.normalization
         self.ood = ckpt.ood
         self.not_sure_below = ckpt.not_sure_below
+        self.not_sure_margin = ckpt.not_sure_margin
         self.name = name or str(ckpt.meta.get("name") or ckpt.meta.get("dataset", "model"))
+
+    def close_call(self, probabilities: np.ndarray) -> bool:
+        """For a model without a detector: whether one row's probabilities are "not sure" (a top one
+        under `not_sure_below`, or within `not_sure_margin` of the second)."""
+        top = np.sort(np.asarray(probabilities, dtype=np.float64))[::-1]
+        if self.not_sure_below is not None and top[0] < self.not_sure_below:
+            return True
+        return self.not_sure_margin is not None and len(top) > 1 and top[0] - top[1] < self.not_sure_margin
 
     @property
     def checkpoint(self) -> Checkpoint:
@@ -76,8 +85,7 @@ class Predictor:
         probs = torch.softmax(logits_[:1], dim=1)[0]
         probabilities = {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
         if self.ood is None:
-            unsure = self.not_sure_below is not None and max(probabilities.values()) < self.not_sure_below
-            return Answer(probabilities, unsure, None)
+            return Answer(probabilities, self.close_call(probs.numpy()), None)
         x, feats = x.cpu(), feats.float().cpu()
         if whole:
             score = self.ood.picture_score(x[1:], feats[1:], logits_[1:])

@@ -55,5 +55,8 @@ def finish(model: torch.nn.Module, meta: dict[str, Any], spec: DatasetSpec, spli
     """`model` (in eval mode, as it will be served) with `meta` and its "not sure": ready to serve or save."""
     model.eval()
     if spec.not_sure_below is not None:
-        return checkpoint.Checkpoint(model, {**meta, "not_sure_below": spec.not_sure_below})
+        rule = {"not_sure_below": spec.not_sure_below}
+        if spec.not_sure_margin is not None:
+            rule["not_sure_margin"] = spec.not_sure_margin
+        return checkpoint.Checkpoint(model, {**meta, **rule})
     return checkpoint.Checkpoint(model, meta).with_detector(detector(model, spec, splits, outlier_exposure))
