@@ -50,7 +50,7 @@ def _widget(spec: DatasetSpec) -> gr.components.Component:
     # photo and clip 16-bit ones); the kind does modes, EXIF and size limits.
     # Upload first: a desktop without a camera should not have to find the upload icon.
     return gr.Image(label=f"Hand {noun}", sources=["upload", "webcam"], type="filepath", image_mode=None,
-                    height=320, elem_id=f"{noun}-input")
+                    height=170, elem_id=f"{noun}-input")
 
 
 class PictureOrSketch(EditorData):
@@ -260,7 +260,7 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
     """A tab's instructions and the model this session classifies with (None: the page as built)."""
     assert spec.kind is not None and spec.kind.wording is not None
     span = f"{spec.classes[0]}-{spec.classes[-1]}"
-    intro = spec.kind.wording.how.format(noun=spec.noun, span=span) + (f" {spec.note}" if spec.note else "")
+    intro = spec.kind.wording.how.format(noun=spec.noun, span=span)
     try:
         predictor = models.predictor_for(spec.name, session)
     except models.ModelChoiceError as e:
@@ -396,24 +396,24 @@ def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
             if kind.page.pad is not None:
                 pad = parts["pad"] = canvas.stroke_pad(f"{noun}-input", inputs.get(kind.page.pad).payload)
                 pad.example_inputs = lambda: canvas.SEVEN  # type: ignore[method-assign]
-            else:
-                parts["clear"] = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear")
-            if kind.page.takes_box:
-                with gr.Row(equal_height=True):
-                    parts["box"] = gr.Textbox("", label="Your own square: x0, y0, x1, y1 (or click two corners)",
-                                              elem_id=f"{noun}-box", scale=3)
+            # One row under the picture, so that teaching, under it, stays in view.
+            with gr.Row(equal_height=True) if kind.page.takes_box or kind.page.pad is None else nullcontext():
+                if kind.page.takes_box:
+                    parts["box"] = gr.Textbox("", placeholder="Your square: x0,y0,x1,y1",
+                                              show_label=False, elem_id=f"{noun}-box", scale=3, min_width=160)
                     parts["box_go"] = gr.Button("Use this square", elem_id=f"{noun}-box-go", scale=1, min_width=80,
                                                 size="sm")
                     parts["box_clear"] = gr.Button("Find it again", elem_id=f"{noun}-box-clear", scale=1,
                                                    min_width=80, size="sm")
+                if kind.page.pad is None:
+                    parts["clear"] = gr.ClearButton(value="Clear", elem_id=f"{noun}-clear", size="sm", scale=1,
+                                                    min_width=60)
         if kind.page.live:
             with gr.Tab("Live", elem_id=f"{noun}-live-tab") as parts["live_tab"]:
                 parts["camera"] = gr.Image(sources=["webcam"], streaming=True, type="numpy", height=320,
                                            label="Live webcam: press Record; the answer follows the hand",
                                            elem_id=f"{noun}-live-input")
                 parts["recent"] = gr.State([])
-    with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as parts["examples"]:
-        parts["chart"] = gr.HTML(elem_id=f"{noun}-chart", apply_default_css=False)
     return parts
 
 
@@ -433,18 +433,27 @@ def _view_column(spec: DatasetSpec) -> dict[str, Any]:
     return parts
 
 
+def _examples(noun: str) -> dict[str, Any]:
+    """One test image of each class, folded until asked for."""
+    parts = {}
+    with gr.Accordion(f"What each {noun} looks like: one test image of each", open=False) as parts["examples"]:
+        parts["chart"] = gr.HTML(elem_id=f"{noun}-chart", apply_default_css=False)
+    return parts
+
+
 def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
     """The tab's components: the input on the left, the answer on the right (one column on a phone)."""
     intro = gr.Markdown(caption(spec, None), elem_id=f"{spec.noun}-caption")
-    honest = real_world(spec)
-    if honest:   # how it works and how well, for whoever asks: the tab itself stays one line
+    how = " ".join(t for t in (spec.note, real_world(spec)) if t)
+    if how:   # how it works and how well, for whoever asks: the tab itself stays one line
         with gr.Accordion("How it works", open=False, elem_id=f"{spec.noun}-how"):
-            gr.Markdown(honest)
+            gr.Markdown(how)
     with gr.Row(elem_classes=["classify-row"]):
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             left = _input_column(spec, kind)
             # Teaching beside the photo it learns from.
             taught = teach.build(left["source"], spec.noun) if kind.hands is not None else None
+            left |= _examples(spec.noun)
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             right = _view_column(spec)
     return Page(intro=intro, taught=taught, **left, **right)

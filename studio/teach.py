@@ -292,25 +292,29 @@ def build(source: Any, noun: str) -> Any:
     """The Hand signs tab's "Teach it your hand" panel: label, add the current photo or several
     uploads, the examples so far, train, start over. Its events are the API's /teach_* endpoints.
     Returns the training event, for the tab to read its photo again once the model is taught."""
+    # Compact (small buttons, an upload button rather than a drop zone): it sits under the photo and
+    # stays in a 1440x900 window, open, beside the answer.
+    small = {"size": "sm", "min_width": 80}
     with gr.Accordion("Teach it your hand (a few photos a sign)", open=False, elem_id=f"{noun}-teach"):
         with gr.Row(equal_height=True):
-            label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign (or a name "
-                                "of your own)", elem_id=f"{noun}-teach-label", min_width=120)
-            add_btn = gr.Button("Add the current photo", elem_id=f"{noun}-teach-add", min_width=120)
+            label = gr.Dropdown(list(data.SIGN_LETTERS), value="A", allow_custom_value=True, label="Sign, or a name",
+                                elem_id=f"{noun}-teach-label", min_width=120)
+            add_btn = gr.Button("Add the current photo", elem_id=f"{noun}-teach-add", **small)
+            uploads = gr.UploadButton("Upload photos of it", file_count="multiple", file_types=["image"],
+                                      elem_id=f"{noun}-teach-uploads", **small)
+        with gr.Row(equal_height=True):
             # 0 means the last: Gradio shows an empty Number as 0, so 0 is the default a person sees.
-            number = gr.Number(0, precision=0, label="Example (0: the last)", minimum=0, min_width=90,
+            number = gr.Number(0, precision=0, label="Example # (0: last)", minimum=0, min_width=90,
                                elem_id=f"{noun}-teach-number")
-            drop_btn = gr.Button("Delete it", elem_id=f"{noun}-teach-drop", min_width=90)
-        uploads = gr.File(file_count="multiple", file_types=["image"], label="...or upload photos of this sign",
-                          height=90, elem_id=f"{noun}-teach-uploads")
+            drop_btn = gr.Button("Delete it", elem_id=f"{noun}-teach-drop", **small)
+            record_btn = gr.Button(f"Record {BURST} frames from Live", elem_id=f"{noun}-teach-record", **small)
         shown = gr.HTML(captures_html(""), elem_id=f"{noun}-teach-captures", apply_default_css=False)
         with gr.Row():
-            record_btn = gr.Button(f"Record {BURST} frames from Live", elem_id=f"{noun}-teach-record")
-            train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train")
-            reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset")
+            train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train", **small)
+            reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset", **small)
         status = gr.Markdown(elem_id=f"{noun}-teach-status")
         download = gr.DownloadButton("Download my hand-shape model", value=None, visible=False,
-                                     elem_id=f"{noun}-teach-download")
+                                     elem_id=f"{noun}-teach-download", size="sm")
     counts_out = gr.JSON(visible=False, label="examples per label")
     private = {"api_visibility": "private"}
     record_btn.click(start_recording, label, status, **private)

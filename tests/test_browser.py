@@ -685,7 +685,7 @@ def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser,
     pg.locator("#sign-input input[type=file]").set_input_files(str(real_hands_dir / "L" / "vedant_2.jpg"))
     _wait_text(pg, "#sign-view", "Hand shape: the MLP", timeout=60_000)
     pg.locator("#sign-teach").get_by_text("Teach it your hand").click()
-    pg.get_by_label("Sign (or a name of your own)").fill("L")
+    pg.get_by_label("Sign, or a name").fill("L")
     pg.locator("#sign-teach-add").click()
     _wait_text(pg, "#sign-teach-captures", "L (1)", timeout=60_000)
     pg.locator("#sign-teach-train").click()
@@ -728,4 +728,26 @@ def test_with_a_hand_answered_one_answer_shows_and_the_second_opinion_is_folded(
     _wait_text(pg, "#sign-view", "Second opinion", timeout=60_000)
     assert pg.locator("#sign-view details.second-opinion:not([open])").count() == 1
     assert [a.is_visible() for a in pg.locator("#sign-view .answer").all()] == [True, False]
+    pg.close()
+
+
+def test_with_a_hand_answered_the_teach_panel_is_in_view_at_1440x900(browser, app_url: str,
+                                                                     real_hands_dir: Path) -> None:
+    """Teaching sits under the photo it learns from: open, its buttons and upload box are in a
+    1440x900 window without scrolling, and so is the tab's one-line caption above."""
+    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    pg.goto(app_url)
+    pg.wait_for_selector(PAD_READY, timeout=60_000)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input input[type=file]").set_input_files(str(real_hands_dir / "L" / "vedant_2.jpg"))
+    _wait_text(pg, "#sign-view", "Hand shape: the MLP", timeout=60_000)
+    pg.locator("#sign-teach").get_by_text("Teach it your hand").click()
+    pg.locator("#sign-teach-train").wait_for(timeout=10_000)
+    _painted(pg)
+    _shot(pg, "teach-in-view")
+    assert pg.evaluate("window.scrollY") == 0
+    for part in ("#sign-teach-add", "#sign-teach-uploads", "#sign-teach-train"):
+        box = pg.locator(part).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 900, f"{part} is below the window: {box}"
+    assert "MediaPipe" not in pg.locator("#sign-caption").inner_text()   # how it works is folded away
     pg.close()
