@@ -72,12 +72,12 @@ def answer_html(probabilities: dict[str, float], unsure: bool = False, title: st
     """One model's answer: the class once (or "not sure" with its best guess) above a bar for every
     class in class order; the most probable class's bar stands out. For "not sure" every bar is muted
     and a line says they are no confidence."""
-    top = max(probabilities, key=probabilities.get)
+    top, second = sorted(probabilities, key=probabilities.get, reverse=True)[:2] + [None] * (len(probabilities) < 2)
     if unsure:
-        heading = (f'<span class="name">{ood.NOT_SURE}</span> <span>this is unlike what the model was trained '
-                   f"on; its best guess: {html.escape(top)}</span>"
-                   '<div class="not-sure-note">For an input unlike the training data these percentages are not '
-                   "a confidence.</div>")
+        then = f", then {html.escape(second)}" if second is not None else ""
+        heading = (f'<span class="name">{ood.NOT_SURE}</span> <span>its best guess: {html.escape(top)}{then}</span>'
+                   '<div class="not-sure-note">The model cannot tell: the input is unlike what it was trained on, '
+                   "or two classes are too close to call. These percentages are not a confidence.</div>")
     else:
         heading = f'<span class="name">{html.escape(top)}</span> <span>{probabilities[top]:.0%}</span>'
     rows = "".join(

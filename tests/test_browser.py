@@ -751,3 +751,15 @@ def test_with_a_hand_answered_the_teach_panel_is_in_view_at_1440x900(browser, ap
         assert box is not None and box["y"] + box["height"] <= 900, f"{part} is below the window: {box}"
     assert "MediaPipe" not in pg.locator("#sign-caption").inner_text()   # how it works is folded away
     pg.close()
+
+
+def test_a_close_call_between_two_letters_is_answered_not_sure(browser, app_url: str, real_hands_dir: Path) -> None:
+    """A real M the hand-shape model reads as S 52% with M 38%: one answer, "not sure", its best guess named."""
+    pg = _open(browser, app_url)
+    pg.get_by_role("tab", name="Hand signs").click()
+    pg.locator("#sign-input input[type=file]").set_input_files(str(real_hands_dir / "M" / "yuvraj_3.jpg"))
+    _wait_text(pg, "#sign-view", "Hand shape: the MLP", timeout=60_000)
+    first = pg.locator("#sign-view .answer").first
+    assert "not sure" in first.inner_text()
+    assert "best guess: S, then M" in first.inner_text()
+    pg.close()

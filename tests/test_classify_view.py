@@ -61,7 +61,7 @@ def test_view_shows_every_class_in_order_and_the_answer_once() -> None:
     assert re.search(r'class="answer"><span[^>]*>7</span>', view)
     unsure = classify_view.view_html(image, probs, unsure=True)
     assert re.search(r'class="answer unsure"><span[^>]*>not sure</span>', unsure)
-    assert "best guess: 7<" in unsure
+    assert "best guess: 7, then " in unsure
 
 
 def test_a_not_sure_answer_looks_unsure() -> None:

@@ -3,9 +3,10 @@
 left hands mirrored), from a found `Hand`, its (21, 3) points, or the 63 numbers already made.
 
 It has no tab of its own: the hand-photo kind finds hands, and this kind's model reads them first.
-Its "not sure" is a top probability under `not_sure_below` (the detector reads pictures), chosen with
-the real photos of `real_hands_dev` as a development set: it flags few of those the shipped model
-reads right. It makes no outliers.
+Its "not sure" is a top probability under `not_sure_below`, or within `not_sure_margin` of the
+second one (a close call between two letters); the detector reads pictures. Both were chosen with
+the real photos of `real_hands_dev` as a development set (`bench/real_hands.py` sweeps the margin):
+they flag few of those the shipped model reads right. It makes no outliers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class HandLandmarks(InputKind):
     name = "hand_landmarks"
     rows = preprocess.HANDS
     not_sure_below = 0.5
+    not_sure_margin = 0.2
 
     def prepare(self, value: Any, box: Any = None, confidence: Callable[[np.ndarray], np.ndarray] | None = None,
                 live: bool = False) -> Prepared | None:
