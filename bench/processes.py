@@ -333,6 +333,9 @@ def cluster(args: argparse.Namespace) -> dict:
         outside = [r[1] - r[0] for r in records if r[2] and not killed_at <= r[0] <= killed_at + 1.0]
         before = [r[1] - r[0] for r in records if r[2] and r[0] < killed_at]
         after = [r[1] - r[0] for r in records if r[2] and r[0] > killed_at + 1.0]
+        back = back_at or float("inf")
+        while_down = [r[1] - r[0] for r in records if r[2] and killed_at + 1.0 < r[0] < back]
+        once_back = [r[1] - r[0] for r in records if r[2] and r[0] >= back]
         wait_port(victim, None)
         time.sleep(5)   # the balancer sees it up again
         two = closed_loop(url, 16, args.seconds_each)
@@ -347,6 +350,8 @@ def cluster(args: argparse.Namespace) -> dict:
             "p50_ms": round(percentile(outside, 50) * 1000, 1),
             "p95_ms_before_kill": round(percentile(before, 95) * 1000, 1),
             "p95_ms_after_kill_second": round(percentile(after, 95) * 1000, 1),
+            "p95_ms_while_killed_process_down": round(percentile(while_down, 95) * 1000, 1) if while_down else None,
+            "p95_ms_once_it_is_back": round(percentile(once_back, 95) * 1000, 1) if once_back else None,
             "killed_process_back_after_s": round(back_at - killed_at, 1) if back_at else None,
             "runs_finished_before_kill": sum(n for _, n in saved), "projects_with_all_runs_kept": sum(kept),
             "trainer_projects": len(saved),

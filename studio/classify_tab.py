@@ -267,9 +267,25 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
         return f"{intro} ⚠️ {e}"
     acc = predictor.meta.get("test_accuracy")
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
-    off = landmarks.unavailable() if spec.kind.hands is not None else ""
-    warning = f"⚠️ Hand landmarks are off on this server: {off}. The pixel model answers alone. " if off else ""
-    return f"{warning}{intro} Model: {model_words(predictor.meta['model'])}{acc_text} ({predictor.name})."
+    pixels = f"{model_words(predictor.meta['model'])}{acc_text} ({predictor.name})"
+    if spec.kind.hands is None:
+        return f"{intro} Model: {pixels}."
+    off = landmarks.unavailable()
+    if off:
+        return (f"⚠️ Hand landmarks are off on this server: {off}. The pixel model answers alone. {intro} "
+                f"Model: {pixels}.")
+    return f"{intro} Hand shapes read by {hand_shape_words(spec, session)}; second opinion, pixels: {pixels}."
+
+
+def hand_shape_words(spec: DatasetSpec, session: str | None) -> str:
+    """The hand-shape model a session's Hand signs answers come from, named."""
+    hands = data.spec_of(spec.kind.hands) if spec.kind is not None and spec.kind.hands is not None else None
+    if hands is None:
+        return ""
+    chosen, own = projects.choice(projects.bound(session) if session is not None else None, hands.name)
+    if own is not None:
+        return f"your own model ({own.name})"
+    return f"{chosen}.safetensors" if chosen else "the shipped model (trained on generated hands)"
 
 
 def model_words(model: dict[str, Any]) -> str:
@@ -423,7 +439,8 @@ def _view_column(spec: DatasetSpec) -> dict[str, Any]:
     # Each session has its own options; `choose` checks any name, so Gradio need not.
     # "Look inside" sits above the view it opens, so it stays where it was when the view grows.
     with gr.Row(equal_height=True):
-        parts["menu"] = gr.Dropdown(models.choices(spec.name, None), value=spec.name, label="Model",
+        label = "Pixel model (the second opinion)" if spec.kind is not None and spec.kind.hands else "Model"
+        parts["menu"] = gr.Dropdown(models.choices(spec.name, None), value=spec.name, label=label,
                                     allow_custom_value=True, elem_id=f"{noun}-model", scale=3)
         parts["onnx"] = gr.Button("Download as ONNX", elem_id=f"{noun}-onnx", scale=1, min_width=110, size="sm")
         parts["inside"] = gr.Checkbox(False, label="Look inside the model", elem_id=f"{noun}-inside", scale=1,
@@ -589,11 +606,13 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
     if kind.page.live:
         _wire_live(spec, page)
     _wire_model(spec, page, again, again_inputs, outputs)
-    if page.taught is not None:   # the photo on screen, read again by the model just taught
-        page.taught.success(again, again_inputs, outputs, api_visibility="private", concurrency_id="classify")
 
     def opened(request: gr.Request) -> tuple[Any, str]:
         return refresh(spec, models.session_id(request))
+
+    if page.taught is not None:   # the photo on screen, read again by the model just taught, which is named
+        page.taught.success(again, again_inputs, outputs, api_visibility="private", concurrency_id="classify")
+        page.taught.success(opened, None, [page.menu, page.intro], api_visibility="private")
 
     tab.select(opened, None, [page.menu, page.intro], api_visibility="private")
     page.examples.expand(lambda: class_chart(spec), None, page.chart, api_visibility="private")

@@ -103,7 +103,9 @@ def _beat(of: Store) -> None:
 
 # ---------------------------------------------------------------------------- sessions
 
-_bound: dict[str, tuple[int, float]] = {}   # session -> (project, when this process last checked)
+# session -> (its project or None, when this process last read it); None too, so that a session
+# without a project (a script that only classifies) costs no store read a request.
+_bound: dict[str, tuple[int | None, float]] = {}
 _bound_lock = threading.Lock()
 
 
@@ -116,12 +118,9 @@ def bound(session: str) -> int | None:
         return known[0]
     pid = store().project_of_session(session)   # made by another process, or deleted by one
     with _bound_lock:
-        if pid is None:
-            _bound.pop(session, None)
-        else:
-            _bound[session] = (pid, now)
-            if len(_bound) > 100_000:  # memory only: the store keeps every binding
-                _bound.pop(next(iter(_bound)))
+        _bound[session] = (pid, now)
+        if len(_bound) > 100_000:  # memory only: the store keeps every binding
+            _bound.pop(next(iter(_bound)))
     return pid
 
 

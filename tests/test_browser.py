@@ -690,8 +690,10 @@ def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser,
     _wait_text(pg, "#sign-teach-captures", "L (1)", timeout=60_000)
     pg.locator("#sign-teach-train").click()
     _wait_text(pg, "#sign-teach-status", "Trained on 1 examples", timeout=120_000)
-    # No new upload: the same photo, read again by the model just taught, which is named.
+    # No new upload: the same photo, read again by the model just taught, which is named, on the
+    # answer and in the tab's line.
     _wait_text(pg, "#sign-view", "your hand: 1 example of 1 sign", timeout=60_000)
+    _wait_text(pg, "#sign-caption", "Hand shapes read by your own model (your hand: 1 example of 1 sign)")
     pg.close()
 
 
