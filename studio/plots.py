@@ -1,8 +1,10 @@
-"""What the Train tab plots, all drawn by the page: a run's curves and the runs compared as data for
-Gradio's line plots (a value under the pointer), its confusion matrix and misclassified test rows
-as HTML (28x28 images, or hands drawn from their landmarks). So a curve point or a finished run
-costs the server a few kB of data, never a rendered picture: rendering one holds Python's lock
-for a tenth of a second or more, and every request of the process waits behind it.
+"""What the Train tab plots, all drawn by the page: a run's curves and the runs compared as
+Vega-Lite charts (a value under the pointer; Gradio's Plot draws them with Vega), its confusion
+matrix and misclassified test rows as HTML (28x28 images, or hands drawn from their landmarks).
+So a curve point or a finished run costs the server a few kB of JSON, never a rendered picture:
+rendering one holds Python's lock for a tenth of a second or more, and every request of the
+process waits behind it. The specs are written out here (a few dicts), not built with Altair:
+building its objects costs many times the JSON they make.
 
 `hands` is a Matplotlib figure for the benches (`bench/generated_hands.py`), built with the
 object-oriented API (`Figure`, never `pyplot`), which keeps no global state.
@@ -11,13 +13,15 @@ object-oriented API (`Figure`, never `pyplot`), which keeps no global state.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from gradio.components.plot import PlotData  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
@@ -31,38 +35,68 @@ _TEST = "#2563eb"
 
 
 CURVE_COLORS = {"train": _MUTED, "validation": _ACCENT, "validation (optimistic)": _ACCENT, "test": _TEST}
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v5.json"
 
 
-def curve_frames(history: Sequence[dict[str, float]], validation_note: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A run's loss and accuracy curves as the Train tab's line plots take them (drawn by the page,
-    a value under the pointer): one row per point and curve, against epochs done (fractions for the
-    points within an epoch); training, validation ("optimistic" where `validation_note` says the split
-    flatters), and test where tracked."""
+def _x(field: str, log: bool = False) -> dict[str, Any]:
+    scale = {"type": "log"} if log else {"domainMin": 0}   # from epoch 0: one epoch reads as a curve's start
+    return {"field": field, "type": "quantitative", "scale": scale, "axis": {"format": "~g"}}
+
+
+def _panel(rows: list[dict[str, Any]], x: dict[str, Any], y: str, color: str, colors: dict[str, str] | None,
+           title: str) -> dict[str, Any]:
+    """One chart: a line with a dot at each point (so a one-point run shows), its values under the
+    pointer; the y axis fits every point."""
+    legend: dict[str, Any] = {"field": color, "type": "nominal", "title": None, "legend": {"orient": "bottom"}}
+    if colors:
+        legend["scale"] = {"domain": list(colors), "range": list(colors.values())}
+    return {"title": title, "width": 300, "height": 180, "data": {"values": rows},
+            "mark": {"type": "line", "point": True, "tooltip": True},
+            "encoding": {"x": x, "y": {"field": y, "type": "quantitative", "scale": {"zero": False}},
+                         "color": legend}}
+
+
+def curves_spec(history: Sequence[dict[str, float]], title: str = "", validation_note: str = "") -> dict[str, Any]:
+    """A run's loss and accuracy curves as a Vega-Lite chart the page draws: against epochs done
+    (fractions for the points within an epoch); training, validation ("optimistic" where
+    `validation_note` says the split flatters), and test where tracked."""
     val = "validation (optimistic)" if validation_note else "validation"
-    curves = [("train", "train"), ("val", val), ("test", "test")]
-    frames = []
+    names = {"train": "train", "val": val, "test": "test"}
+    panels = []
     for key, y in (("loss", "loss"), ("acc", "accuracy")):
-        rows = [(h.get("progress") or h["epoch"], h[f"{prefix}_{key}"], name)
-                for prefix, name in curves for h in history if h.get(f"{prefix}_{key}") is not None]
-        frame = pd.DataFrame(rows, columns=["epochs done", y, "curve"])
-        frames.append(frame.astype({"epochs done": float, y: float, "curve": str}))
-    return frames[0], frames[1]
+        rows = [{"epochs done": float(h.get("progress") or h["epoch"]), y: float(h[f"{prefix}_{key}"]),
+                 "curve": name} for prefix, name in names.items() for h in history
+                if h.get(f"{prefix}_{key}") is not None]
+        colors = {n: CURVE_COLORS[n] for n in names.values() if any(r["curve"] == n for r in rows)}
+        panels.append(_panel(rows, _x("epochs done"), y, "curve", colors, y))
+    heading = validation_note or title
+    return {"$schema": VEGA_LITE, "title": {"text": heading, "fontSize": 11}, "hconcat": panels}
 
 
-def compare_frame(runs: Sequence[tuple[str, Sequence[dict[str, float]]]]) -> pd.DataFrame:
-    """Runs side by side, as the page's line plot takes them: each run's held-out accuracy against
-    epochs done, with the seconds since its start (shown under the pointer). Held-out is the test
-    curve where a run tracked one (its validation split flatters, the run's name says "test"), else
-    validation. `runs`: (label, points)."""
+def compare_spec(runs: Sequence[tuple[str, Sequence[dict[str, float]]]]) -> dict[str, Any]:
+    """Runs side by side, as a Vega-Lite chart the page draws: each run's held-out accuracy against
+    epochs and against seconds since its start, both on log axes (a one-epoch run and a 60-epoch run
+    share the plot). Held-out is the test curve where a run tracked one (its validation split
+    flatters; the run's name says "test"), else validation. `runs`: (label, points)."""
     rows = []
     for label, points in runs:
         pts = [p for p in points if (p.get("progress") or 0) > 0]
         test = bool(pts) and all(p.get("test_acc") is not None for p in pts)
         name = f"{label} (test)" if test else label
-        rows += [(float(p["progress"]), round(float(p.get("elapsed") or 0.0), 1),
-                  float(p["test_acc"] if test else p["val_acc"]), name) for p in pts]
-    frame = pd.DataFrame(rows, columns=["epochs done", "seconds", "held-out accuracy", "run"])
-    return frame.astype({"epochs done": float, "seconds": float, "held-out accuracy": float, "run": str})
+        rows += [{"epochs done": float(p["progress"]), "seconds": max(round(float(p.get("elapsed") or 0.0), 2), 0.01),
+                  "held-out accuracy": float(p["test_acc"] if test else p["val_acc"]), "run": name} for p in pts]
+    panels = [_panel(rows, _x("epochs done", log=True), "held-out accuracy", "run", None, "against epochs"),
+              _panel(rows, _x("seconds", log=True), "held-out accuracy", "run", None, "against seconds of training")]
+    heading = "Runs side by side: validation accuracy (test where marked)" if rows else "No runs yet"
+    return {"$schema": VEGA_LITE, "title": {"text": heading, "fontSize": 11}, "hconcat": panels,
+            "resolve": {"scale": {"color": "shared"}}}
+
+
+def chart(spec: dict[str, Any]) -> PlotData:
+    """A Vega-Lite chart as a `gr.Plot` value: the page draws it (Gradio's Altair path, Vega inside),
+    as SVG, without Vega's export menu."""
+    embed = {"usermeta": {"embedOptions": {"renderer": "svg", "actions": False}}}
+    return PlotData(type="altair", plot=json.dumps({**spec, **embed}))
 
 
 def confusion_html(cm: np.ndarray, classes: Sequence[str]) -> str:

@@ -224,30 +224,24 @@ def runs_table(runs: list[projects.Run]) -> list[list[Any]]:
 RUN_COLUMNS = ["run", "preset", "data set", "hidden", "optimizer, lr", "trained", "test accuracy", "seconds"]
 
 
-def curve_plots(points: list[dict[str, Any]], title: str = "", validation_note: str = "") -> tuple[Any, Any]:
-    """A run's loss and accuracy curves, as updates of the tab's two line plots: from epoch 0, so even
-    one epoch reads as a curve's first point; the accuracy axis fits every point."""
-    loss, accuracy = plots.curve_frames(points, validation_note)
-    x_lim = [0.0, max([1.0, *loss["epochs done"]]) * 1.03]
-    named = f" · {title}" if title else ""
-    caption = validation_note or None
-    return (gr.LinePlot(loss, title=f"Loss{named}", x_lim=x_lim, caption=caption),
-            gr.LinePlot(accuracy, title=f"Accuracy{named}", x_lim=x_lim, caption=caption))
+def curve_plot(points: list[dict[str, Any]], title: str = "", validation_note: str = "") -> Any:
+    """A run's loss and accuracy curves, as the Curves plot's value."""
+    return plots.chart(plots.curves_spec(points, title, validation_note))
 
 
 def run_views(run: projects.Run | None) -> tuple[Any, ...]:
-    """One run's curves (loss, accuracy), summary, confusion matrix and misclassified images."""
+    """One run's curves, summary, confusion matrix and misclassified images."""
     if run is None:
-        return *curve_plots([]), "", "", ""
+        return curve_plot([]), "", "", ""
     report = run.report
     spec = data.get_spec(run.config.dataset)
     if not run.has_model:
         what = ("is still training in another tab or window" if run.status == "running" else
                 "was interrupted (its page closed, or the server stopped, before it finished)")
-        return (*curve_plots(run.points, title=run.title), f"**Run #{run.number} ({run.preset})** {what}: "
+        return (curve_plot(run.points, title=run.title), f"**Run #{run.number} ({run.preset})** {what}: "
                 f"its curve is kept, {trainer.epochs_text(run.epochs)}; it has no model.", "", "")
     if report is None:
-        return (*curve_plots(run.points, title=run.title), f"**Run #{run.number} ({run.preset})**: its "
+        return (curve_plot(run.points, title=run.title), f"**Run #{run.number} ({run.preset})**: its "
                 f"classes ({', '.join(run.checkpoint.classes)}) are not the data set's, so there is no test report.",
                 "", "")
     confused = ", ".join(f"{t} taken for {p} ({n})" for t, p, n in report.most_confused(3))
@@ -255,15 +249,13 @@ def run_views(run: projects.Run | None) -> tuple[Any, ...]:
                f"{report.n:,} test {spec.rows.name}{' (stopped early)' if run.stopped else ''}. "
                f"{report.n_wrong} misclassified" + (f"; most confused: {confused}." if confused else "."))
     note = spec.validation_note
-    return (*curve_plots(run.points, title=run.title, validation_note=note), summary,
+    return (curve_plot(run.points, title=run.title, validation_note=note), summary,
             plots.confusion_html(report.confusion, report.classes), plots.mistakes_html(report.mistakes))
 
 
 def compare_plot(runs: list[projects.Run]) -> Any:
-    """The runs' held-out accuracy overlaid, as an update of the Compare runs line plot."""
-    frame = plots.compare_frame([(r.title, r.points) for r in runs])
-    return gr.LinePlot(frame, x_lim=[0.0, max([1.0, *frame["epochs done"]]) * 1.03],
-                       title="Runs side by side: validation accuracy (test where marked)" if runs else "No runs yet")
+    """The runs' held-out accuracy overlaid, as the Compare runs plot's value."""
+    return plots.chart(plots.compare_spec([(r.title, r.points) for r in runs]))
 
 
 def compare_views(runs: list[projects.Run], picked: int | None = None, figure: bool = True) -> tuple[Any, ...]:
@@ -281,8 +273,7 @@ KEEP = object()   # a `Shown` field for a view the step leaves as it is
 class Shown(NamedTuple):
     """What one step of a training run shows, in /train's output order."""
 
-    loss: Any = KEEP
-    accuracy: Any = KEEP
+    curves: Any = KEEP
     status: Any = KEEP
     summary: Any = KEEP
     confusion: Any = KEEP
@@ -328,7 +319,7 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
                 elif kind == "started":
                     facts = message[1]
                     # The last run's report goes (it stays in the run menu), so it never passes for this one's.
-                    yield Shown(*curve_plots([], title=title, validation_note=facts.validation_note),
+                    yield Shown(curve_plot([], title=title, validation_note=facts.validation_note),
                                 f"Starting run #{number} ({label}): {dataset} on {facts.device}, "
                                 f"{facts.train_rows:,} training rows, model {config.hidden or 'linear'}...",
                                 summary="", confusion="", mistakes="").outputs()
@@ -342,7 +333,7 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
                         projects.record(run_id, points, last.progress)
                         recorded = time.perf_counter()
                     step = round((last.progress - (last.epoch - 1)) * facts.steps_per_epoch)
-                    yield Shown(*curve_plots(points, title=title, validation_note=facts.validation_note),
+                    yield Shown(curve_plot(points, title=title, validation_note=facts.validation_note),
                                 _status(config, facts.device, last.epoch, step, facts.steps_per_epoch, last,
                                         started)).outputs()
                 elif kind == "done":
@@ -367,10 +358,10 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
             session.stop = None
     runs = projects.runs(pid)
     done = next(r for r in runs if r.id == run_id)
-    loss, accuracy, summary, confusion, mistakes = run_views(done)
+    curves, summary, confusion, mistakes = run_views(done)
     status = (f"Done: run #{number}, {trainer.epochs_text(finished.epochs_done)} in {_duration(finished.seconds)}, "
               f"device {facts.device}.")
-    yield Shown(loss, accuracy, status, summary, confusion, mistakes, *compare_views(runs, number)).outputs()
+    yield Shown(curves, status, summary, confusion, mistakes, *compare_views(runs, number)).outputs()
 
 
 def project_runs(request: gr.Request) -> tuple[Any, ...]:
@@ -380,8 +371,7 @@ def project_runs(request: gr.Request) -> tuple[Any, ...]:
 
 
 def project_figures(request: gr.Request) -> tuple[Any, ...]:
-    """The latest run's curves (loss, accuracy), summary, confusion matrix and mistakes, and the runs'
-    curves overlaid."""
+    """The latest run's curves, summary, confusion matrix and mistakes, and the runs' curves overlaid."""
     runs = projects.runs(projects.bound(session_id(request)))
     return (*run_views(runs[-1] if runs else None), compare_plot(runs))
 
@@ -422,7 +412,7 @@ def _session_run(number: str | None, request: gr.Request | None, model: bool = T
 
 
 def pick_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
-    """Show run `number`'s curves (loss, accuracy), summary, confusion matrix and mistakes."""
+    """Show run `number`'s curves, summary, confusion matrix and mistakes."""
     return run_views(_session_run(number, request, model=False))
 
 
@@ -483,9 +473,9 @@ def upload_model(file: str | None, request: gr.Request | None = None) -> tuple[A
         raise gr.Error(f"{name} cannot be brought back: {e}") from None
     used = use_model(str(run.number), request) if models.where_read(ckpt.dataset) else ""
     message = f"Brought back {name} as run #{run.number}. {used}".strip()
-    loss, accuracy, summary, confusion, mistakes = run_views(run)
+    curves, summary, confusion, mistakes = run_views(run)
     views = compare_views(projects.runs(pid), run.number)
-    return (message, *Shown(loss, accuracy, KEEP, summary, confusion, mistakes, *views).outputs())
+    return (message, *Shown(curves, KEEP, summary, confusion, mistakes, *views).outputs())
 
 
 def _config_of(ckpt: checkpoint.Checkpoint) -> trainer.TrainConfig:
@@ -660,16 +650,11 @@ def _results(about: str) -> Results:
     # One result at a time, so the tab fits a 1440x900 window; the figures carry their own titles
     # (Gradio's label badges would cover their tops).
     with gr.Tabs():
-        with gr.Tab("Curves"), gr.Row(elem_id="train-curves"):
-            # Drawn by the page (hover a point for its value); each update is the points, not a picture.
-            line = {"x": "epochs done", "color": "curve", "color_map": plots.CURVE_COLORS, "height": 250,
-                    "show_label": False, "min_width": 200}
-            loss = gr.LinePlot(y="loss", elem_id="train-loss", **line)
-            accuracy = gr.LinePlot(y="accuracy", elem_id="train-accuracy", **line)
+        with gr.Tab("Curves"):
+            # Drawn by the page (a point's value under the pointer): each update is the points, not a picture.
+            curves = gr.Plot(show_label=False, elem_id="train-curves")
         with gr.Tab("Compare runs", elem_id="train-compare-tab"):
-            compare = gr.LinePlot(x="epochs done", y="held-out accuracy", color="run", height=280, show_label=False,
-                                  tooltip=["run", "epochs done", "seconds", "held-out accuracy"],
-                                  elem_id="train-compare")
+            compare = gr.Plot(show_label=False, elem_id="train-compare")
         with gr.Tab("Runs", elem_id="train-runs-tab"):
             table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, show_label=False, max_height=300,
                                  elem_id="train-runs")
@@ -692,13 +677,13 @@ def _results(about: str) -> Results:
     # browser's download.
     download_file = gr.DownloadButton(visible="hidden", elem_id="train-download")
     file = gr.File(label="Weights file", interactive=False, height=80, visible=False, elem_id="train-file")
-    shown = [loss, accuracy, status, summary, confusion, mistakes, table, compare, run]
+    shown = [curves, status, summary, confusion, mistakes, table, compare, run]
     return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file,
                    forget)
 
 
 def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) -> None:
-    loss, accuracy, status, summary, confusion, mistakes = res.shown[:6]
+    curves, status, summary, confusion, mistakes = res.shown[:5]
     inputs = [form.dataset, *form.settings]
     # Settings are checked first, so a typo leaves the last run's results on the page; once a run
     # starts, the earlier run's messages and file go, so nothing old passes for the new run's.
@@ -714,10 +699,9 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     form.dataset.change(data_status, form.dataset, status, api_visibility="private")
     for changed in (form.dataset.change, form.preset.input):
         changed(preset_widgets, [form.preset, form.dataset], [res.about, *form.settings], api_visibility="private")
-    res.run.input(pick_run, res.run, [loss, accuracy, summary, confusion, mistakes], api_name="pick_run",
-                  **page_only)
+    res.run.input(pick_run, res.run, [curves, summary, confusion, mistakes], api_name="pick_run", **page_only)
     res.use.click(use_model, res.run, res.message, api_name="use_model")
-    res.forget.click(delete_run, res.run, [res.message, *res.shown[:2], *res.shown[3:]],
+    res.forget.click(delete_run, res.run, [res.message, res.shown[0], *res.shown[2:]],
                      api_name="delete_run", **page_only)
     res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped", **page_only)
     # The file box shows only once there is a file in it, so an empty box never pushes the results down.
@@ -730,10 +714,9 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
     form.upload.upload(upload_model, form.upload, [res.message, *res.shown], api_name="upload_model")
     res.onnx.click(download_onnx, res.run, res.download_file, api_name="download_onnx", concurrency_id="export",
                    concurrency_limit=1).success(**fetch)
-    table, compare, menu = res.shown[6:]
+    table, compare, menu = res.shown[5:]
     project_panel.on_project(project_runs, [table, menu])
-    project_panel.on_project(project_figures, [loss, accuracy, summary, confusion, mistakes, compare],
-                             figures=True)
+    project_panel.on_project(project_figures, [curves, summary, confusion, mistakes, compare], figures=True)
     demo.load(data_status, form.dataset, status, api_visibility="private")
     # Saving into weights/ shows only where the person running the app turned it on.
     demo.load(lambda: (gr.Textbox(visible=models.SAVING.enabled), gr.Button(visible=models.SAVING.enabled)), None,

@@ -54,7 +54,7 @@ def _open(browser, url: str):
 
 
 PAD_READY = "#digit-input canvas[data-ready]"   # the stroke pad's script has attached its listeners
-CURVE = "#train-accuracy .mark-line path"   # a curve the page drew (Vega, as SVG)
+CURVE = "#train-curves .mark-line path"   # a curve the page drew (Vega)
 
 
 def _painted(page) -> None:
@@ -237,10 +237,7 @@ def test_short_training_updates_the_curves(page) -> None:
     page.wait_for_function(f"(first) => document.querySelector('{CURVE}')?.getAttribute('d') !== first",
                            arg=first_curve, timeout=30_000)
     # The page draws the curves: a point's value shows under the pointer.
-    chart = page.locator("#train-accuracy svg").first
-    chart.scroll_into_view_if_needed()
-    box = chart.bounding_box()
-    chart.hover(position={"x": box["width"] * 0.6, "y": box["height"] * 0.5})
+    page.locator("#train-curves g.mark-symbol.role-mark path").last.hover()
     page.wait_for_function("document.querySelector('#vg-tooltip-element.visible')?.innerText.includes('accuracy')",
                            timeout=10_000)
     assert "test accuracy" in page.locator("#train-summary").inner_text()
@@ -398,7 +395,8 @@ def test_two_presets_side_by_side(browser, app_url: str) -> None:
                              timeout=300_000)
     assert "Run #2 (quick)" in pg.locator("#train-summary").inner_text()
     pg.get_by_role("tab", name="Compare runs").click()
-    pg.wait_for_selector("#train-compare .mark-line path", timeout=30_000)
+    pg.wait_for_selector("#train-compare g.mark-symbol.role-mark path", timeout=30_000)
+    assert pg.locator("#train-compare g.mark-symbol.role-mark path").count() >= 2   # both runs, the one-point baseline too
     _shot(pg, "train-compare")
     pg.get_by_role("tab", name="Runs", exact=True).click()
     table = pg.locator("#train-runs").inner_text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from classifier.training.report import Example
@@ -13,32 +15,56 @@ def _points(accuracies: list[float]) -> list[dict[str, float]]:
              "train_loss": 1 - a, "epoch": i + 1} for i, a in enumerate(accuracies)]
 
 
+def _rows(spec: dict, panel: int = 0) -> list[dict]:
+    return spec["hconcat"][panel]["data"]["values"]
+
+
 def test_comparing_runs_gives_every_point_of_every_run() -> None:
-    frame = plots.compare_frame([("#1 linear", _points([0.62, 0.85, 0.90, 0.91, 0.92])),
-                                 ("#2 quick", _points([0.95, 0.97, 0.98]))])
-    assert sorted(frame["held-out accuracy"]) == sorted([0.62, 0.85, 0.90, 0.91, 0.92, 0.95, 0.97, 0.98])
+    spec = plots.compare_spec([("#1 linear", _points([0.62, 0.85, 0.90, 0.91, 0.92])),
+                               ("#2 quick", _points([0.95, 0.97, 0.98]))])
+    assert sorted(r["held-out accuracy"] for r in _rows(spec)) == [0.62, 0.85, 0.90, 0.91, 0.92, 0.95, 0.97, 0.98]
+
+
+def test_comparing_runs_fits_every_point_on_the_accuracy_axis() -> None:
+    spec = plots.compare_spec([("#1 linear", _points([0.62, 0.92]))])
+    assert spec["hconcat"][0]["encoding"]["y"]["scale"] == {"zero": False}
 
 
 def test_comparing_runs_names_each_run() -> None:
-    frame = plots.compare_frame([("#1 linear", _points([0.9])), ("#2 quick", _points([0.95]))])
-    assert list(frame["run"]) == ["#1 linear", "#2 quick"]
+    spec = plots.compare_spec([("#1 linear", _points([0.9])), ("#2 quick", _points([0.95]))])
+    assert [r["run"] for r in _rows(spec)] == ["#1 linear", "#2 quick"]
+
+
+def test_comparing_runs_puts_epochs_and_seconds_on_log_axes() -> None:
+    spec = plots.compare_spec([("#1 linear", _points([0.9]))])
+    assert [p["encoding"]["x"]["scale"]["type"] for p in spec["hconcat"]] == ["log", "log"]
 
 
 def test_a_run_tracking_the_test_set_is_compared_on_it() -> None:
     points = [{**p, "test_acc": 0.5} for p in _points([0.9, 0.95])]
-    frame = plots.compare_frame([("#1 signs", points)])
-    assert list(frame["held-out accuracy"]) == [0.5, 0.5]
+    assert [r["held-out accuracy"] for r in _rows(plots.compare_spec([("#1 signs", points)]))] == [0.5, 0.5]
 
 
 def test_curves_give_train_and_validation_per_point() -> None:
-    loss, accuracy = plots.curve_frames(_points([0.5, 0.7]))
-    assert sorted(zip(accuracy["curve"], accuracy["accuracy"], strict=True)) == [
+    spec = plots.curves_spec(_points([0.5, 0.7]))
+    assert sorted((r["curve"], r["accuracy"]) for r in _rows(spec, 1)) == [
         ("train", 0.5), ("train", 0.7), ("validation", 0.5), ("validation", 0.7)]
 
 
+def test_a_one_point_curve_is_drawn_as_a_dot() -> None:
+    spec = plots.curves_spec(_points([0.8]))
+    assert spec["hconcat"][1]["mark"]["point"] is True
+
+
 def test_curves_mark_a_flattering_validation_split() -> None:
-    loss, _ = plots.curve_frames(_points([0.5]), validation_note="the validation split is easy")
-    assert set(loss["curve"]) == {"train", "validation (optimistic)"}
+    spec = plots.curves_spec(_points([0.5]), validation_note="the validation split is easy")
+    assert {r["curve"] for r in _rows(spec)} == {"train", "validation (optimistic)"}
+
+
+def test_a_chart_is_a_plot_value_the_page_draws() -> None:
+    value = plots.chart(plots.curves_spec(_points([0.5])))
+    assert value.type == "altair"
+    assert json.loads(value.plot)["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
 
 
 def test_the_confusion_matrix_numbers_every_pair_and_marks_the_weakest_class() -> None:

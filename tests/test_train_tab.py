@@ -5,6 +5,7 @@ like the rest."""
 from __future__ import annotations
 
 import csv
+import json
 import time
 import uuid
 from pathlib import Path
@@ -38,7 +39,7 @@ def trained(app_url: str) -> tuple[Client, list]:
 
 
 def test_a_hand_shape_run_finishes_with_a_test_report(trained: tuple[Client, list]) -> None:
-    _, (loss, accuracy, status, summary, *_rest) = trained
+    _, (curves, status, summary, *_rest) = trained
     assert "Done" in status
     assert "test accuracy" in summary
 
@@ -49,8 +50,8 @@ def test_a_hand_shape_run_is_listed_beside_the_others(trained: tuple[Client, lis
 
 
 def test_a_hand_shape_run_draws_its_curves_confusion_and_mistakes(trained: tuple[Client, list]) -> None:
-    loss, accuracy, _, _, confusion, mistakes, *_ = trained[1]
-    assert None not in (loss, accuracy, confusion, mistakes)
+    curves, _, _, confusion, mistakes, *_ = trained[1]
+    assert None not in (curves, confusion, mistakes)
 
 
 def test_a_hand_shape_run_downloads_as_a_hand_shape_weights_file(trained: tuple[Client, list]) -> None:
@@ -111,17 +112,17 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
     result = job.result(timeout=300)
     outputs = job.outputs()
     assert len(outputs) >= 3  # the start, one per epoch, the end
-    loss, accuracy, status, summary, confusion, mistakes, table, compare, menu = result
+    curves, status, summary, confusion, mistakes, table, compare, menu = result
     assert "Done" in status
     assert "test accuracy" in summary
-    assert {"epochs done", "loss", "curve"} <= set(loss["columns"])
-    assert {row[2] for row in accuracy["data"]} == {"train", "validation"}
-    assert max(row[0] for row in accuracy["data"]) == 2.0
+    loss, accuracy = json.loads(curves["plot"])["hconcat"]
+    assert {row["curve"] for row in accuracy["data"]["values"]} == {"train", "validation"}
+    assert max(row["epochs done"] for row in loss["data"]["values"]) == 2.0
     assert confusion is not None
     assert mistakes is not None
     assert compare is not None
-    assert any("Epoch 1/2" in o[2] for o in outputs)
-    assert any("Epoch 2/2" in o[2] for o in outputs)
+    assert any("Epoch 1/2" in o[1] for o in outputs)
+    assert any("Epoch 2/2" in o[1] for o in outputs)
     assert [row[0] for row in table["data"]] == [1]
     assert menu["value"] == "1"
 
@@ -159,7 +160,7 @@ def test_train_streams_curves_and_can_be_used_and_saved(client: Client, tmp_path
                                         0.0, 0.0, "nearest_mean", api_name="/train")
     assert [(row[0], row[1]) for row in table["data"]] == [(1, "custom"), (2, "nearest-mean")]
     assert menu["value"] == "2"
-    assert "nearest-mean" in client.predict("2", api_name="/pick_run")[2]
+    assert "nearest-mean" in client.predict("2", api_name="/pick_run")[1]
     assert "#2" in client.predict("2", api_name="/use_model")
     baseline = confidences(client.predict(drawing, api_name="/classify_digit")[0])
     assert baseline != pytest.approx(after)
@@ -189,7 +190,7 @@ def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run
     first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
     # Outlier exposure off, here and below: its outliers take a minute to make, and no check needs them.
     job_a = first.submit("digits", "512,512", 50, 0.003, 256, True, "adamw", outlier_exposure=0, api_name="/train")
-    _wait_for(job_a, lambda: any("Epoch 1/" in o[2] for o in job_a.outputs()))
+    _wait_for(job_a, lambda: any("Epoch 1/" in o[1] for o in job_a.outputs()))
     assert not job_a.done()
 
     # Classification answers while the run is going...
@@ -208,9 +209,9 @@ def test_training_blocks_neither_classification_nor_is_corrupted_by_a_second_run
     assert "No training run of yours" in second.predict(api_name="/stop_training")
     assert not job_a.done()
     assert "Stopping" in first.predict(api_name="/stop_training")
-    _, _, status, summary, *_ = job_a.result(timeout=120)
+    _, status, summary, *_ = job_a.result(timeout=120)
     assert "stopped early" in summary
-    _, _, status_b, summary_b, *_ = job_b.result(timeout=300)
+    _, status_b, summary_b, *_ = job_b.result(timeout=300)
     assert "Done" in status_b
     assert "test accuracy" in summary_b
 
