@@ -274,7 +274,7 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
     if off:
         return (f"⚠️ Hand landmarks are off on this server: {off}. The pixel model answers alone. {intro} "
                 f"Model: {pixels}.")
-    return f"{intro} Hand shapes read by {hand_shape_words(spec, session)}; second opinion, pixels: {pixels}."
+    return f"{intro} Read by {hand_shape_words(spec, session)}; second opinion: {pixels}."
 
 
 def hand_shape_words(spec: DatasetSpec, session: str | None) -> str:
@@ -284,8 +284,8 @@ def hand_shape_words(spec: DatasetSpec, session: str | None) -> str:
         return ""
     chosen, own = projects.choice(projects.bound(session) if session is not None else None, hands.name)
     if own is not None:
-        return f"your own model ({own.name})"
-    return f"{chosen}.safetensors" if chosen else "the shipped model (trained on generated hands)"
+        return f"your own hand-shape model ({own.name})"
+    return f"the hand-shape model {chosen}.safetensors" if chosen else "the shipped hand-shape model"
 
 
 def model_words(model: dict[str, Any]) -> str:

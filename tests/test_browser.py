@@ -396,7 +396,8 @@ def test_two_presets_side_by_side(browser, app_url: str) -> None:
     assert "Run #2 (quick)" in pg.locator("#train-summary").inner_text()
     pg.get_by_role("tab", name="Compare runs").click()
     pg.wait_for_selector("#train-compare g.mark-symbol.role-mark path", timeout=30_000)
-    assert pg.locator("#train-compare g.mark-symbol.role-mark path").count() >= 2   # both runs, the one-point baseline too
+    # Both runs: the one-point baseline shows as a dot.
+    assert pg.locator("#train-compare g.mark-symbol.role-mark path").count() >= 2
     _shot(pg, "train-compare")
     pg.get_by_role("tab", name="Runs", exact=True).click()
     table = pg.locator("#train-runs").inner_text()
@@ -691,7 +692,7 @@ def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser,
     # No new upload: the same photo, read again by the model just taught, which is named, on the
     # answer and in the tab's line.
     _wait_text(pg, "#sign-view", "your hand: 1 example of 1 sign", timeout=60_000)
-    _wait_text(pg, "#sign-caption", "Hand shapes read by your own model (your hand: 1 example of 1 sign)")
+    _wait_text(pg, "#sign-caption", "Read by your own hand-shape model (your hand: 1 example of 1 sign)")
     pg.close()
 
 

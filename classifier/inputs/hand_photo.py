@@ -71,8 +71,7 @@ class HandPhoto(InputKind):
     limits = LIMITS
     wording = Wording(
         tab="Hand signs",
-        how="Show a hand {noun} ({span}) to the webcam or upload a photo; the app finds the hand and draws the "
-            "square it classifies.",
+        how="Show a hand {noun} ({span}) to the webcam or upload a photo.",
         empty="take a snapshot or upload a photo of a hand {noun}",
         api="Classify a photo of a hand {noun} (a file: JPEG, PNG, WebP...).",
         api_value="the photo, e.g. handle_file('hand.jpg')",
