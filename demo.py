@@ -27,7 +27,6 @@ import argparse
 import gc
 import logging
 import os
-import sys
 import threading
 
 import gradio as gr
@@ -60,8 +59,7 @@ with gr.Blocks(title="Image classifier studio", delete_cache=(600, 3600)) as dem
 
 # A bounded queue: under a flood, extra requests are told the queue is full instead of piling up.
 demo.queue(default_concurrency_limit=4, max_size=256)
-MAX_FILE_SIZE = "25mb"
-SWITCH_SECONDS = 0.0005  # generous for a phone photo; a larger upload is refused before it is stored
+MAX_FILE_SIZE = "25mb"  # generous for a phone photo; a larger upload is refused before it is stored
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,9 +99,6 @@ def main(argv: list[str] | None = None) -> None:
     # server: keep it out of the garbage collector's full passes, which otherwise walk it all.
     gc.freeze()
     memory.limit_arenas()
-    # A thread doing Python work (teaching a hand, reading a photo) hands the interpreter lock to a
-    # waiting request after this long at most (Python's default: 5 ms, paid at every handover).
-    sys.setswitchinterval(SWITCH_SECONDS)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=True,
                 max_file_size=MAX_FILE_SIZE, css=assets.read("app.css"))
 
