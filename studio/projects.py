@@ -118,16 +118,24 @@ def bound(session: str) -> int | None:
         return known[0]
     pid = store().project_of_session(session)   # made by another process, or deleted by one
     with _bound_lock:
+        fresher = _bound.get(session)
+        if fresher is not None and fresher[1] > now:   # bound or forgotten here while the store was read
+            return fresher[0]
         _bound[session] = (pid, now)
         if len(_bound) > 100_000:  # memory only: the store keeps every binding
             _bound.pop(next(iter(_bound)))
     return pid
 
 
-def _bind(session: str, pid: int) -> None:
-    store().bind(session, pid)
+def _remember(session: str, pid: int | None) -> None:
+    """What this process just wrote of `session`'s project (None: it has none now)."""
     with _bound_lock:
         _bound[session] = (pid, time.monotonic())
+
+
+def _bind(session: str, pid: int) -> None:
+    store().bind(session, pid)
+    _remember(session, pid)
 
 
 def project(session: str, client: str = "") -> int:
@@ -146,8 +154,7 @@ def key(session: str, client: str = "") -> str:
     """The key of `session`'s project (made if it has none)."""
     found = store().key_of(project(session, client))
     if found is None:  # deleted in between
-        with _bound_lock:
-            _bound.pop(session, None)
+        _remember(session, None)
         found = store().key_of(project(session, client)) or ""
     return found
 
@@ -181,8 +188,7 @@ def delete(session: str) -> None:
     pid = bound(session)
     if pid is not None:
         store().delete_project(pid)
-    with _bound_lock:
-        _bound.pop(session, None)
+    _remember(session, None)
 
 
 # -------------------------------------------------------------------------------- models

@@ -195,3 +195,37 @@ def test_building_the_app_opens_no_store(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", "import demo"], cwd=Path(__file__).resolve().parents[1], env=env,
                    check=True, capture_output=True, timeout=300)
     assert not (tmp_path / "state").exists() or not any((tmp_path / "state").iterdir())
+
+
+def test_a_read_that_started_before_a_page_attached_does_not_hide_its_project(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One request reads the store (no project yet) while the page's opening binds the session:
+    the slow read's "none" must not be what this process remembers."""
+    import threading
+
+    store = projects.store()
+    reading, release = threading.Event(), threading.Event()
+    original = store.project_of_session
+
+    def slow(session: str) -> int | None:
+        found = original(session)
+        reading.set()
+        assert release.wait(30)
+        return found
+
+    monkeypatch.setattr(store, "project_of_session", slow)
+    seen: list[int | None] = []
+    reader = threading.Thread(target=lambda: seen.append(projects.bound("page-1")))
+    reader.start()
+    assert reading.wait(30)
+    monkeypatch.setattr(store, "project_of_session", original)
+    key, _ = projects.attach("page-1", "")
+    release.set()
+    reader.join()
+    assert projects.bound("page-1") == store.project_of_key(key)
+
+
+def test_a_session_without_a_project_is_remembered_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert projects.bound("script-1") is None
+    monkeypatch.setattr(projects.store(), "project_of_session", lambda s: pytest.fail("the store was read again"))
+    assert projects.bound("script-1") is None
