@@ -204,6 +204,7 @@ class Worker:
         self._conn: Connection | None = None
         self._run_lock = threading.Lock()
         self._start_lock = threading.Lock()
+        self._aborted = False   # a run was aborted and its end not yet read: the next run reads it first
 
     @property
     def pid(self) -> int | None:
@@ -261,9 +262,11 @@ class Worker:
     def run(self, job: Job) -> Iterator[tuple[Any, ...]]:
         """Train `job` in the training process, yielding its messages up to ("done", Finished). Raises
         TrainingFailed if it fails or the process dies. Closing the generator before the end aborts
-        the run (nothing is kept) and waits for the process to be ready for the next one."""
+        the run (nothing is kept) without waiting; the next run waits for it to end."""
         with self._run_lock:
             self.start()
+            if self._aborted:
+                self._finish_abort()
             assert self._conn is not None and self._proc is not None
             conn, proc = self._conn, self._proc
             ended = False
@@ -293,17 +296,28 @@ class Worker:
                     self._abort(conn, proc)
 
     def _abort(self, conn: Connection, proc: subprocess.Popen) -> None:
-        """End the run without a model; a process that does not answer in time is killed."""
+        """End the run without a model. Never waits: a page that goes away may close the run from
+        the server's event loop; the next run reads this one's end first (`_finish_abort`)."""
         try:
             conn.send(("abort",))
+            self._aborted = True
+        except OSError:
+            self._close()   # the process is gone; the next run starts another
+
+    def _finish_abort(self) -> None:
+        """Read the aborted run's end; a process that does not give it in time is killed (and started again)."""
+        self._aborted = False
+        conn = self._conn
+        try:
             deadline = time.monotonic() + ABORT_SECONDS
-            while conn.poll(max(deadline - time.monotonic(), 0)):
+            while conn is not None and conn.poll(max(deadline - time.monotonic(), 0)):
                 if conn.recv()[0] in ("done", "aborted", "error"):
                     return
         except (EOFError, OSError):
             pass
-        log.warning("the training process did not end its run in %.0f s: killing it", ABORT_SECONDS)
+        log.warning("the training process did not end its aborted run in %.0f s: starting another", ABORT_SECONDS)
         self._close()
+        self.start()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.live import camera_browser, open_live, write_y4m
 
@@ -129,9 +130,13 @@ def _start_long_run(page) -> None:
 
 
 def _wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
-    """Wait until the element's text includes `text`."""
-    page.wait_for_function("([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)",
-                           arg=[selector, text], timeout=timeout)
+    """Wait until the element's text includes `text` (on a timeout, say what it showed instead)."""
+    try:
+        page.wait_for_function("([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)",
+                               arg=[selector, text], timeout=timeout)
+    except PlaywrightTimeout:
+        shown = page.evaluate("(sel) => document.querySelector(sel)?.innerText", selector)
+        raise AssertionError(f"{selector} never showed {text!r}; it shows {shown!r}") from None
 
 
 def _draw_seven(page) -> None:
