@@ -183,11 +183,16 @@ def one_run_at_a_time(request: gr.Request) -> None:
                        "at a time.")
 
 
+def require_data(dataset: str) -> None:
+    """Refuse a data set that is neither on disk nor downloadable, saying where it belongs."""
+    if not data.is_available(dataset, models.DATA_DIR) and not data.DATASETS[dataset].source.downloadable:
+        raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
+
+
 def check_settings(dataset: str, *values: Any) -> None:
     """Refuse bad settings, or a data set that cannot be had, before the page clears anything."""
     train_config(dataset, *values)
-    if not data.is_available(dataset, models.DATA_DIR) and not data.DATASETS[dataset].source.downloadable:
-        raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
+    require_data(dataset)
 
 
 def _status(config: trainer.TrainConfig, device: str, epoch: int, step: int, steps: int,
@@ -295,8 +300,7 @@ def train(dataset: str, settings: Settings, request: gr.Request | None = None, p
         config = settings.config(dataset)
     except ValueError as e:
         raise gr.Error(str(e)) from None
-    if not data.is_available(dataset, models.DATA_DIR) and not data.DATASETS[dataset].source.downloadable:
-        raise gr.Error(data.where_to_put(dataset, models.DATA_DIR), duration=None)
+    require_data(dataset)
     try:
         pid = models.project_of(request)
     except projects.ProjectError as e:
