@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -294,3 +295,33 @@ def constant_checkpoint(answer: int, dataset: str = "digits"):
             p.zero_()
         model.net[-1].bias[answer] = 10.0
     return checkpoint.Checkpoint(model.eval(), spec.weights_meta(model.config))
+
+
+# ---------------------------------------------------------------------------- stores
+
+# PostgreSQL: store tests run against CLASSIFIER_TEST_DATABASE (a URL; `.ci/run` starts Debian's server
+# and sets it). Without it they skip, except where REQUIRE_POSTGRES=1 (CI): then they fail.
+PG_ENV = "CLASSIFIER_TEST_DATABASE"
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store's URL: a SQLite file, or the test PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    pg = os.environ.get(PG_ENV)
+    if not pg:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
+        pytest.skip(f"no PostgreSQL to test against: set {PG_ENV}=postgresql+psycopg://...")
+    _empty_postgres(pg)
+    yield pg

@@ -1,13 +1,9 @@
-"""studio.store: projects, runs, models in use and taught hands, on SQLite and on PostgreSQL; its
-migrations; several processes writing at once; a process killed mid-write.
-
-PostgreSQL: the tests run against CLASSIFIER_TEST_DATABASE (a URL; `.ci/run` starts Debian's server
-and sets it). Without it they skip, except where REQUIRE_POSTGRES=1 (CI): then they fail.
+"""studio.store: projects, runs, models in use and taught hands, on SQLite and on PostgreSQL (the
+`url` fixture, conftest); its migrations; several processes writing at once; a process killed mid-write.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -25,30 +21,6 @@ from studio.store import store as store_module
 from studio.store.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ENV = "CLASSIFIER_TEST_DATABASE"
-
-
-def _empty_postgres(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store's URL: a SQLite file, or the test PostgreSQL database emptied."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    pg = os.environ.get(PG_ENV)
-    if not pg:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
-        pytest.skip(f"no PostgreSQL to test against: set {PG_ENV}=postgresql+psycopg://...")
-    _empty_postgres(pg)
-    yield pg
 
 
 @pytest.fixture
@@ -180,7 +152,7 @@ def test_deleting_a_project_removes_every_row_of_it(store: Store) -> None:
     with store.engine.connect() as conn:
         left = {t.name: conn.execute(sa.select(sa.func.count()).select_from(t).where(
             t.c.project_id == pid)).scalar_one() for t in metadata.sorted_tables if "project_id" in t.c}
-    assert left == {"sessions": 0, "runs": 0, "uses": 0, "captures": 0}
+    assert left == {"sessions": 0, "runs": 0, "uses": 0, "captures": 0, "members": 0}
     assert store.project_of_key(key) is None
     assert [r.number for r in store.runs(other)] == [1]
 

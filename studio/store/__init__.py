@@ -1,5 +1,7 @@
-"""Where the app keeps what its visitors make: projects, their runs, taught hands and choices."""
+"""Where the app keeps what its visitors make: projects, their runs, taught hands and choices; classes."""
 
+from .classes import ClassError, ClassRow, ClassRun, Member
 from .store import OWN, Limits, RunRow, Store, StoreError, Use, head_revision, migrate, revision_of
 
-__all__ = ["OWN", "Limits", "RunRow", "Store", "StoreError", "Use", "head_revision", "migrate", "revision_of"]
+__all__ = ["ClassError", "ClassRow", "ClassRun", "Member", "OWN", "Limits", "RunRow", "Store", "StoreError", "Use",
+           "head_revision", "migrate", "revision_of"]

@@ -52,6 +52,9 @@ runs = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, server_default="done"),
     sa.Column("owner", sa.String(64)),                           # the process running it
     sa.Column("heartbeat", sa.Float),                            # when that process last said it was alive
+    sa.Column("finished_at", sa.Float),                          # when it got its model (None: not yet, or never)
+    sa.Column("shared", sa.Boolean, nullable=False, server_default="0"),   # its student shared it with the class
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default="0"),   # the teacher took it off the board
     sa.UniqueConstraint("project_id", "number", name="uq_runs_project_number"),
 )
 
@@ -75,4 +78,30 @@ captures = sa.Table(
     sa.Column("label", sa.String(64), nullable=False),
     sa.Column("features", sa.LargeBinary, nullable=False),      # (63,) float32, little-endian
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+classes = sa.Table(
+    "classes", metadata,
+    # A teacher's class: students join with its code; the teacher's link holds a secret kept here
+    # only as its hash (whoever holds the secret, teaches the class).
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("join_code", sa.String(16), nullable=False, unique=True),
+    sa.Column("teacher_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("creator", sa.String(32), nullable=False),       # a hash of the address that made it (rate limit)
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("joins_until", sa.Float, nullable=False),        # the code is taken until then (closing: now)
+    sa.Column("challenge", sa.Text),                            # JSON: data set and limits (None: none set)
+    sa.Index("ix_classes_creator_created", "creator", "created_at"),
+)
+
+members = sa.Table(
+    "members", metadata,
+    # A project in a class (one class at most), under the name its student gave.
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("name_key", sa.String(40), nullable=False),      # the name as compared: two students, two names
+    sa.Column("joined_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("class_id", "name_key", name="uq_members_class_name"),
 )

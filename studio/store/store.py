@@ -28,14 +28,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-from .schema import captures, projects, runs, sessions, uses
+from .classes import ClassesMixin
+from .schema import captures, members, projects, runs, sessions, uses
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 KEY_BYTES = 24          # 192 random bits: a project's key is its only lock
 ALIVE_SECONDS = 60.0    # a running run whose process has not said it is alive for this long is interrupted
 RUN_COLUMNS = (runs.c.id, runs.c.number, runs.c.dataset, runs.c.preset, runs.c.config, runs.c.points,
                runs.c.report, runs.c.accuracy, runs.c.epochs, runs.c.seconds, runs.c.device, runs.c.stopped,
-               runs.c.status, runs.c.nbytes, runs.c.created_at)
+               runs.c.status, runs.c.nbytes, runs.c.created_at, runs.c.shared)
 
 
 class StoreError(RuntimeError):
@@ -65,6 +66,7 @@ class RunRow:
     status: str
     nbytes: int
     created_at: float
+    shared: bool = False
 
     @classmethod
     def of(cls, row: Any) -> RunRow:
@@ -74,7 +76,7 @@ class RunRow:
                    report=json.loads(m["report"]) if m["report"] else None, accuracy=m["accuracy"],
                    epochs=float(m["epochs"]), seconds=float(m["seconds"]), device=m["device"],
                    stopped=bool(m["stopped"]), status=m["status"], nbytes=int(m["nbytes"]),
-                   created_at=float(m["created_at"]))
+                   created_at=float(m["created_at"]), shared=bool(m["shared"]))
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         conn.commit()
 
 
-class Store:
+class Store(ClassesMixin):
     """One store, shared by every thread of a process (and every process given the same URL)."""
 
     def __init__(self, url: str, limits: Limits = Limits()) -> None:
@@ -237,7 +239,7 @@ class Store:
         """Every row and byte of the project."""
         with self._write() as conn:
             # Children first: PostgreSQL cascades anyway; this keeps SQLite right even without foreign keys.
-            for table in (uses, captures, runs, sessions):
+            for table in (uses, captures, runs, sessions, members):
                 conn.execute(delete(table).where(table.c.project_id == project_id))
             conn.execute(delete(projects).where(projects.c.id == project_id))
 
@@ -311,7 +313,8 @@ class Store:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 points=json.dumps(points), report=json.dumps(report) if report is not None else None,
                 accuracy=accuracy, epochs=epochs, seconds=seconds, device=device, stopped=stopped, weights=weights,
-                nbytes=len(weights), status="stopped" if stopped else "done", heartbeat=None))
+                nbytes=len(weights), status="stopped" if stopped else "done", heartbeat=None,
+                finished_at=time.time()))
             self._cap_runs(conn, project_id)
 
     def interrupt_run(self, run_id: int, points: list[dict[str, Any]] | None = None) -> None:
@@ -334,8 +337,7 @@ class Store:
                 project_id=project_id, number=number, dataset=dataset, preset=preset, config=json.dumps(config),
                 points=json.dumps(points), report=json.dumps(report) if report is not None else None,
                 accuracy=accuracy, epochs=epochs, seconds=seconds, device=device, weights=weights,
-                nbytes=len(weights),
-                created_at=now, status="done").returning(runs.c.id)).scalar_one()
+                nbytes=len(weights), created_at=now, finished_at=now, status="done").returning(runs.c.id)).scalar_one()
             self._cap_runs(conn, project_id)
         return run_id, number
 
