@@ -33,7 +33,7 @@ import gradio as gr
 import torch
 
 from classifier.inputs import landmarks
-from studio import assets, classify_tab, memory, models, project_panel, projects, train_tab
+from studio import assets, class_tab, classify_tab, memory, models, project_panel, projects, train_tab
 from studio.models import session_id
 from studio.store import Limits
 
@@ -53,6 +53,7 @@ with gr.Blocks(title="Image classifier studio", delete_cache=(600, 3600)) as dem
     for spec in models.TAB_SPECS:
         classify_tab.build(spec, demo)
     train_tab.build(demo)
+    class_tab.build(demo)
     project_panel.build(demo)
     demo.load(None, js=assets.read("click_box.js"))
     demo.unload(end_session)

@@ -30,7 +30,7 @@ from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
 from classifier.serving.predict import Answer
 
-from . import assets, canvas, inside_view, models, project_panel, projects, teach
+from . import assets, canvas, classroom, inside_view, models, project_panel, projects, teach
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -285,6 +285,11 @@ def hand_shape_words(spec: DatasetSpec, session: str | None) -> str:
     chosen, own = projects.choice(projects.bound(session) if session is not None else None, hands.name)
     if own is not None:
         return f"your own hand-shape model ({own.name})"
+    if chosen.startswith(classroom.SHARED_PREFIX):
+        try:
+            return f"the hand-shape model {models.predictor_for(hands.name, session).name}"
+        except models.ModelChoiceError as e:
+            return f"the shipped hand-shape model (⚠️ {e})"
     return f"the hand-shape model {chosen}.safetensors" if chosen else "the shipped hand-shape model"
 
 

@@ -30,7 +30,7 @@ from classifier import data, paths
 from classifier.models import checkpoint
 from classifier.serving.predict import Predictor
 
-from . import projects
+from . import classroom, projects
 from .store import OWN, Limits
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,11 @@ def predictor_for(dataset: str, session_id: str | None, name: str = "") -> Predi
         if own is not None:
             return own
         name = chosen or dataset
+    if name.startswith(classroom.SHARED_PREFIX):
+        try:
+            return classroom.shared_predictor(pid, dataset, name)
+        except classroom.ClassroomError as e:
+            raise ModelChoiceError(str(e)) from None
     if name == OWN_MODEL:
         own = projects.own_model(pid, dataset) if pid is not None else None
         if own is None:
@@ -276,7 +281,8 @@ def where_read(dataset: str) -> tuple[str, str] | None:
 def choices(dataset: str, session_id: str | None) -> list[tuple[str, str]]:
     """(label, name) of every model this session may pick for `dataset` (None: the page as built)."""
     options = [(f"{dataset}.safetensors (shipped)", dataset)] + [(f"{n}.safetensors", n) for n in saved_names(dataset)]
-    title = projects.own_title(projects.bound(session_id), dataset) if session_id is not None else None
+    pid = projects.bound(session_id) if session_id is not None else None
+    title = projects.own_title(pid, dataset)
     if title is not None:
         options.append((title, OWN_MODEL))   # named for the run it is: "run #1 ..."
-    return options
+    return options + classroom.shared_choices(pid, dataset)   # classmates' runs shared with the class

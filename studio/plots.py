@@ -194,3 +194,25 @@ def hands(by_label: dict[str, Sequence[np.ndarray]], columns: int = 6) -> Figure
             _hand(ax, points, dx=2.8 * k)
         ax.set_title(label, fontsize=11, fontweight="bold")
     return fig
+
+
+def sparkline(points: Sequence[dict[str, Any]], width: int = 90, height: int = 22) -> str:
+    """A run's held-out accuracy against epochs as a small inline SVG, for tables of many runs
+    (empty for a run without a curve)."""
+    xy = [(float(p.get("progress") or p.get("epoch") or 0), float(p["val_acc"])) for p in points
+          if p.get("val_acc") is not None]
+    if not xy:
+        return ""
+    x0, x1 = 0.0, max(x for x, _ in xy) or 1.0
+    y0, y1 = min(y for _, y in xy), max(y for _, y in xy)
+    span = (y1 - y0) or 1.0
+
+    def at(x: float, y: float) -> str:
+        return f"{2 + (x - x0) / (x1 - x0) * (width - 4):.1f},{height - 2 - (y - y0) / span * (height - 4):.1f}"
+
+    line = " ".join(at(x, y) for x, y in xy)
+    last = at(*xy[-1]).split(",")
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="validation accuracy {xy[0][1]:.1%} to {xy[-1][1]:.1%}">'
+            f'<polyline points="{line}" fill="none" stroke="{_ACCENT}" stroke-width="1.5"/>'
+            f'<circle cx="{last[0]}" cy="{last[1]}" r="2" fill="{_ACCENT}"/></svg>')

@@ -32,7 +32,7 @@ from classifier.models.mlp import ACTIVATIONS
 from classifier.training import presets, trainer
 from classifier.training.report import Report, build_report
 
-from . import assets, models, plots, project_panel, projects, train_worker
+from . import assets, classroom, models, plots, project_panel, projects, train_worker
 from .models import session_id
 
 # Powers of two in the valid range, and any preset's own size (the classic small net's 10).
@@ -431,6 +431,21 @@ def use_model(number: str | None = None, request: gr.Request | None = None) -> s
     return f"Your {where[0]} now {where[1]} run {run.title}; everyone else keeps their own."
 
 
+def share_run(number: str | None = None, request: gr.Request | None = None) -> str:
+    """Share run `number` (the latest if empty) with your class: classmates can then classify with it
+    in their own tabs (it stays in your project)."""
+    run = _session_run(number, request)
+    pid = projects.bound(session_id(request))
+    found = classroom.membership(pid)
+    if pid is None or found is None:
+        return "Join a class first (the Class tab); then you can share a run with it."
+    classroom.share(pid, run.number)
+    where = models.where_read(run.config.dataset)
+    if where is None:
+        return f"Run {run.title} is shared with {found[0].name}; no tab reads {run.config.dataset}, so it is for show."
+    return f"Run {run.title} is shared with {found[0].name}: classmates can pick it in their {where[0]}'s Model menu."
+
+
 def delete_run(number: str | None, request: gr.Request) -> tuple[Any, ...]:
     """Delete the project's run `number` (its model too; where a tab used it, the tab goes back to the
     shipped model). Returns the message, then the views of the latest run left."""
@@ -601,6 +616,7 @@ class Results:
     download_file: gr.DownloadButton
     file: gr.File
     forget: gr.Button
+    share: gr.Button
 
 
 def _form(v: dict[str, Any]) -> Form:
@@ -671,6 +687,7 @@ def _results(about: str) -> Results:
     with gr.Row(equal_height=True):
         run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=150, scale=2)
         use = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
+        share = gr.Button("Share with class", elem_id="train-share", min_width=90, size="md")
         restore = gr.Button("Back to the shipped model", elem_id="train-restore", min_width=120, size="md")
         name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2, min_width=120)
         save = gr.Button("Save", min_width=60, size="md")
@@ -683,7 +700,7 @@ def _results(about: str) -> Results:
     file = gr.File(label="Weights file", interactive=False, height=80, visible=False, elem_id="train-file")
     shown = [curves, status, summary, confusion, mistakes, table, compare, run]
     return Results(about_md, shown, run, use, restore, name, save, download, onnx, message, download_file, file,
-                   forget)
+                   forget, share)
 
 
 def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) -> None:
@@ -705,6 +722,7 @@ def _wire(demo: gr.Blocks, form: Form, res: Results, outlier_exposure: float) ->
         changed(preset_widgets, [form.preset, form.dataset], [res.about, *form.settings], api_visibility="private")
     res.run.input(pick_run, res.run, [curves, summary, confusion, mistakes], api_name="pick_run", **page_only)
     res.use.click(use_model, res.run, res.message, api_name="use_model")
+    res.share.click(share_run, res.run, res.message, api_name="share_run")
     res.forget.click(delete_run, res.run, [res.message, res.shown[0], *res.shown[2:]],
                      api_name="delete_run", **page_only)
     res.restore.click(restore_shipped, form.dataset, res.message, api_name="restore_shipped", **page_only)
