@@ -685,14 +685,14 @@ def _results(about: str) -> Results:
             mistakes = gr.HTML(elem_id="train-mistakes", apply_default_css=False)
     summary = gr.Markdown(elem_id="train-summary")
     with gr.Row(equal_height=True):
-        run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=150, scale=2)
+        run = gr.Dropdown([], value=None, label="Run", elem_id="train-run", min_width=120, scale=2)
         use = gr.Button("Use it", elem_id="train-use", min_width=70, size="md")
         share = gr.Button("Share with class", elem_id="train-share", min_width=90, size="md")
         restore = gr.Button("Back to the shipped model", elem_id="train-restore", min_width=120, size="md")
-        name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2, min_width=120)
+        name = gr.Textbox(value="my-model", label="Save in weights/ as", scale=2, min_width=100)
         save = gr.Button("Save", min_width=60, size="md")
         download = gr.Button("Download", min_width=90, size="md")
-        onnx = gr.Button("Download as ONNX", min_width=120, size="md", elem_id="train-onnx")
+        onnx = gr.Button("ONNX", min_width=70, size="md", elem_id="train-onnx")
     message = gr.Markdown(elem_id="train-message")
     # Downloads land here, unseen; the page then clicks it, so one click on Download starts the
     # browser's download.

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -11,8 +13,8 @@ from classifier import data
 from classifier.training import presets
 from classifier.training.report import build_report
 from studio import classroom, models, projects
-from studio.store import ClassRun
-from tests.conftest import constant_checkpoint
+from studio.store import ClassRun, Member
+from tests.conftest import constant_checkpoint, unstyled_classes
 
 
 def _run(run_id: int, student: int, accuracy: float | None, *, dataset: str = "digits", epochs: float = 1.0,
@@ -143,3 +145,12 @@ def test_wrong_codes_from_one_address_are_limited(fresh_store, monkeypatch: pyte
             classroom.join(pid, "ZZZZ-ZZZZ", "Ada", "10.1.1.1")
     with pytest.raises(classroom.ClassroomError, match="Too many wrong codes"):
         classroom.join(pid, "ZZZZ-ZZZZ", "Ada", "10.1.1.1")
+
+
+
+def test_every_class_page_table_is_styled() -> None:
+    with_curve = dataclasses.replace(_run(2, 1, 0.9), points=[{"progress": 1, "val_acc": 0.9}])
+    shown = (classroom.board_html([("digits", classroom.board([_run(1, 1, 0.9, hidden_entry=True)], "digits",
+                                                              with_hidden=True))], teacher=True)
+             + classroom.students_html([Member(1, "Ada", 0.0, 1, 0)]) + classroom.runs_html([with_curve]))
+    assert unstyled_classes(shown) == set()

@@ -396,3 +396,24 @@ def test_a_cuda_run_is_served_on_the_cpu_with_the_same_answers() -> None:
     x = trainer.splits.test_x[:50]
     served = logits(ckpt.model, x, ckpt.normalization).argmax(1)
     assert torch.equal(served, logits(trainer.model, x, ckpt.normalization).argmax(1))
+
+
+@pytest.mark.parametrize("method,sign_like", [("gradient", False), ("gradient", True), ("nearest_mean", False)])
+def test_the_test_set_never_changes_what_is_trained(method: str, sign_like: bool) -> None:
+    """A class's board ranks test accuracy, so training must never learn from the test rows nor pick
+    by them: two runs whose test rows differ (other images, other labels) train the same weights
+    and draw the same validation curve. `sign_like`: a data set whose curves also track the test set."""
+    splits = _splits()
+    other = _splits(seed=7)
+    swapped = data.Splits(splits.train_x, splits.train_y, splits.val_x, splits.val_y, other.test_x,
+                          torch.flip(other.test_y, [0]))
+    dataset = "signs" if sign_like else "digits"
+    assert bool(data.get_spec(dataset).validation_note) == sign_like   # whose curves show the test rows
+    config = (_config(epochs=2, dropout=0.3, dataset=dataset) if method == "gradient"
+              else _config(method="nearest_mean", hidden=[], epochs=1))
+    a, b = Trainer(config, splits=splits), Trainer(config, splits=swapped)
+    curve_a = [m.val_acc for m in a.fit()]
+    curve_b = [m.val_acc for m in b.fit()]
+    assert curve_a == curve_b
+    assert all(torch.equal(p, q) for p, q in zip(a.model.state_dict().values(), b.model.state_dict().values(),
+                                                  strict=True))
