@@ -267,34 +267,15 @@ def build(demo: gr.Blocks) -> None:
     """The Class tab and its events; call before `project_panel.build` (it registers a project view)."""
     private = {"api_visibility": "private"}
     with gr.Tab("Class", elem_id="class") as tab:
-        status = gr.Markdown(elem_id="class-status")
-        with gr.Row(equal_height=True, visible=False) as join_row:
-            code = gr.Textbox(label="Join code", placeholder="ABCD-EFGH", max_length=20, elem_id="class-code",
-                              scale=1)
-            name = gr.Textbox(label="Your name in the class", max_length=classroom.MAX_NAME, elem_id="class-name",
-                              scale=2)
-            join = gr.Button("Join", variant="primary", elem_id="class-join", min_width=80)
-        leave = gr.Button("Leave the class", size="sm", visible=False, elem_id="class-leave")
-        board = gr.HTML(elem_id="class-board", apply_default_css=False)
-        student_timer = gr.Timer(STUDENT_EVERY, active=False)
-
-        with gr.Accordion("Teach a class", open=False, elem_id="class-teach"):
-            gr.Markdown("Make a class for your students: they join with a short code; your page shows their "
-                        "runs and a leaderboard. You get a teacher link once: keep it (whoever has it runs the "
-                        "class); this browser remembers it.")
-            with gr.Row(equal_height=True):
-                class_name = gr.Textbox(label="Class name", max_length=80, elem_id="class-new-name", scale=3)
-                make = gr.Button("Make a class", elem_id="class-make", min_width=120)
-            link = gr.Textbox(label="Teacher link: shown once. Keep it private and safe; it opens your class's page "
-                              "from any browser.", visible=False, interactive=False, buttons=["copy"],
-                              elem_id="class-teacher-link")
-            forget = gr.Button("Forget the class on this browser", size="sm", elem_id="class-forget")
-
         with gr.Column(visible=False, elem_id="class-teacher") as teacher_box:
             header = gr.Markdown(elem_id="teacher-header")
+            link = gr.Textbox(label="⚠️ Your teacher link, shown this once: copy it somewhere safe and keep it private. "
+                              "It opens this page from any browser; whoever has it runs the class.", visible=False,
+                              interactive=False, buttons=["copy"], elem_id="class-teacher-link")
             with gr.Row():
                 close = gr.Button("Close joining", size="sm", elem_id="teacher-close")
                 reopen = gr.Button("Open joining (24 h)", size="sm", elem_id="teacher-open")
+                forget = gr.Button("Forget this class on this browser", size="sm", elem_id="class-forget")
             with gr.Row(equal_height=True):
                 ch_data = gr.Dropdown(["none", *data.DATASETS], value="none", label="Challenge: data set",
                                       elem_id="teacher-challenge", scale=2)
@@ -314,9 +295,28 @@ def build(demo: gr.Blocks) -> None:
                 with gr.Column(scale=2):
                     settings = gr.Markdown(elem_id="teacher-settings")
                     confusion = gr.HTML(elem_id="teacher-confusion", apply_default_css=False)
+        status = gr.Markdown(elem_id="class-status")
+        with gr.Row(equal_height=True, visible=False) as join_row:
+            code = gr.Textbox(label="Join code", placeholder="ABCD-EFGH", max_length=20, elem_id="class-code",
+                              scale=1)
+            name = gr.Textbox(label="Your name in the class", max_length=classroom.MAX_NAME, elem_id="class-name",
+                              scale=2)
+            join = gr.Button("Join", variant="primary", elem_id="class-join", min_width=80)
+        leave = gr.Button("Leave the class", size="sm", visible=False, elem_id="class-leave")
+        board = gr.HTML(elem_id="class-board", apply_default_css=False)
+        student_timer = gr.Timer(STUDENT_EVERY, active=False)
+
+        with gr.Accordion("Teach a class", open=False, elem_id="class-teach"):
+            gr.Markdown("Make a class for your students: they join with a short code; your page shows their "
+                        "runs and a leaderboard. You get a teacher link, once: keep it (whoever has it runs the "
+                        "class). This browser remembers it until you press Forget.")
+            with gr.Row(equal_height=True):
+                class_name = gr.Textbox(label="Class name", max_length=80, elem_id="class-new-name", scale=3)
+                make = gr.Button("Make a class", elem_id="class-make", min_width=120)
+
         teacher_timer = gr.Timer(TEACHER_EVERY, active=False)
-    key = gr.Textbox(visible=False, elem_id="class-key")
-    seen = gr.State("")
+        key = gr.Textbox(visible=False, elem_id="class-key")   # inside the tab: the tabs stay one row
+        seen = gr.State("")
 
     student_parts = [status, join_row, leave, board, student_timer]
     project_panel.on_project(student_view, student_parts)   # drawn once the page's project is known
@@ -326,7 +326,6 @@ def build(demo: gr.Blocks) -> None:
         student_view, None, student_parts, **private)
     leave.click(leave_class, None, status, api_name="leave_class").success(student_view, None, student_parts,
                                                                            **private)
-    gr.api(class_board, api_name="class_board")
 
     page = [key, teacher_box, header, students, runs, teacher_board, teacher_timer, seen]
     challenge = [ch_data, ch_epochs, ch_hidden, ch_seconds]
@@ -342,8 +341,6 @@ def build(demo: gr.Blocks) -> None:
     made_event.success(None, key, link, js=TEACHER_LINK_JS, **private)
     made_event.success(None, key, None, js=KEEP_JS, **private).then(
         open_teacher_page, [key, code], [*page, *challenge, code], **private)
-    gr.api(make_class, api_name="make_class")
-    gr.api(class_overview, api_name="class_overview")
     forget.click(lambda: ("", gr.Column(visible=False), gr.Timer(active=False), gr.Textbox(value="", visible=False)),
                  None, [key, teacher_box, teacher_timer, link], **private).then(None, key, None, js=KEEP_JS, **private)
 
@@ -355,3 +352,7 @@ def build(demo: gr.Blocks) -> None:
     again(ch_set.click(set_challenge, [key, *challenge], None, **private))
     for table in (teacher_board, students, runs):
         again(table.click(teacher_click, key, [curves, settings, confusion, seen], **private))
+    with tab:   # (an Api block outside the tab would end the row of tabs)
+        gr.api(class_board, api_name="class_board")
+        gr.api(make_class, api_name="make_class")
+        gr.api(class_overview, api_name="class_overview")

@@ -282,10 +282,11 @@ def settings_md(run: ClassRun) -> str:
     """A run's settings, as a list."""
     keep = ("hidden", "activation", "dropout", "batchnorm", "epochs", "batch_size", "lr", "weight_decay",
             "optimizer", "schedule", "augment", "label_smoothing", "method", "seed")
-    lines = [f"- {k}: {trainer.in_words(run.config[k])}" for k in keep if k in run.config]
+    words = {**run.config, "hidden": trainer.in_words(run.config.get("hidden") or []) or "none (linear)"}
+    lines = [f"{k.replace('_', ' ')} **{trainer.in_words(words[k])}**" for k in keep if k in words]
     return (f"**{run.student}, run #{run.number}** ({run.preset}, {run.dataset}): "
             + (f"test accuracy {run.accuracy:.2%}, " if run.accuracy is not None else "")
-            + f"{trainer.epochs_text(run.epochs)} in {run.seconds:.0f} s.\n\n" + "\n".join(lines))
+            + f"{trainer.epochs_text(run.epochs)} in {run.seconds:.0f} s.\n\nSettings: " + " · ".join(lines))
 
 
 # ------------------------------------------------------------------------------- shared runs

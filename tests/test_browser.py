@@ -771,3 +771,96 @@ def test_a_close_call_between_two_letters_is_answered_not_sure(browser, app_url:
     assert "not sure" in first.inner_text()
     assert "best guess: S, then M" in first.inner_text()
     pg.close()
+
+
+# ------------------------------------------------------------------------------------ a class
+
+# Records, in the teacher's page, when each student's finished run (a row with a test accuracy) first shows.
+WATCH_RUNS_JS = """() => {
+  window.__firstSeen = {};
+  setInterval(() => {
+    for (const row of document.querySelectorAll('#teacher-runs tr[data-run]')) {
+      const cells = row.querySelectorAll('td');
+      if (cells.length > 4 && cells[4].innerText.includes('%') && !(cells[0].innerText in window.__firstSeen))
+        window.__firstSeen[cells[0].innerText] = Date.now() / 1000;
+    }
+  }, 20);
+}"""
+
+
+def _join(browser, app_url: str, code: str, name: str):
+    """A student's browser (a context of its own, so a second page shares its project) joined as `name`."""
+    pg = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    pg.goto(app_url)
+    pg.wait_for_selector(PAD_READY, timeout=60_000)
+    pg.get_by_role("tab", name="Class", exact=True).click()
+    pg.locator("#class-code input, #class-code textarea").first.fill(code)
+    pg.locator("#class-name input, #class-name textarea").first.fill(name)
+    pg.locator("#class-join").click()
+    _wait_text(pg, "#class-status", f"as {name}")
+    return pg
+
+
+def test_a_teacher_sees_the_classs_runs_ranked_as_they_finish(browser, app_url: str) -> None:
+    """A teacher makes a class; three students join from three browsers; two train. The teacher's page
+    shows both runs within 2 s of their end, ranked; no student reaches the teacher's page or another's project."""
+    from gradio_client import Client
+
+    teacher = _open(browser, app_url)
+    teacher.get_by_role("tab", name="Class", exact=True).click()
+    teacher.locator("#class-teach").get_by_text("Teach a class").click()
+    teacher.locator("#class-new-name input, #class-new-name textarea").first.fill("Workshop 7B")
+    teacher.locator("#class-make").click()
+    _wait_text(teacher, "#teacher-header", "Join code")
+    link = teacher.locator("#class-teacher-link input, #class-teacher-link textarea").first.input_value()
+    assert "#teacher=" in link
+    teacher_key = link.split("#teacher=")[1]
+    code = teacher.locator("#teacher-header code").first.inner_text().strip()
+    teacher.evaluate(WATCH_RUNS_JS)
+
+    students = [_join(browser, app_url, code, name) for name in ("Ada", "Bo", "Cy")]
+    _wait_text(teacher, "#teacher-students", "Cy", timeout=10_000)
+    for pg, hidden in zip(students[:2], ("32", ""), strict=True):   # Ada trains an MLP, Bo a linear model
+        pg.get_by_role("tab", name="Train").click()
+        pg.get_by_label("Hidden sizes").fill(hidden)
+        epochs = pg.locator("input[type=number]").first
+        epochs.fill("1")
+        epochs.press("Enter")
+        pg.locator("#train-start").click()
+    for pg in students[:2]:
+        _wait_text(pg, "#train-status", "Done", timeout=300_000)
+    teacher.wait_for_function("() => Object.keys(window.__firstSeen).length >= 2", timeout=30_000)
+    seen = teacher.evaluate("() => window.__firstSeen")
+
+    client = Client(app_url, verbose=False)
+    overview = client.predict(teacher_key, api_name="/class_overview")
+    finished = {r["student"]: r["finished_at"] for r in overview["runs"]}
+    for name in ("Ada", "Bo"):
+        assert seen[name] - finished[name] <= 2.0, f"{name}'s run showed {seen[name] - finished[name]:.2f} s after its end"
+    teacher.locator("#teacher-runs tr[data-run]").first.click()   # a run opened: its curves
+    teacher.locator("#teacher-curves .mark-line path").first.wait_for(timeout=30_000)
+    _shot(teacher, "class-teacher")
+    ranked = sorted(overview["runs"], key=lambda r: -r["test_accuracy"])
+    board = teacher.locator("#teacher-board tbody tr").all_inner_texts()
+    assert [row.split("\t")[1] for row in board[:2]] == [r["student"] for r in ranked]
+
+    # Students see the board, never the teacher's page: not with a guessed teacher link, not through the API.
+    ada = students[0]
+    ada.get_by_role("tab", name="Class", exact=True).click()
+    _wait_text(ada, "#class-board", "Bo")
+    _shot(ada, "class-student")
+    guess = teacher_key[:-4] + ("AAAA" if not teacher_key.endswith("AAAA") else "BBBB")
+    again = ada.context.new_page()   # Ada's browser: her project, a guessed teacher link
+    again.goto(app_url + "#teacher=" + guess)
+    again.wait_for_selector(PAD_READY, timeout=60_000)
+    again.get_by_role("tab", name="Class", exact=True).click()
+    _wait_text(again, "#class-status", "as Ada")
+    assert not again.locator("#class-teacher").is_visible()
+    assert again.evaluate("localStorage.getItem('classifier-teacher')") is None   # nothing kept of the guess
+    with pytest.raises(Exception, match="opens no class"):
+        client.predict(guess, api_name="/class_overview")
+    with pytest.raises(Exception, match="No project has this key"):
+        client.predict(_project_key(ada)[:-4] + "AAAA", api_name="/open_project")
+    teacher.close()
+    for pg in students:
+        pg.context.close()
