@@ -1,5 +1,5 @@
 """The Gradio app: a live classify tab for each data set whose kind of input has one (Draw for
-digits, Hand signs for ASL letters), a Train tab and a Project tab.
+digits, Hand signs for ASL letters), a Train tab, a Class tab and a Project tab.
 
     python demo.py                 # http://127.0.0.1:7860, its store a SQLite file in state/
     python demo.py --port 8080 --host 0.0.0.0
@@ -16,7 +16,8 @@ the pixel model's answer: its first is the hand-shape model's where a hand was f
 project's taught one if it has one, else the shipped letters model),
 /teach_sign, /teach_train, /train, /use_model, /save_model (only with --save-to-weights),
 /download_model, /download_onnx, /download_<noun>_onnx, /upload_model (a weights file brought back
-as a run), /project_key, /open_project, /list_runs. Callable but off the API page, as only the
+as a run), /project_key, /open_project, /list_runs, /make_class, /join_class, /leave_class, /share_run,
+/class_board, /class_overview. Callable but off the API page, as only the
 page needs them: /choose_<noun>_model, /stop_training, /pick_run, /restore_shipped, /delete_run,
 /teach_reset, /save_project, /open_project_file.
 """

@@ -397,3 +397,23 @@ def test_keys_never_reach_the_log_or_the_api_page(app: tuple[str, Path]) -> None
     client.predict(key, api_name="/open_project")
     assert key not in log.read_text(errors="replace")
     assert key not in str(client.view_api(print_info=False, return_format="dict"))
+
+
+def test_a_teacher_key_never_reaches_the_log_or_the_api_page(app: tuple[str, Path]) -> None:
+    url, log = app
+    client = Client(url, verbose=False)
+    made = client.predict("log check", api_name="/make_class")
+    client.predict(made["teacher_key"], api_name="/class_overview")
+    client.predict(made["join_code"], "Ada", api_name="/join_class")
+    assert made["teacher_key"] not in log.read_text(errors="replace")
+    assert made["teacher_key"] not in str(client.view_api(print_info=False, return_format="dict"))
+
+
+def test_a_class_through_the_api_ranks_a_students_run(app: tuple[str, Path]) -> None:
+    url, _ = app
+    made = Client(url, verbose=False).predict("api class", api_name="/make_class")
+    student = Client(url, verbose=False)
+    student.predict(made["join_code"], "Bo", api_name="/join_class")
+    student.predict(handle_file(str(ROOT / "weights" / "digits.safetensors")), api_name="/upload_model")
+    board = student.predict(api_name="/class_board")
+    assert [(e["rank"], e["student"], e["dataset"]) for e in board["boards"][0]["entries"]] == [(1, "Bo", "digits")]
