@@ -859,6 +859,17 @@ def test_a_teacher_sees_the_classs_runs_ranked_as_they_finish(browser, app_url: 
     assert again.evaluate("localStorage.getItem('classifier-teacher')") is None   # nothing kept of the guess
     with pytest.raises(Exception, match="opens no class"):
         client.predict(guess, api_name="/class_overview")
+
+    # The teacher hides the leader's entry: it leaves the students' board.
+    leader = ranked[0]["student"]
+    teacher.locator("#teacher-board tbody tr", has_text=leader).first.locator("[data-action=hide]").click()
+    teacher.wait_for_function("(name) => [...document.querySelectorAll('#teacher-board tr.hidden-entry')]"
+                              ".some(r => r.innerText.includes(name))", arg=leader, timeout=10_000)
+    students[2].get_by_role("tab", name="Train").click()
+    students[2].get_by_role("tab", name="Class", exact=True).click()   # the tab drawn anew
+    students[2].wait_for_function("([hid, next]) => { const t = document.querySelector('#class-board')?.innerText"
+                                  " || ''; return t.includes(next) && !t.includes(hid); }",
+                                  arg=[leader, ranked[1]["student"]], timeout=10_000)
     with pytest.raises(Exception, match="No project has this key"):
         client.predict(_project_key(ada)[:-4] + "AAAA", api_name="/open_project")
     teacher.close()
