@@ -113,12 +113,16 @@ class MLP(nn.Module):
                 m.reset_parameters()
 
     @torch.no_grad()
-    def start_from(self, other: MLP) -> None:
+    def start_from(self, other: MLP, classes: bool = True) -> None:
         """Take `other`'s weights: a model of the same layers, for as many classes or fewer (its
-        classes are this one's first; the others keep their fresh initial weights)."""
-        if other.config.n_classes > self.config.n_classes:
+        classes are this one's first; the others keep their fresh initial weights). `classes` False:
+        its hidden layers only (this model's classes are others; its last layer stays fresh)."""
+        if classes and other.config.n_classes > self.config.n_classes:
             raise ValueError(f"a model of {other.config.n_classes} classes cannot start one of {self.config.n_classes}")
-        for mine, theirs in zip(self.state_dict().values(), other.state_dict().values(), strict=True):
+        last = f"net.{len(self.net) - 1}."
+        for (name, mine), theirs in zip(self.state_dict().items(), other.state_dict().values(), strict=True):
+            if not classes and name.startswith(last):
+                continue
             if mine.shape == theirs.shape:
                 mine.copy_(theirs)
             elif mine.shape[1:] == theirs.shape[1:]:   # the last layer: one row per class

@@ -8,17 +8,28 @@ lower learning rate, and rows of its own classes mixed in (`rehearsal`), so a pe
 few signs keeps the rest. Without one: a model of the taught labels only, in the order they first
 appear. Every random draw comes from the seed's own generators, so teachings running at once in one
 server neither disturb nor repeat each other.
+
+The kind of input decides only the rows: hands (63 landmark numbers, rehearsed on generated hands)
+or drawings (28x28, rehearsed on the data set's training rows where they are on disk). `keep`
+False teaches a model of the taught labels alone, its hidden layers started from the model's (what
+it learned to see), its answers only the taught labels; `not_sure` then sets its "not sure" rule.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import numpy as np
 import torch
 
+import os
+
+from .. import data as datamod
 from ..data import DatasetSpec, Splits, handgen
+from ..models import checkpoint as checkpoint_mod
 from ..models.checkpoint import Checkpoint
 from . import finish
 from .trainer import BATCH_SIZE_RANGE, MAX_EPOCHS, Trainer, recipe
@@ -36,24 +47,62 @@ def rehearsal(classes: tuple[str, ...], seed: int) -> tuple[np.ndarray, np.ndarr
     return handgen.generate(REHEARSAL_PER_CLASS, seed=seed, letters=classes)
 
 
+@cache
+def _training_rows(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
+    x, y = datamod.load(name, "train", data_dir, download=False)
+    return x.numpy(), y.numpy()
+
+
+def rows_of(spec: DatasetSpec, classes: tuple[str, ...], seed: int,
+            data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rehearsal rows of `classes` of `spec` and their indices into `classes`: generated hands for the
+    hand shapes, else REHEARSAL_PER_CLASS of the data set's training rows a class (FileNotFoundError
+    where they are not on disk)."""
+    if spec.rows.name == "hands":
+        return rehearsal(classes, seed)
+    x, y = _training_rows(spec.name, str(data_dir) if data_dir is not None else None)
+    rng = np.random.default_rng(seed)
+    picked = [rng.choice(np.flatnonzero(y == spec.classes.index(c)), REHEARSAL_PER_CLASS, replace=False)
+              for c in classes]
+    return x[np.concatenate(picked)], np.repeat(np.arange(len(classes)), REHEARSAL_PER_CLASS)
+
+
+def by_probability(not_sure_below: float, not_sure_margin: float | None) -> Callable[..., checkpoint_mod.Checkpoint]:
+    """A `finish` that says "not sure" by the top probability (under `not_sure_below`, or within
+    `not_sure_margin` of the second): for models of a person's own labels, which have no held-out
+    rows to calibrate a detector on."""
+    def finish_it(model: torch.nn.Module, meta: dict[str, Any], *_: Any) -> checkpoint_mod.Checkpoint:
+        model.eval()
+        rule: dict[str, Any] = {"not_sure_below": not_sure_below}
+        if not_sure_margin is not None:
+            rule["not_sure_margin"] = not_sure_margin
+        return checkpoint_mod.Checkpoint(model, {**meta, **rule})
+    return finish_it
+
+
 def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpoint | None = None, seed: int = 0,
-          steps: int = STEPS) -> Checkpoint:
-    """A model of `spec`'s rows taught one person's examples (`rows` and their `labels`), finished with
-    the data set's "not sure" rule and named for what it was taught."""
-    x = np.asarray(rows, dtype=np.float32).reshape(-1, spec.in_features)
+          steps: int = STEPS, keep: bool = True, data_dir: str | os.PathLike[str] | None = None,
+          not_sure: tuple[float, float | None] | None = None, what: str = "signs") -> Checkpoint:
+    """A model of `spec`'s rows taught one person's examples (`rows` and their `labels`), named for
+    what it was taught (`what`: "signs", "drawings"). With `start` and `keep`, its classes stay (and
+    are rehearsed); `keep` False: the taught labels only, from `start`'s hidden layers. "Not sure":
+    `not_sure` (below, margin) if given, else the data set's rule."""
+    dtype = np.uint8 if spec.rows.name != "hands" else np.float32
+    x = np.asarray(rows, dtype=dtype).reshape(-1, *spec.rows.shape)
     if len(x) != len(labels) or not len(labels):
         raise ValueError(f"{len(x)} examples for {len(labels)} labels")
-    classes = list(start.classes) if start is not None else []
+    keep = keep and start is not None
+    classes = list(start.classes) if keep and start is not None else []
     classes += [label for label in dict.fromkeys(labels) if label not in classes]
     counts = {label: labels.count(label) for label in set(labels)}
+    known = tuple(c for c in classes if c in spec.classes) if keep else ()
     # Few examples, each repeated so that a taught label counts as much as a class's rehearsal rows.
-    repeat = [max(1, round(REHEARSAL_PER_CLASS / counts[label])) if start is not None else 1 for label in labels]
+    repeat = [max(1, round(REHEARSAL_PER_CLASS / counts[label])) if known else 1 for label in labels]
     train_x = np.repeat(x, repeat, axis=0)
     train_y = np.repeat([classes.index(label) for label in labels], repeat)
-    known = tuple(c for c in classes if c in spec.classes)
-    if start is not None and known:
-        rx, ry = rehearsal(known, seed)
-        train_x = np.concatenate([train_x, rx])
+    if known:
+        rx, ry = rows_of(spec, known, seed, data_dir)
+        train_x = np.concatenate([train_x, rx.astype(train_x.dtype)])
         train_y = np.concatenate([train_y, [classes.index(known[i]) for i in ry]])
     taught_x, taught_y = torch.from_numpy(x), torch.tensor([classes.index(label) for label in labels])
     splits = Splits(torch.from_numpy(train_x), torch.from_numpy(train_y.astype(np.int64)), taught_x, taught_y,
@@ -63,13 +112,14 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
     batch = math.ceil(len(train_x) / per_epoch)
     config = recipe(spec.name, epochs=math.ceil(steps / per_epoch), batch_size=min(max(batch, BATCH_SIZE_RANGE[0]),
                                                                                      BATCH_SIZE_RANGE[1]), seed=seed,
-                    lr=FROM_A_MODEL_LR if start is not None else None, device="cpu",
+                    lr=FROM_A_MODEL_LR if start is not None else None, device="cpu", outlier_exposure=0.0,
                     hidden=list(start.model.config.hidden) if start is not None else None)
-    trainer = Trainer(config, splits=splits, points_per_epoch=1, finish=finish.finish, classes=classes,
-                      start=start.model if start is not None else None)
+    trainer = Trainer(config, splits=splits, points_per_epoch=1,
+                      finish=by_probability(*not_sure) if not_sure is not None else finish.finish, classes=classes,
+                      start=start.model if start is not None else None, start_classes=keep)
     for _ in trainer.fit():
         pass
-    name = f"taught {len(labels)} examples of {len(counts)} signs" + (
+    name = f"taught {len(labels)} examples of {len(counts)} {what}" + (
         f", from {start.meta.get('name') or start.dataset}" if start is not None else "")
     return trainer.checkpoint(trainer.report().accuracy, name=name, command="taught in the app")
 

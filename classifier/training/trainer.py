@@ -240,12 +240,13 @@ class Trainer:
                  data_dir: str | os.PathLike[str] | None = None,
                  stop_event: threading.Event | None = None, points_per_epoch: int | None = None,
                  finish: Finish | None = None, classes: Sequence[str] | None = None,
-                 start: MLP | None = None) -> None:
+                 start: MLP | None = None, start_classes: bool = True) -> None:
         """`points_per_epoch`: curve points per epoch, the last at its end; None: enough for a curve
         from the first seconds (see `_point_steps`); 1: epoch ends only (no evaluations mid-epoch).
         `finish`: what makes `checkpoint()`'s model servable (None: the model and its metadata only).
         `classes`: the labels' names where they are not the data set's own (a person's taught signs);
-        `start`: a model whose weights training starts from (its classes first among `classes`)."""
+        `start`: a model whose weights training starts from (its classes first among `classes`; with
+        `start_classes` False, its hidden layers only)."""
         self.config = config
         self.finish = finish
         self.points_per_epoch = points_per_epoch
@@ -267,7 +268,7 @@ class Trainer:
         self.model_config = replace(config.model_config(), n_classes=len(self.classes))
         model = MLP(self.model_config, generator=init_generator)
         if start is not None:
-            model.start_from(start)
+            model.start_from(start, classes=start_classes)
         self.model = model.to(dev)
         self.model.set_dropout_generator(
             init_generator if dev.type == "cpu" else torch.Generator(device=dev).manual_seed(config.seed))

@@ -72,12 +72,15 @@ uses = sa.Table(
 
 captures = sa.Table(
     "captures", metadata,
-    # One example of a hand sign a project taught: the hand's landmarks row, never the photo.
+    # One example a project taught: a hand sign's landmarks row (never the photo), or a drawing's
+    # 28x28 row and its strokes.
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("label", sa.String(64), nullable=False),
-    sa.Column("features", sa.LargeBinary, nullable=False),      # (63,) float32, little-endian
+    sa.Column("features", sa.LargeBinary, nullable=False),      # the row: hands (63,) float32 little-endian; drawings 28x28 uint8
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("dataset", sa.String(64), nullable=False, server_default="handshape"),   # what it teaches
+    sa.Column("strokes", sa.Text),                               # drawings: the strokes as drawn (JSON), kept to take along
 )
 
 classes = sa.Table(

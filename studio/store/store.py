@@ -32,6 +32,7 @@ from .classes import ClassesMixin
 from .schema import captures, members, projects, runs, sessions, uses
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+HANDS = "handshape"   # the data set taught hands teach (examples stored before drawings were hands)
 KEY_BYTES = 24          # 192 random bits: a project's key is its only lock
 ALIVE_SECONDS = 60.0    # a running run whose process has not said it is alive for this long is interrupted
 RUN_COLUMNS = (runs.c.id, runs.c.number, runs.c.dataset, runs.c.preset, runs.c.config, runs.c.points,
@@ -465,14 +466,16 @@ class Store(ClassesMixin):
 
     # --------------------------------------------------------------------------- taught hands
 
-    def add_capture(self, project_id: int, label: str, features: bytes) -> None:
+    def add_capture(self, project_id: int, label: str, features: bytes, dataset: str = HANDS,
+                    strokes: str | None = None) -> None:
+        """One taught example of `dataset` (hands by default; a drawing with its `strokes`, JSON)."""
         with self._write() as conn:
             n = conn.execute(select(func.count()).select_from(captures).where(
                 captures.c.project_id == project_id)).scalar_one()
             if n >= self.limits.max_captures:
                 raise StoreError(f"A project keeps at most {self.limits.max_captures} examples: delete some first.")
             conn.execute(insert(captures).values(project_id=project_id, label=label, features=features,
-                                                 created_at=time.time()))
+                                                 created_at=time.time(), dataset=dataset, strokes=strokes))
 
     def sizes(self, project_id: int) -> tuple[int, int]:
         """How many runs and taught examples the project holds."""
@@ -481,17 +484,26 @@ class Store(ClassesMixin):
                     for t in (runs, captures)]
         return held[0], held[1]
 
-    def captures(self, project_id: int) -> list[tuple[int, str, bytes]]:
-        """(id, label, features) of the project's examples, in the order they were taught."""
+    def captures(self, project_id: int, dataset: str = HANDS) -> list[tuple[int, str, bytes]]:
+        """(id, label, features) of the project's examples of `dataset`, in the order they were taught."""
         with self._read() as conn:
             return [tuple(r) for r in conn.execute(select(captures.c.id, captures.c.label, captures.c.features).where(
-                captures.c.project_id == project_id).order_by(captures.c.id)).all()]
+                captures.c.project_id == project_id, captures.c.dataset == dataset).order_by(captures.c.id)).all()]
 
-    def delete_captures(self, project_id: int, ids: list[int] | None = None) -> None:
-        """Forget examples `ids` of the project (None: all of them)."""
+    def capture_strokes(self, project_id: int, dataset: str) -> list[tuple[int, str, str | None, float]]:
+        """(id, label, strokes JSON, when) of the project's examples of `dataset`, in the order taught."""
+        with self._read() as conn:
+            return [tuple(r) for r in conn.execute(select(captures.c.id, captures.c.label, captures.c.strokes,
+                                                          captures.c.created_at).where(
+                captures.c.project_id == project_id, captures.c.dataset == dataset).order_by(captures.c.id)).all()]
+
+    def delete_captures(self, project_id: int, ids: list[int] | None = None, dataset: str | None = HANDS) -> None:
+        """Forget examples `ids` of the project (None: all of `dataset`'s; `dataset` None: of every one)."""
         where = [captures.c.project_id == project_id]
         if ids is not None:
             where.append(captures.c.id.in_(ids))
+        elif dataset is not None:
+            where.append(captures.c.dataset == dataset)
         with self._write() as conn:
             conn.execute(delete(captures).where(*where))
 
