@@ -31,12 +31,14 @@ from typing import Any
 import numpy as np
 
 from classifier import data, paths
+from classifier.inputs import strokes as drawn_strokes
+from classifier.inputs.imageprep import ImageInputError
 from classifier.models import checkpoint
 from classifier.serving.predict import Predictor
 from classifier.training.report import Report
 from classifier.training.trainer import TrainConfig
 
-from .store import OWN, Limits, RunRow, Store, StoreError
+from .store import HANDS, OWN, Limits, RunRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -403,23 +405,38 @@ def _accuracy(report: Report | None, ckpt: checkpoint.Checkpoint) -> float | Non
 
 # ---------------------------------------------------------------------------- taught hands
 
-def add_capture(pid: int, label: str, row: np.ndarray) -> None:
+def _row_type(dataset: str) -> tuple[str, tuple[int, ...]]:
+    """How a taught example of `dataset` is kept: hands as little-endian float32, pictures as uint8."""
+    rows = data.get_spec(dataset).rows
+    return ("<f4" if rows.name == "hands" else "u1"), tuple(rows.shape)
+
+
+def add_capture(pid: int, label: str, row: np.ndarray, dataset: str = HANDS, strokes: str | None = None) -> None:
+    """A taught example of `dataset` (a hand's row; a drawing's 28x28 and its strokes, JSON)."""
+    dtype, shape = _row_type(dataset)
     try:
-        store().add_capture(pid, label, np.asarray(row, dtype="<f4").tobytes())
+        store().add_capture(pid, label, np.asarray(row, dtype=dtype).reshape(shape).tobytes(), dataset, strokes)
     except StoreError as e:
         raise ProjectError(str(e)) from None
 
 
-def captures(pid: int | None) -> dict[str, list[tuple[int, np.ndarray]]]:
-    """The project's taught examples: label -> [(id, the hand's row)], in the order taught."""
+def captures(pid: int | None, dataset: str = HANDS) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """The project's taught examples of `dataset`: label -> [(id, its row)], in the order taught."""
+    dtype, shape = _row_type(dataset)
     out: dict[str, list[tuple[int, np.ndarray]]] = {}
-    for capture_id, label, raw in store().captures(pid) if pid is not None else []:
-        out.setdefault(label, []).append((capture_id, np.frombuffer(raw, dtype="<f4").astype(np.float32)))
+    for capture_id, label, raw in store().captures(pid, dataset) if pid is not None else []:
+        row = np.frombuffer(raw, dtype=dtype).reshape(shape)
+        out.setdefault(label, []).append((capture_id, row.astype(np.float32 if dtype == "<f4" else np.uint8)))
     return out
 
 
-def delete_captures(pid: int, ids: list[int] | None = None) -> None:
-    store().delete_captures(pid, ids)
+def capture_strokes(pid: int | None, dataset: str) -> list[tuple[int, str, str | None, float]]:
+    """(id, label, strokes JSON, when) of the project's taught drawings of `dataset`, in the order taught."""
+    return store().capture_strokes(pid, dataset) if pid is not None else []
+
+
+def delete_captures(pid: int, ids: list[int] | None = None, dataset: str = HANDS) -> None:
+    store().delete_captures(pid, ids, dataset)
 
 
 # ----------------------------------------------------------------------------- project files
@@ -441,9 +458,13 @@ def export(pid: int) -> bytes:
         if use is not None:
             own[dataset] = use
     chosen = store().chosen(pid)
+    # Each data set's taught examples, and the strokes of those drawn.
+    taught = [(d, {i: st for i, _, st, _ in capture_strokes(pid, d)}) for d in data.DATASETS if data.DATASETS[d].kind]
     listing: dict[str, Any] = {"format": FILE_FORMAT, "version": FILE_VERSION, "runs": [], "uses": [],
-                               "captures": [{"label": label, "row": row.tolist()}
-                                            for label, rows in captures(pid).items() for _, row in rows]}
+                               "captures": [{"label": label, "row": row.tolist(), "dataset": dataset}
+                                            | ({"strokes": strokes.get(capture_id)} if strokes.get(capture_id) else {})
+                                            for dataset, strokes in taught for label, rows in
+                                            captures(pid, dataset).items() for capture_id, row in rows]}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for run in found:
@@ -508,10 +529,18 @@ def import_into(pid: int, path: str | Path) -> str:
                 added[int(entry["number"])] = next(r for r in runs(pid) if r.id == run_id)
             taught = 0
             for capture in listing.get("captures", []):
+                dataset = str(capture.get("dataset") or HANDS)
+                if dataset not in data.DATASETS or data.DATASETS[dataset].kind is None:
+                    raise ProjectError(f"{name}: a taught example names no data set this app teaches ({dataset!r}).")
+                _, shape = _row_type(dataset)
                 row = np.asarray(capture["row"], dtype=np.float32)
-                if row.shape != (63,) or not np.isfinite(row).all():
-                    raise ProjectError(f"{name}: a taught example is not a hand's 63 numbers.")
-                add_capture(pid, str(capture["label"])[:64], row)
+                if row.shape != shape or not np.isfinite(row).all() or (shape != (63,) and (
+                        (row < 0).any() or (row > 255).any())):
+                    raise ProjectError(f"{name}: a taught example is not a {dataset} row {shape}.")
+                drawn = capture.get("strokes")
+                if drawn is not None:
+                    drawn_strokes.parse(drawn)   # checked as any drawing sent is (ImageInputError: not one)
+                add_capture(pid, str(capture["label"])[:64], row, dataset, drawn if isinstance(drawn, str) else None)
                 taught += 1
             for entry in listing.get("uses", []):
                 dataset = str(entry["dataset"])
@@ -525,7 +554,7 @@ def import_into(pid: int, path: str | Path) -> str:
                     choose(pid, dataset, "")
     except ProjectError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as e:
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, ImageInputError) as e:
         raise ProjectError(f"{name} is not a readable project file ({type(e).__name__}: {e}).") from None
     except StoreError as e:
         raise ProjectError(str(e)) from None

@@ -144,7 +144,11 @@ def _listing(**extra) -> bytes:
      "does not hold"),
     ({"project.json": _listing(runs=[{"number": 1, "file": "runs/1.safetensors", "config": {}}]),
       "runs/1.safetensors": b"not weights"}, "not a readable safetensors file"),
-    ({"project.json": _listing(captures=[{"label": "A", "row": [1.0, 2.0]}])}, "hand's 63 numbers"),
+    ({"project.json": _listing(captures=[{"label": "A", "row": [1.0, 2.0]}])}, r"not a handshape row \(63,\)"),
+    ({"project.json": _listing(captures=[{"label": "c", "row": [[300] * 28] * 28, "dataset": "digits"}])},
+     r"not a digits row \(28, 28\)"),
+    ({"project.json": _listing(captures=[{"label": "c", "row": [[0] * 28] * 28, "dataset": "digits",
+                                          "strokes": "{bad"}])}, "not valid JSON"),
 ])
 def test_a_bad_project_file_is_refused_with_its_reason(tmp_path: Path, members: dict[str, bytes],
                                                        message: str) -> None:

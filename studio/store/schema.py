@@ -77,10 +77,11 @@ captures = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("label", sa.String(64), nullable=False),
-    sa.Column("features", sa.LargeBinary, nullable=False),      # the row: hands (63,) float32 little-endian; drawings 28x28 uint8
+    # The row: a hand's (63,) float32, little-endian; a drawing's 28x28 uint8.
+    sa.Column("features", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("dataset", sa.String(64), nullable=False, server_default="handshape"),   # what it teaches
-    sa.Column("strokes", sa.Text),                               # drawings: the strokes as drawn (JSON), kept to take along
+    sa.Column("strokes", sa.Text),                               # drawings: their strokes (JSON), to take along
 )
 
 classes = sa.Table(
