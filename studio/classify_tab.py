@@ -30,7 +30,7 @@ from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
 from classifier.serving.predict import Answer
 
-from . import assets, canvas, classroom, inside_view, models, project_panel, projects, teach
+from . import assets, canvas, classroom, inside_view, models, project_panel, projects, teach, teach_pad
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
 C = TypeVar("C", bound=gr.components.Component)
@@ -402,7 +402,7 @@ class Page:
     live_tab: gr.Tab | None = None
     camera: gr.Image | None = None
     recent: gr.State | None = None
-    taught: Any = None                         # teaching's training event (kinds whose pictures hold hands)
+    taught: Any = None                         # teaching's training event (hands, and drawings on the pad)
 
 
 def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
@@ -473,8 +473,9 @@ def _layout(spec: DatasetSpec, kind: InputKind) -> Page:
     with gr.Row(elem_classes=["classify-row"]):
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             left = _input_column(spec, kind)
-            # Teaching beside the photo it learns from.
-            taught = teach.build(left["source"], spec.noun) if kind.hands is not None else None
+            # Teaching beside the photo (or under the pad) it learns from.
+            taught = (teach.build(left["source"], spec.noun) if kind.hands is not None else
+                      teach_pad.build(left["pad"], spec.noun) if left.get("pad") is not None else None)
             left |= _examples(spec.noun)
         with gr.Column(scale=1, elem_classes=["classify-column"]):
             right = _view_column(spec)

@@ -175,13 +175,7 @@ def build(demo: gr.Blocks) -> None:
 
     def attach_and_draw(kept: str, request: gr.Request) -> tuple[Any, ...]:
         # One request draws every quick view, rather than one round trip a view; the figures follow.
-        import logging
-        import sys
-        a = attach(kept, request)
-        d = drawn(request)
-        print(f"DEBUG attach session={models.session_id(request)[:6]} had_key={bool(kept)} same={a[0] == kept} "
-              f"pid={projects.bound(models.session_id(request))} views={[str(v)[:90] for v in d][:4]}", file=sys.stderr, flush=True)
-        return (*a, *d)
+        return (*attach(kept, request), *drawn(request))
 
     def redraw(event: Any) -> None:
         event.then(drawn, None, views, **private).then(figures_drawn, None, figures, **private)

@@ -17,6 +17,7 @@ import html
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -24,7 +25,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from classifier import data
-from classifier.inputs import HAND_PHOTO, imageprep, landmarks
+from classifier.data import DatasetSpec
+from classifier.inputs import DRAWING, HAND_PHOTO, imageprep, landmarks
 from classifier.inputs.hand_photo import photo_picture
 from classifier.training import teach
 
@@ -69,17 +71,30 @@ def add(session_id: str, image: Any, label: str, client: str = "") -> dict[str, 
 
 def add_hand(session_id: str, hand: landmarks.Hand, label: str, client: str = "") -> dict[str, int]:
     """Add a hand already found in a picture as an example of `label`; the counts per label."""
+    return add_row(session_id, _hands(), label, hand.row, client=client)
+
+
+def _hands() -> Teachable:
+    if HANDS is None:
+        raise TeachError("This app has no hand-shape data set to teach.")
+    return HANDS
+
+
+def add_row(session_id: str, what: Teachable, label: str, row: np.ndarray, strokes: str | None = None,
+            client: str = "") -> dict[str, int]:
+    """Add a row (and, for a drawing, its strokes) as an example of `label`; the counts per label."""
     try:
         pid = projects.project(session_id, client)
-        captures = projects.captures(pid)
+        captures = projects.captures(pid, what.dataset)
         if label not in captures and len(captures) >= MAX_LABELS:
-            raise TeachError(f"A project can teach at most {MAX_LABELS} signs.")
+            raise TeachError(f"A project can teach at most {MAX_LABELS} {what.noun}s.")
         if len(captures.get(label, [])) >= MAX_PER_LABEL:
-            raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another sign.")
-        projects.add_capture(pid, label, hand.row)   # the store bounds the project's examples in all
+            raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another "
+                             f"{what.noun}.")
+        projects.add_capture(pid, label, row, what.dataset, strokes)   # the store bounds the examples in all
     except projects.ProjectError as e:
         raise TeachError(str(e)) from None
-    return counts(session_id)
+    return counts(session_id, what)
 
 
 def thumbnail(row: np.ndarray, size: int = THUMB) -> np.ndarray:
@@ -125,25 +140,39 @@ def take_live(session_id: str, hand: landmarks.Hand | None, picture: Image.Image
     return f"recording {html.escape(label)}: {left - 1} to go" if left > 1 else f"recorded {BURST} of {label}"
 
 
-def counts(session_id: str) -> dict[str, int]:
-    return {k: len(v) for k, v in projects.captures(projects.bound(session_id)).items()}
+def counts(session_id: str, what: Teachable | None = None) -> dict[str, int]:
+    what = what or _hands()
+    return {k: len(v) for k, v in projects.captures(projects.bound(session_id), what.dataset).items()}
 
 
-def delete(session_id: str, label: str, number: int | None = None) -> dict[str, int]:
+def delete(session_id: str, label: str, number: int | None = None, what: Teachable | None = None) -> dict[str, int]:
     """Forget example `number` (1, 2, ... as the thumbnails are numbered; None: the latest) of `label`."""
+    what = what or _hands()
     pid = projects.bound(session_id)
-    examples = projects.captures(pid).get(label)
+    examples = projects.captures(pid, what.dataset).get(label)
     if pid is None or not examples:
         raise TeachError(f"There are no examples of '{label}'.")
     index = len(examples) if number is None else int(number)
     if not 1 <= index <= len(examples):
         raise TeachError(f"'{label}' has examples 1 to {len(examples)}.")
-    projects.delete_captures(pid, [examples[index - 1][0]])
-    return counts(session_id)
+    projects.delete_captures(pid, [examples[index - 1][0]], what.dataset)
+    return counts(session_id, what)
 
 
-def ordered(labels: list[str]) -> list[str]:
-    """Letters in the alphabet's order first, then the user's own names."""
+def undo(session_id: str, what: Teachable) -> dict[str, int]:
+    """Forget the example added last, whatever its label."""
+    pid = projects.bound(session_id)
+    every = [capture_id for rows in projects.captures(pid, what.dataset).values() for capture_id, _ in rows]
+    if pid is None or not every:
+        raise TeachError("There is no example to take back.")
+    projects.delete_captures(pid, [max(every)], what.dataset)
+    return counts(session_id, what)
+
+
+def ordered(labels: list[str], what: Teachable | None = None) -> list[str]:
+    """Hands: letters in the alphabet's order first, then the user's own names. Drawings: the order taught."""
+    if what is not None and what is not HANDS:
+        return list(labels)
     letters = [c for c in data.SIGN_LETTERS if c in labels]
     return letters + sorted(set(labels) - set(letters))
 
@@ -152,34 +181,79 @@ def ordered(labels: list[str]) -> list[str]:
 HAND_SHAPES = data.spec_of(HAND_PHOTO.hands) if HAND_PHOTO.hands is not None else None
 
 
-def train(session_id: str, seed: int = 0) -> str:
-    """Teach the session's captures to a hand-shape model and make it the session's; a summary.
+def drawing_thumbnail(row: np.ndarray, size: int = THUMB) -> np.ndarray:
+    """A drawing's 28x28 row (what the model reads) at thumbnail size, dark on light."""
+    picture = Image.fromarray(255 - np.asarray(row, dtype=np.uint8).reshape(28, 28))
+    return np.asarray(picture.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
 
-    It starts from the shipped letters model (when there is one), so the letters not taught stay
-    known and one taught sign is enough; without it, at least two signs are needed."""
-    assert HAND_SHAPES is not None
+
+@dataclass(frozen=True)
+class Teachable:
+    """What one tab teaches: the data set whose model learns the examples, and what differs by kind
+    of input (the rest of teaching is the same code for all)."""
+
+    spec: DatasetSpec                 # the data set whose rows the examples are and whose model starts it
+    noun: str                         # one example's label's thing: "sign", "drawing"
+    thumbnail: Callable[[np.ndarray], np.ndarray]
+    keep: bool = True                 # the shipped model's classes stay beside the taught ones
+    # "Not sure" for the taught model: (below, margin) on its probabilities; None: the data set's rule.
+    not_sure: tuple[float, float | None] | None = None
+
+    @property
+    def dataset(self) -> str:
+        return self.spec.name
+
+
+HANDS = Teachable(HAND_SHAPES, "sign", thumbnail) if HAND_SHAPES is not None else None
+# Drawings: the data set the stroke pad's kind of input reads (digits). A model of the taught
+# drawings alone by default, from the digits model's hidden layers: a symbol is not a digit.
+DRAWING_SPEC = next(s for s in data.DATASETS.values() if s.kind is DRAWING)
+DRAWINGS = Teachable(DRAWING_SPEC, "drawing", drawing_thumbnail, keep=False, not_sure=(0.7, None))
+
+
+def train(session_id: str, seed: int = 0, what: Teachable | None = None, keep: bool | None = None) -> str:
+    """Teach the session's examples to a model and make it the session's; a summary.
+
+    Hands start from the shipped letters model (when there is one), so the letters not taught stay
+    known and one taught sign is enough; drawings, from the digits model's hidden layers, a model of
+    the taught drawings alone (`keep` True: the digits stay too, rehearsed on MNIST's training rows,
+    which must be in the data folder). Without a model to start from, at least two labels are needed."""
+    what = what or _hands()
+    keep = what.keep if keep is None else keep
     pid = projects.bound(session_id)
-    captures = projects.captures(pid)
-    shipped = models.SHIPPED.get(HAND_SHAPES.name)
+    captures = projects.captures(pid, what.dataset)
+    shipped = models.SHIPPED.get(what.dataset)
     start = shipped.checkpoint if shipped is not None else None
-    if len(captures) < (1 if start is not None else 2):
-        raise TeachError("Teach at least one sign (a few examples) before training." if start is not None
-                         else "Teach at least two signs (a few examples each) before training.")
-    signs = ordered(list(captures))
-    labels = [k for k in signs for _ in captures[k]]
-    x = np.stack([row for k in signs for _, row in captures[k]])
+    alone = start is None or not keep
+    if len(captures) < (2 if alone else 1):
+        raise TeachError(f"Teach at least two {what.noun}s (a few examples each) before training." if alone
+                         else f"Teach at least one {what.noun} (a few examples) before training.")
+    labels_in_order = ordered(list(captures), what)
+    labels = [k for k in labels_in_order for _ in captures[k]]
+    x = np.stack([row for k in labels_in_order for _, row in captures[k]])
     began = time.monotonic()
-    taught = teach.teach(HAND_SHAPES, x, labels, start=start, seed=seed)
+    try:
+        taught = teach.teach(what.spec, x, labels, start=start, seed=seed, keep=keep, data_dir=models.DATA_DIR,
+                             not_sure=what.not_sure, what=f"{what.noun}s")
+    except (FileNotFoundError, data.DataError):
+        raise TeachError(f"Keeping the {what.spec.noun}s needs {what.spec.name}'s training rows in the data folder "
+                         f"({models.DATA_DIR}); teach without them, or download the data set first.") from None
     assert pid is not None   # it has captures
     try:
-        projects.use_taught(pid, HAND_SHAPES.name, taught, _your_hand(len(x), len(captures)))
+        projects.use_taught(pid, what.dataset, taught, _your(what, len(x), len(captures)))
     except projects.ProjectError as e:
         raise TeachError(str(e)) from None
-    untaught = len(set(start.classes) - set(labels)) if start is not None else 0
-    kept = (f" It started from the shipped letters model: the {untaught} letters you did not teach stay known."
-            if start is not None else "")
-    return (f"Trained on {len(x)} examples of {len(captures)} signs in {time.monotonic() - began:.1f} s.{kept} Your "
-            "Hand signs tab now answers with it wherever a hand is found; no one else's changes.")
+    seconds = time.monotonic() - began
+    if what is HANDS:
+        untaught = len(set(start.classes) - set(labels)) if start is not None else 0
+        kept = (f" It started from the shipped letters model: the {untaught} letters you did not teach stay known."
+                if start is not None else "")
+        return (f"Trained on {len(x)} examples of {len(captures)} signs in {seconds:.1f} s.{kept} Your "
+                "Hand signs tab now answers with it wherever a hand is found; no one else's changes.")
+    stays = (f"The {len(start.classes)} {what.spec.noun}s stay among its answers." if keep and start is not None
+             else f"Its answers are your {len(captures)} {what.noun}s only (the {what.spec.noun}s are not among them).")
+    return (f"Trained on {len(x)} examples of {len(captures)} {what.noun}s in {seconds:.1f} s. {stays} Your pad "
+            "now answers with it (\"not sure\" for a drawing unlike all of them); no one else's changes.")
 
 
 def _your_hand(examples: int, signs: int) -> str:
@@ -187,39 +261,51 @@ def _your_hand(examples: int, signs: int) -> str:
     return (f"your hand: {examples} example{'s' * (examples != 1)} of {signs} sign{'s' * (signs != 1)}")
 
 
-def saved_model(session_id: str) -> str | None:
+def _your(what: Teachable, examples: int, labels: int) -> str:
+    if what is HANDS:
+        return _your_hand(examples, labels)
+    return (f"your {what.noun}s: {examples} example{'s' * (examples != 1)} of {labels} "
+            f"{what.noun}{'s' * (labels != 1)}")
+
+
+def saved_model(session_id: str, what: Teachable | None = None) -> str | None:
     """The session's taught model as a weights file to download, or None if it has none."""
-    assert HAND_SHAPES is not None
-    model = models.own_model(HAND_SHAPES.name, session_id)
-    if model is None:
+    what = what or _hands()
+    model = models.own_model(what.dataset, session_id)
+    if model is None or not model.name.startswith("your "):
         return None
-    return str(model.checkpoint.save(models.download_folder() / "my-hand-shape.safetensors"))
+    name = "my-hand-shape" if what is HANDS else f"my-{what.noun}s"
+    return str(model.checkpoint.save(models.download_folder() / f"{name}.safetensors"))
 
 
-def reset(session_id: str) -> dict[str, int]:
+def reset(session_id: str, what: Teachable | None = None) -> dict[str, int]:
+    what = what or _hands()
     pid = projects.bound(session_id)
     if pid is not None:
-        projects.delete_captures(pid)
-        if HAND_SHAPES is not None:
-            projects.forget_own(pid, HAND_SHAPES.name)
+        projects.delete_captures(pid, None, what.dataset)
+        own = models.own_model(what.dataset, session_id)
+        if own is not None and own.name.startswith("your "):   # a taught model (not a Train-tab run)
+            projects.forget_own(pid, what.dataset)
     return {}
 
 
-def captures_html(session_id: str) -> str:
-    """The session's examples, a row of thumbnails per sign."""
-    captures = projects.captures(projects.bound(session_id)) if session_id else {}
+def captures_html(session_id: str, what: Teachable | None = None) -> str:
+    """The session's examples, a row of thumbnails per label."""
+    what = what or _hands()
+    captures = projects.captures(projects.bound(session_id), what.dataset) if session_id else {}
     if not captures:
         return '<div class="teach-captures empty">No examples yet.</div>'
     rows = []
-    for label in ordered(list(captures)):
-        thumbs = "".join(f'<figure>{img_tag(thumbnail(row), THUMB, f"example {n} of {label}")}'
+    for label in ordered(list(captures), what):
+        thumbs = "".join(f'<figure>{img_tag(what.thumbnail(row), THUMB, f"example {n} of {label}")}'
                          f'<figcaption>{n}</figcaption></figure>'
                          for n, (_, row) in enumerate(captures[label], start=1))
         count = len(captures[label])
         rows.append(f'<div class="teach-row"><b>{html.escape(label)} ({count})</b>{thumbs}</div>')
-    model = models.own_model(HAND_SHAPES.name, session_id) if HAND_SHAPES is not None else None
-    note = (f'<div class="teach-note">In use: hand-shape model {html.escape(model.name)}.</div>'
-            if model is not None else "")
+    model = models.own_model(what.dataset, session_id)
+    kind = "hand-shape model" if what is HANDS else "model"
+    note = (f'<div class="teach-note">In use: {kind} {html.escape(model.name)}.</div>'
+            if model is not None and model.name.startswith("your ") else "")
     return f'<div class="teach-captures">{note}{"".join(rows)}</div>'
 
 

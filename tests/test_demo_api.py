@@ -31,7 +31,8 @@ def seen_image(html: str) -> np.ndarray:
 PUBLIC = {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/use_model", "/teach_sign",
           "/teach_train", "/save_model", "/download_model", "/download_onnx", "/download_digit_onnx",
           "/download_sign_onnx", "/upload_model", "/project_key", "/open_project", "/list_runs",
-          "/make_class", "/join_class", "/leave_class", "/share_run", "/class_board", "/class_overview"}
+          "/make_class", "/join_class", "/leave_class", "/share_run", "/class_board", "/class_overview",
+          "/teach_drawing", "/teach_drawing_train", "/teach_drawing_reset"}
 
 
 def test_the_api_page_lists_the_public_endpoints_only(client: Client) -> None:

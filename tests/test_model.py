@@ -60,3 +60,13 @@ def test_dropout_matches_torch_dropout_for_the_same_stream() -> None:
     ours = Dropout(0.2).train()
     ours.generator = torch.Generator().manual_seed(3)
     assert torch.equal(ours(x), expected)
+
+
+def test_starting_from_another_models_hidden_layers_only() -> None:
+    """A model of other classes takes a model's hidden layers; its last layer stays its own."""
+    source = MLP(MLPConfig(hidden=[8], n_classes=10), generator=torch.Generator().manual_seed(0))
+    fresh = MLP(MLPConfig(hidden=[8], n_classes=3), generator=torch.Generator().manual_seed(1))
+    last = fresh.net[-1].weight.detach().clone()
+    fresh.start_from(source, classes=False)
+    assert torch.equal(fresh.net[0].weight, source.net[0].weight)
+    assert torch.equal(fresh.net[-1].weight, last)

@@ -122,3 +122,18 @@ def test_an_answer_below_the_threshold_is_not_sure() -> None:
 
 def test_an_answer_above_the_threshold_is_sure() -> None:
     assert not _fixed([3.0, 0.0, 0.0]).answer(np.zeros(63, np.float32)).unsure
+
+
+def test_teaching_alone_from_a_model_answers_only_the_taught_labels() -> None:
+    spec = data.DATASETS["handshape"]
+    start = checkpoint.load(paths.weights_path("handshape"))
+    x, y = handgen.generate(3, seed=5, letters=("A", "B"))
+    taught = teach.teach(spec, x, [("A", "B")[i] for i in y], start=start, keep=False, steps=40)
+    assert taught.classes == ["A", "B"]
+
+
+def test_a_not_sure_rule_given_is_the_taught_models() -> None:
+    spec = data.DATASETS["handshape"]
+    x, y = handgen.generate(3, seed=5, letters=("A", "B"))
+    taught = teach.teach(spec, x, [("A", "B")[i] for i in y], steps=40, not_sure=(0.7, None))
+    assert (taught.not_sure_below, taught.not_sure_margin) == (0.7, None)

@@ -56,8 +56,8 @@ def _training_rows(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndar
 def rows_of(spec: DatasetSpec, classes: tuple[str, ...], seed: int,
             data_dir: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rehearsal rows of `classes` of `spec` and their indices into `classes`: generated hands for the
-    hand shapes, else REHEARSAL_PER_CLASS of the data set's training rows a class (FileNotFoundError
-    where they are not on disk)."""
+    hand shapes, else REHEARSAL_PER_CLASS of the data set's training rows a class (DataError where
+    they are not on disk)."""
     if spec.rows.name == "hands":
         return rehearsal(classes, seed)
     x, y = _training_rows(spec.name, str(data_dir) if data_dir is not None else None)
