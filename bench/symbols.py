@@ -20,7 +20,8 @@ Stroke = list[tuple[float, float]]
 
 
 def _arc(cx: float, cy: float, r: float, a0: float, a1: float, n: int = 24) -> Stroke:
-    return [(cx + r * math.cos(a0 + (a1 - a0) * k / n), cy + r * math.sin(a0 + (a1 - a0) * k / n)) for k in range(n + 1)]
+    angles = [a0 + (a1 - a0) * k / n for k in range(n + 1)]
+    return [(cx + r * math.cos(a), cy + r * math.sin(a)) for a in angles]
 
 
 def _line(*points: tuple[float, float], per: int = 8) -> Stroke:

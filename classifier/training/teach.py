@@ -18,6 +18,7 @@ it learned to see), its answers only the taught labels; `not_sure` then sets its
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -25,11 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-import os
-
 from .. import data as datamod
 from ..data import DatasetSpec, Splits, handgen
-from ..models import checkpoint as checkpoint_mod
 from ..models.checkpoint import Checkpoint
 from . import finish
 from .trainer import BATCH_SIZE_RANGE, MAX_EPOCHS, Trainer, recipe
@@ -67,16 +65,16 @@ def rows_of(spec: DatasetSpec, classes: tuple[str, ...], seed: int,
     return x[np.concatenate(picked)], np.repeat(np.arange(len(classes)), REHEARSAL_PER_CLASS)
 
 
-def by_probability(not_sure_below: float, not_sure_margin: float | None) -> Callable[..., checkpoint_mod.Checkpoint]:
+def by_probability(not_sure_below: float, not_sure_margin: float | None) -> Callable[..., Checkpoint]:
     """A `finish` that says "not sure" by the top probability (under `not_sure_below`, or within
     `not_sure_margin` of the second): for models of a person's own labels, which have no held-out
     rows to calibrate a detector on."""
-    def finish_it(model: torch.nn.Module, meta: dict[str, Any], *_: Any) -> checkpoint_mod.Checkpoint:
+    def finish_it(model: torch.nn.Module, meta: dict[str, Any], *_: Any) -> Checkpoint:
         model.eval()
         rule: dict[str, Any] = {"not_sure_below": not_sure_below}
         if not_sure_margin is not None:
             rule["not_sure_margin"] = not_sure_margin
-        return checkpoint_mod.Checkpoint(model, {**meta, **rule})
+        return Checkpoint(model, {**meta, **rule})
     return finish_it
 
 
