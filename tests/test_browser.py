@@ -876,3 +876,54 @@ def test_a_teacher_sees_the_classs_runs_ranked_as_they_finish(browser, app_url: 
     teacher.close()
     for pg in students:
         pg.context.close()
+
+
+# ------------------------------------------------------------------------------ teaching the pad
+
+# The pad's canvas holds no ink (after an example is added, the page clears it).
+PAD_BLANK_JS = """() => {
+  const c = document.querySelector('#digit-input canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4 * 97) if (d[i] < 128) return false;
+  return true;
+}"""
+
+
+def _draw_symbol(page, symbol: str, k: int) -> None:
+    """`symbol` (bench.symbols' template) drawn with the mouse on the pad, a little different each `k`."""
+    from bench.symbols import TEMPLATES
+
+    box = page.locator("#digit-input canvas").first.bounding_box()
+    size = box["width"] * (0.6 + 0.06 * (k % 3))
+    cx = box["x"] + box["width"] / 2 + (k % 2) * 10 - 5
+    cy = box["y"] + box["height"] / 2 + (k % 3) * 8 - 8
+    for stroke in TEMPLATES[symbol]:
+        # A stroke as a few points (the mouse moves in steps between them).
+        points = stroke[::max(1, len(stroke) // 12)] + [stroke[-1]]
+        _stroke(page, [(x - 0.5, y - 0.5) for x, y in points], cx, cy, size)
+
+
+def test_the_pad_learns_three_classes_drawn_with_the_mouse(browser, app_url: str) -> None:
+    """Teach three classes with the mouse (three drawings each), train, draw a new one of each: the
+    pad reads each as its class."""
+    pg = _open(browser, app_url)
+    pg.locator("#digit-teach").get_by_text("Teach it your drawings").click()
+    label = pg.locator("#digit-teach-label input, #digit-teach-label textarea").first
+    classes = ("circle", "cross", "check")
+    for name in classes:
+        label.fill(name)
+        for k in range(3):
+            _draw_symbol(pg, name, k)
+            pg.locator("#digit-teach-add").click()
+            _wait_text(pg, "#digit-teach-captures", f"{name} ({k + 1})")
+            pg.wait_for_function(PAD_BLANK_JS, timeout=30_000)
+    pg.locator("#digit-teach-train").click()
+    _wait_text(pg, "#digit-teach-status", "Trained on 9 examples", timeout=120_000)
+    _wait_text(pg, "#digit-caption", "your drawings")
+    for k, name in enumerate(classes):
+        pg.locator("#digit-input .pad-clear").click()
+        pg.wait_for_function(PAD_BLANK_JS, timeout=30_000)
+        _draw_symbol(pg, name, k + 4)
+        _wait_label(pg, "#digit-view", name)
+    _shot(pg, "draw-taught")
+    pg.close()

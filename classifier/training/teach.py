@@ -36,6 +36,7 @@ from .trainer import BATCH_SIZE_RANGE, MAX_EPOCHS, Trainer, recipe
 REHEARSAL_PER_CLASS = 20
 STEPS = 300                 # training steps
 FROM_A_MODEL_LR = 1e-3      # from a model: a gentle learning rate keeps what it knows
+MIN_ROWS = 64               # taught alone, the examples are repeated to at least this many rows
 
 
 @cache
@@ -94,8 +95,10 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
     classes += [label for label in dict.fromkeys(labels) if label not in classes]
     counts = {label: labels.count(label) for label in set(labels)}
     known = tuple(c for c in classes if c in spec.classes) if keep else ()
-    # Few examples, each repeated so that a taught label counts as much as a class's rehearsal rows.
-    repeat = [max(1, round(REHEARSAL_PER_CLASS / counts[label])) if known else 1 for label in labels]
+    # Few examples, each repeated so that a taught label counts as much as a class's rehearsal rows (or,
+    # alone, so that a batch holds MIN_ROWS: augmentation makes each repeat another picture).
+    repeat = [max(1, round(REHEARSAL_PER_CLASS / counts[label])) if known else max(1, -(-MIN_ROWS // len(labels)))
+              for label in labels]
     train_x = np.repeat(x, repeat, axis=0)
     train_y = np.repeat([classes.index(label) for label in labels], repeat)
     if known:
@@ -107,9 +110,10 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
                     taught_x, taught_y)
     # A few batches an epoch (two, or more where the steps outnumber the epochs a run may have).
     per_epoch = max(2, math.ceil(steps / MAX_EPOCHS))
-    batch = math.ceil(len(train_x) / per_epoch)
-    config = recipe(spec.name, epochs=math.ceil(steps / per_epoch), batch_size=min(max(batch, BATCH_SIZE_RANGE[0]),
-                                                                                     BATCH_SIZE_RANGE[1]), seed=seed,
+    batch = min(max(math.ceil(len(train_x) / per_epoch), BATCH_SIZE_RANGE[0]), BATCH_SIZE_RANGE[1])
+    while len(train_x) % batch == 1:   # a last batch of one row: BatchNorm cannot train on it
+        batch += 1
+    config = recipe(spec.name, epochs=math.ceil(steps / per_epoch), batch_size=batch, seed=seed,
                     lr=FROM_A_MODEL_LR if start is not None else None, device="cpu", outlier_exposure=0.0,
                     hidden=list(start.model.config.hidden) if start is not None else None)
     trainer = Trainer(config, splits=splits, points_per_epoch=1,
