@@ -266,7 +266,10 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
     except models.ModelChoiceError as e:
         return f"{intro} ⚠️ {e}"
     acc = predictor.meta.get("test_accuracy")
-    acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""
+    taught = predictor.meta.get("command") == TAUGHT   # measured on its own examples only: no test accuracy
+    acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) and not taught else ""
+    if taught and spec.kind.hands is None:   # a pad taught classes of one's own
+        intro = (f"Draw one of your classes ({', '.join(predictor.classes)}); it is classified after every stroke.")
     pixels = f"{model_words(predictor.meta['model'])}{acc_text} ({predictor.name})"
     if spec.kind.hands is None:
         return f"{intro} Model: {pixels}."
@@ -275,6 +278,9 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
         return (f"⚠️ Hand landmarks are off on this server: {off}. The pixel model answers alone. {intro} "
                 f"Model: {pixels}.")
     return f"{intro} Read by {hand_shape_words(spec, session)}; second opinion: {pixels}."
+
+
+TAUGHT = "taught in the app"   # a taught model's `command` (classifier.training.teach)
 
 
 def hand_shape_words(spec: DatasetSpec, session: str | None) -> str:

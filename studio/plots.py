@@ -216,3 +216,18 @@ def sparkline(points: Sequence[dict[str, Any]], width: int = 90, height: int = 2
             f'aria-label="validation accuracy {xy[0][1]:.1%} to {xy[-1][1]:.1%}">'
             f'<polyline points="{line}" fill="none" stroke="{_ACCENT}" stroke-width="1.5"/>'
             f'<circle cx="{last[0]}" cy="{last[1]}" r="2" fill="{_ACCENT}"/></svg>')
+
+
+def examples_spec(curve: Sequence[dict[str, float]], title: str) -> dict[str, Any]:
+    """Accuracy on held-out examples against the examples a label a model was taught (mean, and the
+    range over draws), as a Vega-Lite chart the page draws."""
+    rows = [{"examples a class": int(p["examples"]), "accuracy": round(float(p["mean"]), 4),
+             "low": round(float(p["min"]), 4), "high": round(float(p["max"]), 4)} for p in curve]
+    x = {"field": "examples a class", "type": "quantitative", "axis": {"format": "d", "tickMinStep": 1},
+         "scale": {"domainMin": 0}}
+    y = {"field": "accuracy", "type": "quantitative", "scale": {"domain": [0, 1]}, "axis": {"format": "%"}}
+    return {"$schema": VEGA_LITE, "title": title, "width": 300, "height": 180, "data": {"values": rows},
+            "layer": [{"mark": {"type": "errorbar", "color": _MUTED},
+                       "encoding": {"x": x, "y": {**y, "field": "low"}, "y2": {"field": "high"}}},
+                      {"mark": {"type": "line", "point": True, "tooltip": True, "color": _ACCENT},
+                       "encoding": {"x": x, "y": y}}]}

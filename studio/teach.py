@@ -87,10 +87,10 @@ def add_row(session_id: str, what: Teachable, label: str, row: np.ndarray, strok
         pid = projects.project(session_id, client)
         captures = projects.captures(pid, what.dataset)
         if label not in captures and len(captures) >= MAX_LABELS:
-            raise TeachError(f"A project can teach at most {MAX_LABELS} {what.noun}s.")
+            raise TeachError(f"A project can teach at most {MAX_LABELS} {what.labels_word}.")
         if len(captures.get(label, [])) >= MAX_PER_LABEL:
             raise TeachError(f"'{label}' has {MAX_PER_LABEL} examples already: delete some or teach another "
-                             f"{what.noun}.")
+                             f"{what.label_word}.")
         projects.add_capture(pid, label, row, what.dataset, strokes)   # the store bounds the examples in all
     except projects.ProjectError as e:
         raise TeachError(str(e)) from None
@@ -193,8 +193,10 @@ class Teachable:
     of input (the rest of teaching is the same code for all)."""
 
     spec: DatasetSpec                 # the data set whose rows the examples are and whose model starts it
-    noun: str                         # one example's label's thing: "sign", "drawing"
+    noun: str                         # what one example is: "sign", "drawing"
     thumbnail: Callable[[np.ndarray], np.ndarray]
+    label_word: str = "sign"          # what one label is: "sign", "class"
+    labels_word: str = "signs"        # and many: "signs", "classes"
     keep: bool = True                 # the shipped model's classes stay beside the taught ones
     # "Not sure" for the taught model: (below, margin) on its probabilities; None: the data set's rule.
     not_sure: tuple[float, float | None] | None = None
@@ -208,7 +210,8 @@ HANDS = Teachable(HAND_SHAPES, "sign", thumbnail) if HAND_SHAPES is not None els
 # Drawings: the data set the stroke pad's kind of input reads (digits). A model of the taught
 # drawings alone by default, from the digits model's hidden layers: a symbol is not a digit.
 DRAWING_SPEC = next(s for s in data.DATASETS.values() if s.kind is DRAWING)
-DRAWINGS = Teachable(DRAWING_SPEC, "drawing", drawing_thumbnail, keep=False, not_sure=(0.7, None))
+DRAWINGS = Teachable(DRAWING_SPEC, "drawing", drawing_thumbnail, "class", "classes", keep=False,
+                     not_sure=(0.7, None))
 
 
 def train(session_id: str, seed: int = 0, what: Teachable | None = None, keep: bool | None = None) -> str:
@@ -226,8 +229,8 @@ def train(session_id: str, seed: int = 0, what: Teachable | None = None, keep: b
     start = shipped.checkpoint if shipped is not None else None
     alone = start is None or not keep
     if len(captures) < (2 if alone else 1):
-        raise TeachError(f"Teach at least two {what.noun}s (a few examples each) before training." if alone
-                         else f"Teach at least one {what.noun} (a few examples) before training.")
+        raise TeachError(f"Teach at least two {what.labels_word} (a few examples each) before training." if alone
+                         else f"Teach at least one {what.label_word} (a few examples) before training.")
     labels_in_order = ordered(list(captures), what)
     labels = [k for k in labels_in_order for _ in captures[k]]
     x = np.stack([row for k in labels_in_order for _, row in captures[k]])
@@ -251,9 +254,25 @@ def train(session_id: str, seed: int = 0, what: Teachable | None = None, keep: b
         return (f"Trained on {len(x)} examples of {len(captures)} signs in {seconds:.1f} s.{kept} Your "
                 "Hand signs tab now answers with it wherever a hand is found; no one else's changes.")
     stays = (f"The {len(start.classes)} {what.spec.noun}s stay among its answers." if keep and start is not None
-             else f"Its answers are your {len(captures)} {what.noun}s only (the {what.spec.noun}s are not among them).")
-    return (f"Trained on {len(x)} examples of {len(captures)} {what.noun}s in {seconds:.1f} s. {stays} Your pad "
+             else f"Its answers are your {len(captures)} classes only (the {what.spec.noun}s are not among them).")
+    return (f"Trained on {len(x)} examples of {len(captures)} classes in {seconds:.1f} s. {stays} Your pad "
             "now answers with it (\"not sure\" for a drawing unlike all of them); no one else's changes.")
+
+
+def examples_needed(session_id: str, what: Teachable) -> list[dict[str, float]]:
+    """How the session's examples' accuracy grows with the examples a label (`teach.examples_curve`):
+    models taught 1, 2, 3, 5, ... of each label's examples, read on its other examples."""
+    captures = projects.captures(projects.bound(session_id), what.dataset)
+    fewest = min((len(v) for v in captures.values()), default=0)
+    if len(captures) < 2 or fewest < 2:
+        raise TeachError(f"Teach at least two {what.labels_word} with two examples or more each first: a "
+                         "model taught some of them is read on the others.")
+    order = ordered(list(captures), what)
+    labels = [k for k in order for _ in captures[k]]
+    x = np.stack([row for k in order for _, row in captures[k]])
+    shipped = models.SHIPPED.get(what.dataset)
+    return teach.examples_curve(what.spec, x, labels, start=shipped.checkpoint if shipped is not None else None,
+                                keep=what.keep, not_sure=what.not_sure)
 
 
 def _your_hand(examples: int, signs: int) -> str:
@@ -265,7 +284,7 @@ def _your(what: Teachable, examples: int, labels: int) -> str:
     if what is HANDS:
         return _your_hand(examples, labels)
     return (f"your {what.noun}s: {examples} example{'s' * (examples != 1)} of {labels} "
-            f"{what.noun}{'s' * (labels != 1)}")
+            f"{what.label_word if labels == 1 else what.labels_word}")
 
 
 def saved_model(session_id: str, what: Teachable | None = None) -> str | None:

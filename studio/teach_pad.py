@@ -21,7 +21,7 @@ import gradio as gr
 from classifier.inputs import strokes
 from classifier.inputs.imageprep import ImageInputError
 
-from . import models, project_panel, projects, teach
+from . import models, plots, project_panel, projects, teach
 from .teach import DRAWINGS, TeachError
 
 MAX_LABEL = 24
@@ -111,6 +111,14 @@ def undo(request: gr.Request) -> str:
     return view(request)
 
 
+@_said
+def examples_needed(request: gr.Request) -> Any:
+    """How many examples a class needs: accuracy on this session's held-out drawings against the
+    drawings a class a model was taught (1, 2, 3, 5, ...; two draws each), as a chart."""
+    curve = teach.examples_needed(models.session_id(request), DRAWINGS)
+    return plots.chart(plots.examples_spec(curve, "your other drawings read right"))
+
+
 def view(request: gr.Request) -> str:
     return teach.captures_html(models.session_id(request), DRAWINGS)
 
@@ -147,6 +155,8 @@ def build(pad: gr.HTML, noun: str) -> Any:
             train_btn = gr.Button("Train", variant="primary", elem_id=f"{noun}-teach-train", **small)
             reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset", **small)
         status = gr.Markdown(elem_id=f"{noun}-teach-status")
+        needed = gr.Button("How many examples does a class need?", elem_id=f"{noun}-teach-needed", size="sm")
+        curve = gr.Plot(show_label=False, visible=False, elem_id=f"{noun}-teach-curve")
         with gr.Row():
             model_file = gr.DownloadButton("Download the model", visible=False, size="sm",
                                            elem_id=f"{noun}-teach-model")
@@ -164,6 +174,9 @@ def build(pad: gr.HTML, noun: str) -> Any:
     trained.then(view, None, shown, **private).then(downloads, None, files, **private)
     reset_btn.click(teach_drawing_reset, None, counts, api_name="teach_drawing_reset").then(
         view, None, shown, **private).then(downloads, None, files, **private)
+    # Models taught a few of the examples each, read on the others: some seconds, in training's queue.
+    needed.click(lambda: gr.Plot(visible=True), None, curve, **private).then(
+        examples_needed, None, curve, concurrency_id="train", concurrency_limit=1, **private)
     project_panel.on_project(view, [shown])
     project_panel.on_project(downloads, files)
     return trained

@@ -926,4 +926,6 @@ def test_the_pad_learns_three_classes_drawn_with_the_mouse(browser, app_url: str
         _draw_symbol(pg, name, k + 4)
         _wait_label(pg, "#digit-view", name)
     _shot(pg, "draw-taught")
+    pg.locator("#digit-teach-needed").click()   # how many examples a class needs: a chart
+    pg.locator("#digit-teach-curve .mark-line path").first.wait_for(timeout=120_000)
     pg.close()

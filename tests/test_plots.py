@@ -79,3 +79,10 @@ def test_mistakes_show_a_picture_for_each_row_and_a_skeleton_for_a_hand() -> Non
     page = plots.mistakes_html([image, hand])
     assert page.count("<img") == 2
     assert "A (S) 60%" in page
+
+
+def test_the_examples_chart_has_a_point_a_size_with_its_range() -> None:
+    spec = plots.examples_spec([{"examples": 1, "mean": 0.8, "min": 0.7, "max": 0.9},
+                                {"examples": 2, "mean": 0.9, "min": 0.85, "max": 0.95}], "t")
+    assert [(r["examples a class"], r["low"], r["high"]) for r in spec["data"]["values"]] == [(1, 0.7, 0.9),
+                                                                                            (2, 0.85, 0.95)]

@@ -69,7 +69,7 @@ def test_bad_strokes_get_the_strokes_message() -> None:
 
 def test_training_needs_two_classes_without_the_digits() -> None:
     _teach("a", per_class=2, symbols=("circle",))
-    with pytest.raises(teach.TeachError, match="at least two drawings"):
+    with pytest.raises(teach.TeachError, match="at least two classes"):
         teach.train("a", what=teach.DRAWINGS)
 
 
@@ -110,3 +110,27 @@ def test_ndjson_strokes_span_0_to_255() -> None:
     first = json.loads(teach_pad.ndjson("a").splitlines()[0])["drawing"]
     values = [v for stroke in first for axis in stroke[:2] for v in axis]
     assert min(values) == 0 and max(values) == 255
+
+
+def test_how_many_examples_is_measured_on_the_examples_left_out() -> None:
+    _teach("a", per_class=3)
+    curve = teach.examples_needed("a", teach.DRAWINGS)
+    assert [p["examples"] for p in curve] == [1, 2]
+    assert all(0 <= p["min"] <= p["mean"] <= p["max"] <= 1 for p in curve)
+
+
+def test_how_many_examples_needs_two_examples_a_class() -> None:
+    _teach("a", per_class=1)
+    with pytest.raises(teach.TeachError, match="two examples or more"):
+        teach.examples_needed("a", teach.DRAWINGS)
+
+
+def test_the_draw_tabs_line_names_the_taught_classes(taught: str) -> None:
+    from studio import classify_tab
+    line = classify_tab.caption(teach.DRAWINGS.spec, taught)
+    assert "Draw one of your classes (circle, cross, check)" in line
+
+
+def test_a_taught_model_claims_no_test_accuracy(taught: str) -> None:
+    from studio import classify_tab
+    assert "test accuracy" not in classify_tab.caption(teach.DRAWINGS.spec, taught)

@@ -29,6 +29,7 @@ import torch
 from .. import data as datamod
 from ..data import DatasetSpec, Splits, handgen
 from ..models.checkpoint import Checkpoint
+from ..models.forward import logits
 from . import finish
 from .trainer import BATCH_SIZE_RANGE, MAX_EPOCHS, Trainer, recipe
 
@@ -125,3 +126,38 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
         f", from {start.meta.get('name') or start.dataset}" if start is not None else "")
     return trainer.checkpoint(trainer.report().accuracy, name=name, command="taught in the app")
 
+
+
+def examples_curve(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpoint | None = None,
+                   sizes: tuple[int, ...] = (1, 2, 3, 5, 8), draws: int = 2, steps: int = STEPS // 2,
+                   keep: bool = False, test: tuple[np.ndarray, list[str]] | None = None,
+                   **teach_args: Any) -> list[dict[str, float]]:
+    """How accuracy grows with the examples a label: for each size k (where every label has more than
+    k examples, or any k with `test`), `draws` models taught k random examples of each label, read on
+    the label's other examples (or on `test`, rows and labels). One dict a size: k, mean, min, max."""
+    x = np.asarray(rows)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    fewest = min(len(v) for v in by_label.values())
+    out = []
+    for k in sizes:
+        if k > fewest or (test is None and k >= fewest):
+            continue
+        accuracies = []
+        for draw in range(draws):
+            rng = np.random.default_rng(1000 * k + draw)
+            picked = {label: list(rng.choice(ids, k, replace=False)) for label, ids in by_label.items()}
+            taught_ids = [i for ids in picked.values() for i in ids]
+            held = test if test is not None else (
+                x[[i for i in range(len(x)) if i not in set(taught_ids)]],
+                [labels[i] for i in range(len(x)) if i not in set(taught_ids)])
+            taught = teach(spec, x[taught_ids], [labels[i] for i in taught_ids], start=start, seed=draw, steps=steps,
+                           keep=keep, **teach_args)
+            with torch.inference_mode():
+                answers = logits(taught.model, torch.as_tensor(np.asarray(held[0])), taught.normalization).argmax(1)
+            accuracies.append(float(np.mean([taught.classes[int(a)] == t for a, t in zip(answers, held[1],
+                                                                                       strict=True)])))
+        out.append({"examples": k, "mean": float(np.mean(accuracies)), "min": min(accuracies),
+                    "max": max(accuracies)})
+    return out
