@@ -927,5 +927,6 @@ def test_the_pad_learns_three_classes_drawn_with_the_mouse(browser, app_url: str
         _wait_label(pg, "#digit-view", name)
     _shot(pg, "draw-taught")
     pg.locator("#digit-teach-needed").click()   # how many examples a class needs: a chart
-    pg.locator("#digit-teach-curve .mark-line path").first.wait_for(timeout=120_000)
+    # (attached: a flat line, all right at every size, has no height to be "visible")
+    pg.locator("#digit-teach-curve .mark-line path").first.wait_for(state="attached", timeout=120_000)
     pg.close()
