@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +30,6 @@ from bench import trace
 from bench.symbols import SYMBOLS, drawings
 from classifier import data
 from classifier.inputs.strokes import STROKES
-from classifier.serving.predict import Predictor
 from classifier.training import teach as library_teach
 from studio import models, projects, teach, teach_pad
 
@@ -80,26 +78,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                          and models.predictor_for("digits", "someone else") is models.SHIPPED["digits"])
 
     pool = drawings(SYMBOLS, 10, seed=1)
-    pool_rows = {s: [STROKES.prepare(p).row for label, p in pool if label == s] for s in SYMBOLS}
+    pool_rows = np.stack([STROKES.prepare(p).row for _, p in pool])
     test_rows = np.stack([STROKES.prepare(p).row for _, p in tests])
-    test_labels = [label for label, _ in tests]
-    start_ckpt = models.SHIPPED["digits"].checkpoint
-    curve = {}
-    for k in args.examples:
-        accs = []
-        for draw in range(args.draws):
-            pick = np.random.default_rng(100 + draw)
-            rows, labels = [], []
-            for s in SYMBOLS:
-                for i in pick.choice(10, k, replace=False):
-                    rows.append(pool_rows[s][i])
-                    labels.append(s)
-            ckpt = library_teach.teach(teach.DRAWINGS.spec, np.stack(rows), labels, start=start_ckpt, keep=False,
-                                       seed=draw, not_sure=teach.DRAWINGS.not_sure, what="drawings")
-            predictor = Predictor(ckpt)
-            accs.append(float(np.mean([predictor.answer(r).best[0] == t for r, t in zip(test_rows, test_labels,
-                                                                                         strict=True)])))
-        curve[k] = {"mean": round(statistics.mean(accs), 4), "min": round(min(accs), 4), "max": round(max(accs), 4)}
+    curve = library_teach.examples_curve(
+        teach.DRAWINGS.spec, pool_rows, [label for label, _ in pool], start=models.SHIPPED["digits"].checkpoint,
+        sizes=tuple(args.examples), draws=args.draws, steps=library_teach.STEPS, keep=False,
+        test=(test_rows, [label for label, _ in tests]), not_sure=teach.DRAWINGS.not_sure)
+    curve = {int(p["examples"]): {k: round(v, 4) for k, v in p.items() if k != "examples"} for p in curve}
     result["examples_curve"] = curve
     return result
 
