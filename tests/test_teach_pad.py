@@ -134,3 +134,16 @@ def test_the_draw_tabs_line_names_the_taught_classes(taught: str) -> None:
 def test_a_taught_model_claims_no_test_accuracy(taught: str) -> None:
     from studio import classify_tab
     assert "test accuracy" not in classify_tab.caption(teach.DRAWINGS.spec, taught)
+
+
+def test_the_taught_model_downloads_as_onnx_answering_the_same(taught: str) -> None:
+    import onnxruntime as ort
+
+    from studio import classify_tab
+    path = classify_tab.download_onnx(teach.DRAWINGS.spec, taught)
+    label, payload = drawings(THREE, 1, seed=9)[0]
+    row = STROKES.prepare(payload).row
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    probabilities = session.run(["probabilities"], {"image": row[None].astype(np.float32)})[0][0]
+    classes = models.predictor_for("digits", taught).classes
+    assert classes[int(np.argmax(probabilities))] == _top(taught, payload)
