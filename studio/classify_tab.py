@@ -11,6 +11,7 @@ hand was found. API: /classify_<noun> (e.g. /classify_digit), with an optional m
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -33,6 +34,7 @@ from classifier.serving.predict import Answer
 from . import assets, canvas, classroom, inside_view, models, project_panel, projects, teach, teach_pad
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
+log = logging.getLogger(__name__)
 C = TypeVar("C", bound=gr.components.Component)
 
 
@@ -335,7 +337,10 @@ def choose(spec: DatasetSpec, name: str, session: str, client: str = "") -> str:
     """Make `name` the model this session's project classifies `spec`'s inputs with; the new caption."""
     try:
         models.predictor_for(spec.name, session, name or spec.name)  # refuse a bad name before keeping it
-        projects.choose(projects.project(session, client), spec.name, name)
+        pid = projects.project(session, client)
+        projects.choose(pid, spec.name, name)
+        # Said in the log: a reload that shows another model than the one chosen is then traceable.
+        log.info("project %d: the %s Model menu chose %r", pid, spec.noun, name or spec.name)
     except (models.ModelChoiceError, projects.ProjectError) as e:
         raise gr.Error(str(e)) from None
     return caption(spec, session)
