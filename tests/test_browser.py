@@ -17,6 +17,7 @@ import pytest
 from PIL import Image, ImageOps
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from bench.classroom import WATCH_JS as WATCH_RUNS_JS
 from bench.live import camera_browser, open_live, write_y4m
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -107,14 +108,19 @@ def _ink_pixels(page, cx: float, cy: float) -> int:
 ANSWER_JS = "(document.querySelector('#digit-view .answer')?.innerText || '').trim().split(/\\s+/)[0]"
 
 
-def _train_briefly(page, hidden: str = "16") -> None:
-    """One epoch of an MLP of `hidden` units ("": a linear model) from the Train tab, waited for."""
+def _start_brief_run(page, hidden: str = "16") -> None:
+    """Start one epoch of an MLP of `hidden` units ("": a linear model) from the Train tab."""
     page.get_by_role("tab", name="Train").click()
     page.get_by_label("Hidden sizes").fill(hidden)
     epochs = page.locator("input[type=number]").first
     epochs.fill("1")
     epochs.press("Enter")
     page.locator("#train-start").click()
+
+
+def _train_briefly(page, hidden: str = "16") -> None:
+    """One epoch of an MLP of `hidden` units ("": a linear model) from the Train tab, waited for."""
+    _start_brief_run(page, hidden)
     _wait_text(page, "#train-status", "Done", timeout=300_000)
 
 
@@ -780,19 +786,6 @@ def test_a_close_call_between_two_letters_is_answered_not_sure(browser, app_url:
 
 # ------------------------------------------------------------------------------------ a class
 
-# Records, in the teacher's page, when each student's finished run (a row with a test accuracy) first shows.
-WATCH_RUNS_JS = """() => {
-  window.__firstSeen = {};
-  setInterval(() => {
-    for (const row of document.querySelectorAll('#teacher-runs tr[data-run]')) {
-      const cells = row.querySelectorAll('td');
-      if (cells.length > 4 && cells[4].innerText.includes('%') && !(cells[0].innerText in window.__firstSeen))
-        window.__firstSeen[cells[0].innerText] = Date.now() / 1000;
-    }
-  }, 20);
-}"""
-
-
 def _join(browser, app_url: str, code: str, name: str):
     """A student's browser (a context of its own, so a second page shares its project) joined as `name`."""
     pg = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
@@ -821,17 +814,12 @@ def test_a_teacher_sees_the_classs_runs_ranked_as_they_finish(browser, app_url: 
     assert "#teacher=" in link
     teacher_key = link.split("#teacher=")[1]
     code = teacher.locator("#teacher-header code").first.inner_text().strip()
-    teacher.evaluate(WATCH_RUNS_JS)
+    teacher.evaluate(WATCH_RUNS_JS)   # when each student's finished run first shows
 
     students = [_join(browser, app_url, code, name) for name in ("Ada", "Bo", "Cy")]
     _wait_text(teacher, "#teacher-students", "Cy", timeout=10_000)
     for pg, hidden in zip(students[:2], ("32", ""), strict=True):   # Ada trains an MLP, Bo a linear model
-        pg.get_by_role("tab", name="Train").click()
-        pg.get_by_label("Hidden sizes").fill(hidden)
-        epochs = pg.locator("input[type=number]").first
-        epochs.fill("1")
-        epochs.press("Enter")
-        pg.locator("#train-start").click()
+        _start_brief_run(pg, hidden)
     for pg in students[:2]:
         _wait_text(pg, "#train-status", "Done", timeout=300_000)
     teacher.wait_for_function("() => Object.keys(window.__firstSeen).length >= 2", timeout=30_000)

@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 from studio import class_tab, classroom, projects
-from tests.test_classroom import _finished_run
+from tests.test_projects import _run as _finished_run
 
 pytestmark = pytest.mark.usefixtures("fresh_store")
 

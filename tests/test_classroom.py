@@ -7,14 +7,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
-from classifier import data
-from classifier.training import presets
-from classifier.training.report import build_report
 from studio import classroom, models, projects
 from studio.store import ClassRun, Member
-from tests.conftest import constant_checkpoint, unstyled_classes
+from tests.conftest import unstyled_classes
+from tests.test_projects import _run as _run_of
 
 
 def _run(run_id: int, student: int, accuracy: float | None, *, dataset: str = "digits", epochs: float = 1.0,
@@ -80,14 +77,6 @@ def test_board_html_escapes_student_names() -> None:
 
 # --------------------------------------------------------------------------- shared runs
 
-def _finished_run(pid: int, answer: int) -> projects.Run:
-    ckpt = constant_checkpoint(answer)
-    spec = data.DATASETS["digits"]
-    report = build_report(ckpt.model, torch.zeros(4, 28, 28, dtype=torch.uint8), torch.full((4,), answer),
-                          list(spec.classes), spec.normalization)
-    return projects.add_run(pid, "quick", presets.get("quick").config("digits"), report, ckpt, 1.0, "cpu")
-
-
 @pytest.fixture
 def a_class(fresh_store) -> tuple[int, int, int]:
     """A class with students 'a' (a shared run answering 3) and 'b'; 'c' outside it."""
@@ -95,7 +84,7 @@ def a_class(fresh_store) -> tuple[int, int, int]:
     a, b, c = (projects.project(s) for s in "abc")
     classroom.join(a, made.join_code, "Ada")
     classroom.join(b, made.join_code, "Bo")
-    _finished_run(a, 3)
+    _run_of(a, 3)
     classroom.share(a, 1)
     return a, b, c
 
