@@ -36,6 +36,7 @@ KEEP_JS = f"""(key) => {{
   if (key) localStorage.setItem({TEACHER_STORAGE!r}, key); else localStorage.removeItem({TEACHER_STORAGE!r});
 }}"""
 TEACHER_LINK_JS = """(key) => location.origin + location.pathname + '#teacher=' + key"""
+STUDENT_LINK_JS = """(code) => code ? location.origin + location.pathname + '#join=' + code : ''"""
 # Clicks in the teacher's tables: a row opens its run; a link hides, shows or removes.
 CLICKS_JS = """
 element.addEventListener('click', (e) => {
@@ -163,8 +164,8 @@ def class_overview(teacher_key: str) -> dict[str, Any]:
 
 def _header(c: ClassRow) -> str:
     joins = (f"open until {time.strftime('%a %H:%M', time.localtime(c.joins_until))}" if c.open else "closed")
-    return (f"## {c.name}\nJoin code **`{_code(c)}`** (joining: {joins}). Students open this app's Class tab and "
-            "type the code with a name.")
+    return (f"## {c.name}\nJoin code **`{_code(c)}`** (joining: {joins}). Students type it with a name in this "
+            "app's Class tab, or open the student link.")
 
 
 def teacher_page(key: str, seen: str = "") -> tuple[Any, ...]:
@@ -192,10 +193,13 @@ def open_teacher_page(key: str, join_code: str) -> tuple[Any, ...]:
     challenge's settings in its form; a join code from the address goes into the join form."""
     found = teacher_page(key)
     challenge = gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    class_code = ""
     if found[0]:
-        c = classroom.taught_by(key).challenge or {}
+        taught = classroom.taught_by(key)
+        c = taught.challenge or {}
         challenge = (c.get("dataset") or "none", c.get("max_epochs"), c.get("max_hidden"), c.get("max_seconds"))
-    return (*found, *challenge, join_code or gr.skip())
+        class_code = _code(taught)
+    return (*found, *challenge, join_code or gr.skip(), class_code)
 
 
 def refresh_teacher_page(key: str, seen: str) -> tuple[Any, ...]:
@@ -272,6 +276,9 @@ def build(demo: gr.Blocks) -> None:
             link = gr.Textbox(label="⚠️ Your teacher link, shown this once: copy it somewhere safe and keep it private. "
                               "It opens this page from any browser; whoever has it runs the class.", visible=False,
                               interactive=False, buttons=["copy"], elem_id="class-teacher-link")
+            student_link = gr.Textbox(label="Student link: it opens this app with the code filled in",
+                                      interactive=False, buttons=["copy"], elem_id="teacher-student-link")
+            class_code = gr.Textbox(visible=False)
             with gr.Row():
                 close = gr.Button("Close joining", size="sm", elem_id="teacher-close")
                 reopen = gr.Button("Open joining (24 h)", size="sm", elem_id="teacher-open")
@@ -329,8 +336,9 @@ def build(demo: gr.Blocks) -> None:
 
     page = [key, teacher_box, header, students, runs, teacher_board, teacher_timer, seen]
     challenge = [ch_data, ch_epochs, ch_hidden, ch_seconds]
-    opened = demo.load(open_teacher_page, [key, code], [*page, *challenge, code], js=READ_JS, **private)
+    opened = demo.load(open_teacher_page, [key, code], [*page, *challenge, code, class_code], js=READ_JS, **private)
     opened.then(None, key, None, js=KEEP_JS, **private)
+    opened.then(None, class_code, student_link, js=STUDENT_LINK_JS, **private)
     teacher_timer.tick(refresh_teacher_page, [key, seen], page, show_progress="hidden", **private)
 
     def made(name: str, request: gr.Request) -> tuple[str, Any]:
@@ -340,7 +348,8 @@ def build(demo: gr.Blocks) -> None:
     made_event = make.click(made, class_name, [key, link], **private)
     made_event.success(None, key, link, js=TEACHER_LINK_JS, **private)
     made_event.success(None, key, None, js=KEEP_JS, **private).then(
-        open_teacher_page, [key, code], [*page, *challenge, code], **private)
+        open_teacher_page, [key, code], [*page, *challenge, code, class_code], **private).then(
+        None, class_code, student_link, js=STUDENT_LINK_JS, **private)
     forget.click(lambda: ("", gr.Column(visible=False), gr.Timer(active=False), gr.Textbox(value="", visible=False)),
                  None, [key, teacher_box, teacher_timer, link], **private).then(None, key, None, js=KEEP_JS, **private)
 

@@ -786,13 +786,18 @@ def test_a_close_call_between_two_letters_is_answered_not_sure(browser, app_url:
 
 # ------------------------------------------------------------------------------------ a class
 
-def _join(browser, app_url: str, code: str, name: str):
-    """A student's browser (a context of its own, so a second page shares its project) joined as `name`."""
+def _join(browser, url: str, code: str, name: str):
+    """A student's browser (a context of its own, so a second page shares its project) joined as `name`;
+    `code` "": `url` is the student link, which fills the code in."""
     pg = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-    pg.goto(app_url)
+    pg.goto(url)
     pg.wait_for_selector(PAD_READY, timeout=60_000)
     pg.get_by_role("tab", name="Class", exact=True).click()
-    pg.locator("#class-code input, #class-code textarea").first.fill(code)
+    code_box = pg.locator("#class-code input, #class-code textarea").first
+    if code:
+        code_box.fill(code)
+    else:
+        pg.wait_for_function("(el) => el.value.length > 0", arg=code_box.element_handle(), timeout=10_000)
     pg.locator("#class-name input, #class-name textarea").first.fill(name)
     pg.locator("#class-join").click()
     _wait_text(pg, "#class-status", f"as {name}")
@@ -816,7 +821,12 @@ def test_a_teacher_sees_the_classs_runs_ranked_as_they_finish(browser, app_url: 
     code = teacher.locator("#teacher-header code").first.inner_text().strip()
     teacher.evaluate(WATCH_RUNS_JS)   # when each student's finished run first shows
 
-    students = [_join(browser, app_url, code, name) for name in ("Ada", "Bo", "Cy")]
+    student_link = teacher.locator("#teacher-student-link input, #teacher-student-link textarea").first
+    teacher.wait_for_function("(el) => el.value.includes('#join=')", arg=student_link.element_handle(),
+                              timeout=10_000)
+    assert student_link.input_value().endswith("#join=" + code)
+    students = [_join(browser, app_url, code, name) for name in ("Ada", "Bo")]
+    students.append(_join(browser, student_link.input_value(), "", "Cy"))   # Cy opens the student link
     _wait_text(teacher, "#teacher-students", "Cy", timeout=10_000)
     for pg, hidden in zip(students[:2], ("32", ""), strict=True):   # Ada trains an MLP, Bo a linear model
         _start_brief_run(pg, hidden)
