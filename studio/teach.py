@@ -322,8 +322,8 @@ def captures_html(session_id: str, what: Teachable | None = None) -> str:
         count = len(captures[label])
         rows.append(f'<div class="teach-row"><b>{html.escape(label)} ({count})</b>{thumbs}</div>')
     model = models.own_model(what.dataset, session_id)
-    kind = "hand-shape model" if what is HANDS else "model"
-    note = (f'<div class="teach-note">In use: {kind} {html.escape(model.name)}.</div>'
+    kind = "hand-shape model " if what is HANDS else ""
+    note = (f'<div class="teach-note">In use: {kind}{html.escape(model.name)}.</div>'
             if model is not None and model.name.startswith("your ") else "")
     return f'<div class="teach-captures">{note}{"".join(rows)}</div>'
 
