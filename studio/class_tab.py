@@ -21,6 +21,7 @@ from classifier.training.report import Report
 
 from . import classroom, models, plots, project_panel, projects
 from .store import ClassRow
+from .store.classes import JOIN_HOURS
 
 TEACHER_STORAGE = "classifier-teacher"
 # The teacher secret (a teacher link's, which then replaces the kept one) and a join code from the address.
@@ -281,7 +282,7 @@ def build(demo: gr.Blocks) -> None:
             class_code = gr.Textbox(visible=False)
             with gr.Row():
                 close = gr.Button("Close joining", size="sm", elem_id="teacher-close")
-                reopen = gr.Button("Open joining (24 h)", size="sm", elem_id="teacher-open")
+                reopen = gr.Button(f"Open joining ({JOIN_HOURS:g} h)", size="sm", elem_id="teacher-open")
                 forget = gr.Button("Forget this class on this browser", size="sm", elem_id="class-forget")
             with gr.Row(equal_height=True):
                 ch_data = gr.Dropdown(["none", *data.DATASETS], value="none", label="Challenge: data set",

@@ -25,6 +25,7 @@ from classifier.training import trainer
 
 from . import plots, projects
 from .store import ClassError, ClassRow, ClassRun, Member
+from .store.classes import JOIN_HOURS
 
 SHARED_PREFIX = "class:"     # the Model menu's value for a run a classmate shared: class:<run id>
 MAX_NAME = 40
@@ -134,7 +135,7 @@ def remove(class_id: int, project_id: int) -> bool:
 
 
 def set_open(class_id: int, open_: bool) -> None:
-    from .store.classes import JOIN_HOURS
+    """The class takes joins for JOIN_HOURS from now, or no more."""
     projects.store().set_joins(class_id, time.time() + (JOIN_HOURS * 3600 if open_ else -1))
 
 
