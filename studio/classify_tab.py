@@ -104,6 +104,10 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
         raise gr.Error(str(e)) from None
     if prepared is None:
         msg = kind.wording.empty.format(noun=spec.noun)
+        mine = [c for c in predictor.classes if c not in spec.classes]   # a taught pad's own classes
+        if mine:
+            msg = (f"{msg}, or one of your classes" if len(mine) < len(predictor.classes)
+                   else "draw one of your classes") + f" ({', '.join(mine)})"
         return Classified(msg, view_html(None, None, message=msg), msg)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)

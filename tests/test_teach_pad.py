@@ -147,3 +147,10 @@ def test_the_taught_model_downloads_as_onnx_answering_the_same(taught: str) -> N
     probabilities = session.run(["probabilities"], {"image": row[None].astype(np.float32)})[0][0]
     classes = models.predictor_for("digits", taught).classes
     assert classes[int(np.argmax(probabilities))] == _top(taught, payload)
+
+
+def test_an_empty_pad_asks_for_one_of_the_taught_classes(taught: str) -> None:
+    from studio import classify_tab
+    shown = classify_tab.classify(teach.DRAWINGS.spec, {"strokes": [], "width": 400, "height": 400, "brush": 14},
+                                  session=taught, kind=STROKES)
+    assert shown.first == "draw one of your classes (circle, cross, check)"
