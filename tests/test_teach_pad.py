@@ -154,3 +154,14 @@ def test_an_empty_pad_asks_for_one_of_the_taught_classes(taught: str) -> None:
     shown = classify_tab.classify(teach.DRAWINGS.spec, {"strokes": [], "width": 400, "height": 400, "brush": 14},
                                   session=taught, kind=STROKES)
     assert shown.first == "draw one of your classes (circle, cross, check)"
+
+
+def test_a_drawing_unlike_every_taught_class_is_not_sure(taught: str) -> None:
+    answer = models.predictor_for("digits", taught).answer(STROKES.prepare(SEVEN).row)
+    assert answer.unsure
+
+
+def test_new_drawings_of_the_taught_classes_are_mostly_sure(taught: str) -> None:
+    predictor = models.predictor_for("digits", taught)
+    unsure = [predictor.answer(STROKES.prepare(p).row).unsure for _, p in drawings(THREE, 5, seed=7)]
+    assert np.mean(unsure) <= 0.2

@@ -28,6 +28,8 @@ import torch
 
 from .. import data as datamod
 from ..data import DatasetSpec, Splits, handgen
+from ..data.augment import AugmentConfig, augment
+from ..models import ood
 from ..models.checkpoint import Checkpoint
 from ..models.forward import logits
 from . import finish
@@ -38,6 +40,9 @@ REHEARSAL_PER_CLASS = 20
 STEPS = 300                 # training steps
 FROM_A_MODEL_LR = 1e-3      # from a model: a gentle learning rate keeps what it knows
 MIN_ROWS = 64               # taught alone, the examples are repeated to at least this many rows
+# Pictures taught alone: how their "not sure" varies each example to stand for a person's next ones.
+LIKENESS_AUGMENT = AugmentConfig(degrees=20, scale=0.2, shift=3.0, shear=20)
+LIKENESS_COPIES = 20
 
 
 @cache
@@ -80,13 +85,35 @@ def by_probability(not_sure_below: float, not_sure_margin: float | None) -> Call
     return finish_it
 
 
+def by_likeness(model: torch.nn.Module, meta: dict[str, Any], spec: DatasetSpec, splits: Splits,
+                *_: Any) -> Checkpoint:
+    """A `finish` for a model of pictures taught alone (its classes all taught): "not sure" for a picture
+    unlike every taught example. Its detector is the Mahalanobis distance of the last hidden layer to
+    the nearest class (`models.ood`), fitted on LIKENESS_COPIES strongly varied copies of each example
+    (`splits.val_x`: the examples themselves) and calibrated on as many others, flagging FLAG_RATE of
+    those: a few examples leave no held-out rows, and their varied copies stand for a person's next
+    drawings."""
+    model.eval()
+    g = torch.Generator().manual_seed(0)
+    x = splits.val_x.float() / 255
+
+    def copies() -> torch.Tensor:
+        varied = torch.cat([augment(x, LIKENESS_AUGMENT, g) for _ in range(LIKENESS_COPIES)])
+        return (varied * 255).round().clamp(0, 255).to(torch.uint8)
+
+    detector = ood.fit(model, copies(), splits.val_y.repeat(LIKENESS_COPIES), copies(), spec.normalization,
+                       model.config.n_classes, scores=("mahalanobis-last-hidden",))
+    return Checkpoint(model, meta).with_detector(detector)
+
+
 def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpoint | None = None, seed: int = 0,
           steps: int = STEPS, keep: bool = True, data_dir: str | os.PathLike[str] | None = None,
           not_sure: tuple[float, float | None] | None = None, what: str = "signs") -> Checkpoint:
     """A model of `spec`'s rows taught one person's examples (`rows` and their `labels`), named for
     what it was taught (`what`: "signs", "drawings"). With `start` and `keep`, its classes stay (and
     are rehearsed); `keep` False: the taught labels only, from `start`'s hidden layers. "Not sure":
-    `not_sure` (below, margin) if given, else the data set's rule."""
+    for pictures taught alone, unlike every example (`by_likeness`); else `not_sure` (below, margin)
+    if given, else the data set's rule."""
     dtype = np.uint8 if spec.rows.name != "hands" else np.float32
     x = np.asarray(rows, dtype=dtype).reshape(-1, *spec.rows.shape)
     if len(x) != len(labels) or not len(labels):
@@ -117,8 +144,10 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
     config = recipe(spec.name, epochs=math.ceil(steps / per_epoch), batch_size=batch, seed=seed,
                     lr=FROM_A_MODEL_LR if start is not None else None, device="cpu", outlier_exposure=0.0,
                     hidden=list(start.model.config.hidden) if start is not None else None)
-    trainer = Trainer(config, splits=splits, points_per_epoch=1,
-                      finish=by_probability(*not_sure) if not_sure is not None else finish.finish, classes=classes,
+    pictures = spec.rows.name != "hands"
+    finish_with = (by_likeness if pictures and not keep else by_probability(*not_sure) if not_sure is not None
+                   else finish.finish)
+    trainer = Trainer(config, splits=splits, points_per_epoch=1, finish=finish_with, classes=classes,
                       start=start.model if start is not None else None, start_classes=keep)
     for _ in trainer.fit():
         pass
