@@ -24,7 +24,7 @@ from classifier.serving.predict import Predictor
 from classifier.training import trainer
 
 from . import plots, projects
-from .store import ClassError, ClassRow, ClassRun, Member
+from .store import ClassError, ClassRow, ClassRun, Member, UnknownCode
 from .store.classes import JOIN_HOURS
 
 SHARED_PREFIX = "class:"     # the Model menu's value for a run a classmate shared: class:<run id>
@@ -117,10 +117,11 @@ def membership(pid: int | None) -> tuple[ClassRow, str] | None:
 
 def join(pid: int, code: str, name: str, client: str = "") -> ClassRow:
     """The project joins the class of `code` as `name`."""
-    if projects.store().class_of_code(code) is None:
-        _count_wrong(client)
     try:
         return projects.store().join(pid, code, (name or "")[:MAX_NAME])
+    except UnknownCode as e:
+        _count_wrong(client)   # past the limit, it says so instead
+        raise ClassroomError(str(e)) from None
     except ClassError as e:
         raise ClassroomError(str(e)) from None
 

@@ -32,6 +32,10 @@ class ClassError(RuntimeError):
     """A class request the store cannot take (an unknown or closed code, a name taken); says why."""
 
 
+class UnknownCode(ClassError):
+    """No class has the join code given (what guessing codes meets)."""
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -110,11 +114,12 @@ class ClassesMixin:
 
     _read: Any
     _write: Any
+    _creator: Any   # Store's: an address as kept for rate limits
 
     def new_class(self, name: str, creator: str = "") -> tuple[ClassRow, str]:
         """A new class and its teacher secret (returned once, never kept); ClassError when this address
         made too many in the last hour."""
-        who = hashlib.sha256(creator.encode()).hexdigest()[:32]
+        who = self._creator(creator)
         key = secrets.token_urlsafe(TEACHER_KEY_BYTES)
         now = time.time()
         for _ in range(8):   # a code already taken: draw again
@@ -164,12 +169,6 @@ class ClassesMixin:
             conn.execute(update(classes).where(classes.c.id == class_id).values(
                 challenge=json.dumps(challenge) if challenge is not None else None))
 
-    def delete_class(self, class_id: int) -> None:
-        """The class and its memberships (its students' projects stay theirs)."""
-        with self._write() as conn:
-            conn.execute(delete(members).where(members.c.class_id == class_id))
-            conn.execute(delete(classes).where(classes.c.id == class_id))
-
     # ------------------------------------------------------------------------------ members
 
     def join(self, project_id: int, code: str, name: str) -> ClassRow:
@@ -179,7 +178,7 @@ class ClassesMixin:
             raise ClassError("Give a name for the class to see (a first name, or a nickname).")
         found = self.class_of_code(code)
         if found is None:
-            raise ClassError("No class has this code: check it with your teacher.")
+            raise UnknownCode("No class has this code: check it with your teacher.")
         if not found.open:
             raise ClassError("This class takes no more students: ask your teacher to open it again.")
         try:
@@ -223,8 +222,10 @@ class ClassesMixin:
 
     # --------------------------------------------------------------------------- class runs
 
-    def class_runs(self, class_id: int, dataset: str | None = None, *, curves: bool = True) -> list[ClassRun]:
-        """Every run of the class's students (oldest first); `curves` False leaves points and reports out."""
+    def class_runs(self, class_id: int, dataset: str | None = None, *, curves: bool = True,
+                   run_id: int | None = None) -> list[ClassRun]:
+        """Every run of the class's students (oldest first; only run `run_id`, if given); `curves` False
+        leaves points and reports out."""
         cols = [runs.c.id, runs.c.project_id, members.c.name, runs.c.number, runs.c.dataset, runs.c.preset,
                 runs.c.config, runs.c.points if curves else runs.c.id, runs.c.report if curves else runs.c.id,
                 runs.c.accuracy, runs.c.epochs, runs.c.seconds, runs.c.status, runs.c.created_at, runs.c.finished_at,
@@ -232,6 +233,8 @@ class ClassesMixin:
         where = [members.c.class_id == class_id]
         if dataset is not None:
             where.append(runs.c.dataset == dataset)
+        if run_id is not None:
+            where.append(runs.c.id == run_id)
         with self._read() as conn:
             rows = conn.execute(select(*cols).select_from(members.join(runs, runs.c.project_id == members.c.project_id))
                                 .where(*where).order_by(runs.c.created_at, runs.c.id)).all()
@@ -242,13 +245,8 @@ class ClassesMixin:
 
     def class_run(self, class_id: int, run_id: int) -> ClassRun | None:
         """Run `run_id` if a student of the class made it, else None."""
-        with self._read() as conn:
-            pid = conn.execute(select(runs.c.project_id).select_from(
-                members.join(runs, runs.c.project_id == members.c.project_id)).where(
-                members.c.class_id == class_id, runs.c.id == run_id)).scalar()
-        if pid is None:
-            return None
-        return next((r for r in self.class_runs(class_id) if r.id == run_id), None)
+        found = self.class_runs(class_id, run_id=run_id)
+        return found[0] if found else None
 
     def hide_run(self, class_id: int, run_id: int, hidden: bool) -> bool:
         """Take run `run_id` off the class's board (or put it back); False if it is not the class's."""

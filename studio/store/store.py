@@ -37,7 +37,7 @@ KEY_BYTES = 24          # 192 random bits: a project's key is its only lock
 ALIVE_SECONDS = 60.0    # a running run whose process has not said it is alive for this long is interrupted
 RUN_COLUMNS = (runs.c.id, runs.c.number, runs.c.dataset, runs.c.preset, runs.c.config, runs.c.points,
                runs.c.report, runs.c.accuracy, runs.c.epochs, runs.c.seconds, runs.c.device, runs.c.stopped,
-               runs.c.status, runs.c.nbytes, runs.c.created_at, runs.c.shared)
+               runs.c.status, runs.c.nbytes, runs.c.created_at)
 
 
 class StoreError(RuntimeError):
@@ -67,7 +67,6 @@ class RunRow:
     status: str
     nbytes: int
     created_at: float
-    shared: bool = False
 
     @classmethod
     def of(cls, row: Any) -> RunRow:
@@ -77,7 +76,7 @@ class RunRow:
                    report=json.loads(m["report"]) if m["report"] else None, accuracy=m["accuracy"],
                    epochs=float(m["epochs"]), seconds=float(m["seconds"]), device=m["device"],
                    stopped=bool(m["stopped"]), status=m["status"], nbytes=int(m["nbytes"]),
-                   created_at=float(m["created_at"]), shared=bool(m["shared"]))
+                   created_at=float(m["created_at"]))
 
 
 @dataclass(frozen=True)
@@ -206,10 +205,15 @@ class Store(ClassesMixin):
 
     # -------------------------------------------------------------------------------- projects
 
+    @staticmethod
+    def _creator(creator: str) -> str:
+        """A client's address as kept for rate limits (projects, classes): a hash, never the address."""
+        return hashlib.sha256(creator.encode()).hexdigest()[:32]
+
     def new_project(self, creator: str = "") -> tuple[int, str]:
         """A new project (its id and key) for a client (`creator`: its address, hashed here);
         StoreError when that client has made too many in the last hour."""
-        who = hashlib.sha256(creator.encode()).hexdigest()[:32]
+        who = self._creator(creator)
         key = new_key()
         now = time.time()
         with self._write() as conn:
