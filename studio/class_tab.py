@@ -61,6 +61,14 @@ def _fail(e: Exception) -> gr.Error:
     return gr.Error(str(e))
 
 
+def _teacher_class(key: str) -> ClassRow:
+    """The class whose teacher key this is; a message on the page if none."""
+    try:
+        return classroom.taught_by(key)
+    except classroom.ClassroomError as e:
+        raise _fail(e) from None
+
+
 def _code(c: ClassRow) -> str:
     return f"{c.join_code[:4]}-{c.join_code[4:]}"
 
@@ -150,10 +158,7 @@ def class_overview(teacher_key: str) -> dict[str, Any]:
         [{"id", "student", "number", "dataset", "preset", "test_accuracy", "status", "finished_at",
         "hidden", "shared"}]}
     """
-    try:
-        c = classroom.taught_by(teacher_key)
-    except classroom.ClassroomError as e:
-        raise _fail(e) from None
+    c = _teacher_class(teacher_key)
     return {"class": c.name, "join_code": _code(c), "open": c.open, "challenge": c.challenge,
             "students": [{"name": m.name, "runs": m.runs, "taught": m.taught}
                          for m in projects.store().members(c.id)],
@@ -169,17 +174,23 @@ def _header(c: ClassRow) -> str:
             "app's Class tab, or open the student link.")
 
 
-def teacher_page(key: str, seen: str = "") -> tuple[Any, ...]:
-    """The teacher's page for `key`: (the key to keep, visible, header, students, runs, boards, timer,
-    what was drawn); each view gr.skip() where it is as `seen` drew it."""
+def _known(key: str) -> ClassRow | None:
+    """The class of a teacher key the page kept (None, with a warning, if it opens none)."""
     if not key:
-        return ("", gr.Column(visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False),
-                "")
+        return None
     try:
-        c = classroom.taught_by(key)
+        return classroom.taught_by(key)
     except classroom.ClassroomError as e:
         gr.Warning(str(e))
-        return ("", gr.Column(visible=False), "", "", "", "", gr.Timer(active=False), "")
+        return None
+
+
+def _page(key: str, c: ClassRow | None, seen: str = "") -> tuple[Any, ...]:
+    """The teacher's page of class `c` (None: none): (the key to keep, visible, header, students, runs,
+    boards, timer, what was drawn); each view gr.skip() where it is as `seen` drew it."""
+    if c is None:
+        cleared = (gr.skip(),) * 4 if not key else ("",) * 4
+        return ("", gr.Column(visible=False), *cleared, gr.Timer(active=False), "")
     runs = projects.store().class_runs(c.id)
     views = (_header(c), classroom.students_html(projects.store().members(c.id)), classroom.runs_html(runs),
              classroom.board_html(classroom.boards(c, runs, with_hidden=True), teacher=True))
@@ -189,31 +200,28 @@ def teacher_page(key: str, seen: str = "") -> tuple[Any, ...]:
     return (key, gr.Column(visible=True), *views, gr.Timer(active=True), drawn)
 
 
+def teacher_page(key: str, seen: str = "") -> tuple[Any, ...]:
+    """The teacher's page for `key` (what `_page` says), as the page looks at the store again."""
+    return _page(key, _known(key), seen)
+
+
 def open_teacher_page(key: str, join_code: str) -> tuple[Any, ...]:
     """The page opened (or a class was made): the teacher's page if it holds a teacher key, the
-    challenge's settings in its form; a join code from the address goes into the join form."""
-    found = teacher_page(key)
+    challenge's settings in its form and the class's code; a join code from the address goes into
+    the join form."""
+    c = _known(key)
     challenge = gr.skip(), gr.skip(), gr.skip(), gr.skip()
-    class_code = ""
-    if found[0]:
-        taught = classroom.taught_by(key)
-        c = taught.challenge or {}
-        challenge = (c.get("dataset") or "none", c.get("max_epochs"), c.get("max_hidden"), c.get("max_seconds"))
-        class_code = _code(taught)
-    return (*found, *challenge, join_code or gr.skip(), class_code)
-
-
-def refresh_teacher_page(key: str, seen: str) -> tuple[Any, ...]:
-    return teacher_page(key, seen)
+    if c is not None:
+        set_ = c.challenge or {}
+        challenge = (set_.get("dataset") or "none", set_.get("max_epochs"), set_.get("max_hidden"),
+                     set_.get("max_seconds"))
+    return (*_page(key, c), *challenge, join_code or gr.skip(), _code(c) if c is not None else "")
 
 
 def teacher_click(key: str, evt: gr.EventData) -> tuple[Any, ...]:
     """A click in the teacher's tables: open a run (its curves, confusion matrix, settings), hide or
     show it on the boards, or remove a student."""
-    try:
-        c = classroom.taught_by(key)
-    except classroom.ClassroomError as e:
-        raise _fail(e) from None
+    c = _teacher_class(key)
     action = getattr(evt, "_data", {}) or {}
     what, run, member = action.get("action"), str(action.get("run") or ""), str(action.get("member") or "")
     if what == "remove" and member.isdigit():
@@ -240,10 +248,7 @@ def teacher_click(key: str, evt: gr.EventData) -> tuple[Any, ...]:
 
 def set_challenge(key: str, dataset: str, max_epochs: float | None, max_hidden: float | None,
                   max_seconds: float | None) -> str:
-    try:
-        c = classroom.taught_by(key)
-    except classroom.ClassroomError as e:
-        raise _fail(e) from None
+    c = _teacher_class(key)
     if not dataset or dataset == "none":
         classroom.set_challenge(c.id, None)
         return ""
@@ -258,10 +263,7 @@ def set_challenge(key: str, dataset: str, max_epochs: float | None, max_hidden: 
 
 
 def set_joining(key: str, open_: bool) -> str:
-    try:
-        c = classroom.taught_by(key)
-    except classroom.ClassroomError as e:
-        raise _fail(e) from None
+    c = _teacher_class(key)
     classroom.set_open(c.id, open_)
     return ""
 
@@ -340,7 +342,7 @@ def build(demo: gr.Blocks) -> None:
     opened = demo.load(open_teacher_page, [key, code], [*page, *challenge, code, class_code], js=READ_JS, **private)
     opened.then(None, key, None, js=KEEP_JS, **private)
     opened.then(None, class_code, student_link, js=STUDENT_LINK_JS, **private)
-    teacher_timer.tick(refresh_teacher_page, [key, seen], page, show_progress="hidden", **private)
+    teacher_timer.tick(teacher_page, [key, seen], page, show_progress="hidden", **private)
 
     def made(name: str, request: gr.Request) -> tuple[str, Any]:
         found = make_class(name, request)
@@ -355,7 +357,7 @@ def build(demo: gr.Blocks) -> None:
                  None, [key, teacher_box, teacher_timer, link], **private).then(None, key, None, js=KEEP_JS, **private)
 
     def again(event: Any) -> None:
-        event.success(refresh_teacher_page, [key, seen], page, **private)
+        event.success(teacher_page, [key, seen], page, **private)
 
     again(close.click(lambda k: set_joining(k, False), key, None, **private))
     again(reopen.click(lambda k: set_joining(k, True), key, None, **private))
