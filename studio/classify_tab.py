@@ -30,6 +30,7 @@ from classifier.data import DatasetSpec
 from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
 from classifier.serving.predict import Answer
+from classifier.training import teach as teach_lib
 
 from . import assets, canvas, classroom, inside_view, models, project_panel, projects, teach, teach_pad
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
@@ -103,11 +104,7 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
         raise gr.Error(str(e)) from None
     if prepared is None:
-        msg = kind.wording.empty.format(noun=spec.noun)
-        mine = [c for c in predictor.classes if c not in spec.classes]   # a taught pad's own classes
-        if mine:
-            msg = (f"{msg}, or one of your classes" if len(mine) < len(predictor.classes)
-                   else "draw one of your classes") + f" ({', '.join(mine)})"
+        msg = yours(spec, predictor) or kind.wording.empty.format(noun=spec.noun)
         return Classified(msg, view_html(None, None, message=msg), msg)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
@@ -272,10 +269,11 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
     except models.ModelChoiceError as e:
         return f"{intro} ⚠️ {e}"
     acc = predictor.meta.get("test_accuracy")
-    taught = predictor.meta.get("command") == TAUGHT   # measured on its own examples only: no test accuracy
+    taught = predictor.meta.get("command") == teach_lib.COMMAND   # measured on its examples only: no test accuracy
     acc_text = f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) and not taught else ""
-    if taught and spec.kind.hands is None:   # a pad taught classes of one's own
-        intro = (f"Draw one of your classes ({', '.join(predictor.classes)}); it is classified after every stroke.")
+    asked = yours(spec, predictor)
+    if asked:   # a pad taught classes of one's own
+        intro = f"{asked[0].upper()}{asked[1:]}; it is classified after every stroke."
     pixels = f"{model_words(predictor.meta['model'])}{acc_text} ({predictor.name})"
     if spec.kind.hands is None:
         return f"{intro} Model: {pixels}."
@@ -286,7 +284,17 @@ def caption(spec: DatasetSpec, session: str | None = "anonymous") -> str:
     return f"{intro} Read by {hand_shape_words(spec, session)}; second opinion: {pixels}."
 
 
-TAUGHT = "taught in the app"   # a taught model's `command` (classifier.training.teach)
+def yours(spec: DatasetSpec, predictor: Any) -> str:
+    """What to draw, in words, for a model that answers classes of one's own (a taught pad): "draw
+    one of your classes (circle, cross)", or with the digits kept "draw a digit, or one of your
+    classes (...)"; "" for a model of the data set's own classes."""
+    mine = [c for c in predictor.classes if c not in spec.classes]
+    if not mine:
+        return ""
+    assert spec.kind is not None and spec.kind.wording is not None
+    ask = (f"{spec.kind.wording.empty.format(noun=spec.noun)}, or one of your classes"
+           if len(mine) < len(predictor.classes) else "draw one of your classes")
+    return f"{ask} ({', '.join(mine)})"
 
 
 def hand_shape_words(spec: DatasetSpec, session: str | None) -> str:

@@ -225,15 +225,12 @@ def train(session_id: str, seed: int = 0, what: Teachable | None = None, keep: b
     keep = what.keep if keep is None else keep
     pid = projects.bound(session_id)
     captures = projects.captures(pid, what.dataset)
-    shipped = models.SHIPPED.get(what.dataset)
-    start = shipped.checkpoint if shipped is not None else None
+    start = _start(what)
     alone = start is None or not keep
     if len(captures) < (2 if alone else 1):
         raise TeachError(f"Teach at least two {what.labels_word} (a few examples each) before training." if alone
                          else f"Teach at least one {what.label_word} (a few examples) before training.")
-    labels_in_order = ordered(list(captures), what)
-    labels = [k for k in labels_in_order for _ in captures[k]]
-    x = np.stack([row for k in labels_in_order for _, row in captures[k]])
+    x, labels = _rows(captures, what)
     began = time.monotonic()
     try:
         taught = teach.teach(what.spec, x, labels, start=start, seed=seed, keep=keep, data_dir=models.DATA_DIR,
@@ -267,12 +264,20 @@ def examples_needed(session_id: str, what: Teachable) -> list[dict[str, float]]:
     if len(captures) < 2 or fewest < 2:
         raise TeachError(f"Teach at least two {what.labels_word} with two examples or more each first: a "
                          "model taught some of them is read on the others.")
+    x, labels = _rows(captures, what)
+    return teach.examples_curve(what.spec, x, labels, start=_start(what), keep=what.keep, not_sure=what.not_sure)
+
+
+def _rows(captures: dict[str, list[tuple[int, np.ndarray]]], what: Teachable) -> tuple[np.ndarray, list[str]]:
+    """The examples as one array of rows and their labels, label by label (`ordered`)."""
     order = ordered(list(captures), what)
-    labels = [k for k in order for _ in captures[k]]
-    x = np.stack([row for k in order for _, row in captures[k]])
+    return np.stack([row for k in order for _, row in captures[k]]), [k for k in order for _ in captures[k]]
+
+
+def _start(what: Teachable) -> Any:
+    """The shipped model of `what`'s data set, which teaching starts from (None: none is loaded)."""
     shipped = models.SHIPPED.get(what.dataset)
-    return teach.examples_curve(what.spec, x, labels, start=shipped.checkpoint if shipped is not None else None,
-                                keep=what.keep, not_sure=what.not_sure)
+    return shipped.checkpoint if shipped is not None else None
 
 
 def _your_hand(examples: int, signs: int) -> str:
@@ -287,11 +292,17 @@ def _your(what: Teachable, examples: int, labels: int) -> str:
             f"{what.label_word if labels == 1 else what.labels_word}")
 
 
+def taught_model(session_id: str, what: Teachable) -> Any:
+    """The session's own model of `what`'s data set if it was taught here (not a Train-tab run), else None."""
+    model = models.own_model(what.dataset, session_id)
+    return model if model is not None and model.name.startswith("your ") else None   # named by `_your`
+
+
 def saved_model(session_id: str, what: Teachable | None = None) -> str | None:
     """The session's taught model as a weights file to download, or None if it has none."""
     what = what or _hands()
-    model = models.own_model(what.dataset, session_id)
-    if model is None or not model.name.startswith("your "):
+    model = taught_model(session_id, what)
+    if model is None:
         return None
     name = "my-hand-shape" if what is HANDS else f"my-{what.noun}s"
     return str(model.checkpoint.save(models.download_folder() / f"{name}.safetensors"))
@@ -302,8 +313,7 @@ def reset(session_id: str, what: Teachable | None = None) -> dict[str, int]:
     pid = projects.bound(session_id)
     if pid is not None:
         projects.delete_captures(pid, None, what.dataset)
-        own = models.own_model(what.dataset, session_id)
-        if own is not None and own.name.startswith("your "):   # a taught model (not a Train-tab run)
+        if taught_model(session_id, what) is not None:
             projects.forget_own(pid, what.dataset)
     return {}
 
@@ -321,10 +331,9 @@ def captures_html(session_id: str, what: Teachable | None = None) -> str:
                          for n, (_, row) in enumerate(captures[label], start=1))
         count = len(captures[label])
         rows.append(f'<div class="teach-row"><b>{html.escape(label)} ({count})</b>{thumbs}</div>')
-    model = models.own_model(what.dataset, session_id)
+    model = taught_model(session_id, what)
     kind = "hand-shape model " if what is HANDS else ""
-    note = (f'<div class="teach-note">In use: {kind}{html.escape(model.name)}.</div>'
-            if model is not None and model.name.startswith("your ") else "")
+    note = f'<div class="teach-note">In use: {kind}{html.escape(model.name)}.</div>' if model is not None else ""
     return f'<div class="teach-captures">{note}{"".join(rows)}</div>'
 
 

@@ -39,6 +39,7 @@ from .trainer import BATCH_SIZE_RANGE, MAX_EPOCHS, Trainer, recipe
 REHEARSAL_PER_CLASS = 20
 STEPS = 300                 # training steps
 FROM_A_MODEL_LR = 1e-3      # from a model: a gentle learning rate keeps what it knows
+COMMAND = "taught in the app"   # a taught model's `command` in its metadata (what made it)
 MIN_ROWS = 64               # taught alone, the examples are repeated to at least this many rows
 # Pictures taught alone: how their "not sure" varies each example to stand for a person's next ones.
 LIKENESS_AUGMENT = AugmentConfig(degrees=20, scale=0.2, shift=3.0, shear=20)
@@ -153,7 +154,7 @@ def teach(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start: Checkpo
         pass
     name = f"taught {len(labels)} examples of {len(counts)} {what}" + (
         f", from {start.meta.get('name') or start.dataset}" if start is not None else "")
-    return trainer.checkpoint(trainer.report().accuracy, name=name, command="taught in the app")
+    return trainer.checkpoint(trainer.report().accuracy, name=name, command=COMMAND)
 
 
 
