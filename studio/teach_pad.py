@@ -7,7 +7,7 @@ API: /teach_drawing(drawing, label) takes the strokes payload /classify_strokes 
 the examples per class; /teach_drawing_train(keep_digits) trains and makes the model the session's,
 so /classify_strokes' first output is its answer; /teach_drawing_reset() forgets examples and model.
 The examples download as Quick, Draw!'s ndjson (`ndjson`), the model as safetensors (and ONNX from
-the tab's own button).
+the tab's own button), each file made when its button is pressed.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import gradio as gr
 from classifier.inputs import strokes
 from classifier.inputs.imageprep import ImageInputError
 
-from . import models, plots, project_panel, projects, teach
+from . import assets, models, plots, project_panel, projects, teach
 from .teach import DRAWINGS, TeachError
 
 MAX_LABEL = 24
@@ -123,17 +123,31 @@ def view(request: gr.Request) -> str:
     return teach.captures_html(models.session_id(request), DRAWINGS)
 
 
-def downloads(request: gr.Request) -> tuple[Any, Any]:
-    """The taught model (safetensors) and the drawings (ndjson), where there are any."""
+def downloadable(request: gr.Request) -> tuple[Any, Any]:
+    """The download buttons, shown where there is something to download: a model taught here, drawings."""
     session = models.session_id(request)
-    model = teach.saved_model(session, DRAWINGS)
-    text = ndjson(session)
-    path = None
-    if text:
-        path = models.download_folder() / "my-drawings.ndjson"
-        path.write_text(text, encoding="utf-8")
-    return (gr.DownloadButton(value=model, visible=model is not None),
-            gr.DownloadButton(value=str(path) if path else None, visible=path is not None))
+    drawn = projects.capture_strokes(projects.bound(session), DRAWINGS.dataset)
+    return (gr.Button(visible=teach.taught_model(session, DRAWINGS) is not None), gr.Button(visible=bool(drawn)))
+
+
+@_said
+def model_file(request: gr.Request) -> str:
+    """The model taught on this session's drawings, as a safetensors file (made when asked for)."""
+    path = teach.saved_model(models.session_id(request), DRAWINGS)
+    if path is None:
+        raise TeachError("Train on your drawings first.")
+    return path
+
+
+@_said
+def drawings_file(request: gr.Request) -> str:
+    """This session's taught drawings as Quick, Draw! ndjson (made when asked for)."""
+    text = ndjson(models.session_id(request))
+    if not text:
+        raise TeachError("Add a drawing first.")
+    path = models.download_folder() / "my-drawings.ndjson"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
 def build(pad: gr.HTML, noun: str) -> Any:
@@ -158,25 +172,30 @@ def build(pad: gr.HTML, noun: str) -> Any:
         needed = gr.Button("How many examples does a class need?", elem_id=f"{noun}-teach-needed", size="sm")
         curve = gr.Plot(show_label=False, visible=False, elem_id=f"{noun}-teach-curve")
         with gr.Row():
-            model_file = gr.DownloadButton("Download the model", visible=False, size="sm",
-                                           elem_id=f"{noun}-teach-model")
-            drawings_file = gr.DownloadButton("Download the drawings (ndjson)", visible=False, size="sm",
-                                              elem_id=f"{noun}-teach-ndjson")
+            model_btn = gr.Button("Download the model", visible=False, size="sm", elem_id=f"{noun}-teach-model")
+            drawings_btn = gr.Button("Download the drawings (ndjson)", visible=False, size="sm",
+                                     elem_id=f"{noun}-teach-ndjson")
+        # The file is made when asked for and lands here, unseen; the page then clicks it (one click,
+        # one download), as the tab's other downloads do.
+        file = gr.DownloadButton(visible="hidden", elem_id=f"{noun}-teach-file")
     counts = gr.JSON(visible=False, label="examples per class")
-    files = [model_file, drawings_file]
+    files = [model_btn, drawings_btn]
+    fetch = {"fn": None, "js": assets.download_js(f"{noun}-teach-file"), **private}
+    model_btn.click(model_file, None, file, **private).success(**fetch)
+    drawings_btn.click(drawings_file, None, file, **private).success(**fetch)
     added = add_btn.click(teach_drawing, [pad, label], counts, api_name="teach_drawing")
     # The next example starts on a clean pad (the pad's own Clear, which the page then classifies).
-    added.success(view, None, shown, **private).then(downloads, None, files, **private).then(
+    added.success(view, None, shown, **private).then(downloadable, None, files, **private).then(
         None, js=f"() => document.querySelector('#{noun}-input .pad-clear')?.click()", **private)
     undo_btn.click(undo, None, shown, **private)
     trained = train_btn.click(teach_drawing_train, keep, status, api_name="teach_drawing_train",
                               concurrency_id="train", concurrency_limit=1)
-    trained.then(view, None, shown, **private).then(downloads, None, files, **private)
+    trained.then(view, None, shown, **private).then(downloadable, None, files, **private)
     reset_btn.click(teach_drawing_reset, None, counts, api_name="teach_drawing_reset").then(
-        view, None, shown, **private).then(downloads, None, files, **private)
+        view, None, shown, **private).then(downloadable, None, files, **private)
     # Models taught a few of the examples each, read on the others: some seconds, in training's queue.
     needed.click(lambda: gr.Plot(visible=True), None, curve, **private).then(
         examples_needed, None, curve, concurrency_id="train", concurrency_limit=1, **private)
     project_panel.on_project(view, [shown])
-    project_panel.on_project(downloads, files)
+    project_panel.on_project(downloadable, files)
     return trained

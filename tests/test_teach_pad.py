@@ -165,3 +165,19 @@ def test_new_drawings_of_the_taught_classes_are_mostly_sure(taught: str) -> None
     predictor = models.predictor_for("digits", taught)
     unsure = [predictor.answer(STROKES.prepare(p).row).unsure for _, p in drawings(THREE, 5, seed=7)]
     assert np.mean(unsure) <= 0.2
+
+
+def test_the_drawings_file_is_made_when_asked_for() -> None:
+    from types import SimpleNamespace
+    _teach("a", per_class=1)
+    path = teach_pad.drawings_file(SimpleNamespace(session_hash="a"))
+    assert Path(path).read_text(encoding="utf-8") == teach_pad.ndjson("a")
+
+
+def test_the_model_file_needs_a_trained_model() -> None:
+    from types import SimpleNamespace
+
+    import gradio as gr
+    _teach("a", per_class=1)
+    with pytest.raises(gr.Error, match="Train on your drawings first"):
+        teach_pad.model_file(SimpleNamespace(session_hash="a"))
