@@ -929,6 +929,9 @@ def test_the_pad_learns_three_classes_drawn_with_the_mouse(browser, app_url: str
         _draw_symbol(pg, name, k + 4)
         _wait_label(pg, "#digit-view", name)
     _shot(pg, "draw-taught")
+    with pg.expect_download(timeout=30_000) as got:   # the drawings, made when asked for
+        pg.locator("#digit-teach-ndjson").click()
+    assert got.value.suggested_filename == "my-drawings.ndjson"
     pg.locator("#digit-teach-needed").click()   # how many examples a class needs: a chart
     # (attached: a flat line, all right at every size, has no height to be "visible")
     pg.locator("#digit-teach-curve .mark-line path").first.wait_for(state="attached", timeout=120_000)
