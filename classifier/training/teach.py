@@ -179,9 +179,8 @@ def examples_curve(spec: DatasetSpec, rows: np.ndarray, labels: list[str], start
             rng = np.random.default_rng(1000 * k + draw)
             picked = {label: list(rng.choice(ids, k, replace=False)) for label, ids in by_label.items()}
             taught_ids = [i for ids in picked.values() for i in ids]
-            held = test if test is not None else (
-                x[[i for i in range(len(x)) if i not in set(taught_ids)]],
-                [labels[i] for i in range(len(x)) if i not in set(taught_ids)])
+            rest = sorted(set(range(len(x))) - set(taught_ids))
+            held = test if test is not None else (x[rest], [labels[i] for i in rest])
             taught = teach(spec, x[taught_ids], [labels[i] for i in taught_ids], start=start, seed=draw, steps=steps,
                            keep=keep, **teach_args)
             with torch.inference_mode():
