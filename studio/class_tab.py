@@ -329,8 +329,7 @@ def build(demo: gr.Blocks) -> None:
         seen = gr.State("")
 
     student_parts = [status, join_row, leave, board, student_timer]
-    project_panel.on_project(student_view, student_parts)   # drawn once the page's project is known
-    tab.select(student_view, None, student_parts, **private)
+    project_panel.on_project(student_view, student_parts, tab=tab)   # drawn once the page's project is known
     student_timer.tick(student_view, None, student_parts, show_progress="hidden", **private)
     join.click(join_class, [code, name], None, api_name="join_class").success(
         student_view, None, student_parts, **private)

@@ -10,6 +10,7 @@ with `on_project` as they are built.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import gradio as gr
 
 from . import assets, models, projects
+
+log = logging.getLogger(__name__)
 
 MAX_PROJECT_FILE_BYTES = 250_000_000
 
@@ -40,10 +43,29 @@ LINK_JS = """(key) => {
 _views: dict[bool, list[tuple[Callable[..., Any], list[Any]]]] = {False: [], True: []}
 
 
-def on_project(fn: Callable[[gr.Request], Any], outputs: list[Any], figures: bool = False) -> None:
-    """Draw `outputs` with `fn(request)` whenever the page's project is opened, made or deleted.
-    `figures`: views that take a while to draw (plots), drawn just after the others."""
+_selected: list[tuple[Any, Callable[..., Any], list[Any]]] = []
+
+
+def on_project(fn: Callable[[gr.Request], Any], outputs: list[Any], figures: bool = False,
+               tab: Any = None) -> None:
+    """Draw `outputs` with `fn(request)` whenever the page's project is opened, made or deleted, and
+    (`tab`) whenever that tab is selected. `figures`: views that take a while to draw (plots), drawn
+    just after the others."""
     _views[figures].append((fn, outputs))
+    if tab is not None:
+        _selected.append((tab, fn, outputs))
+
+
+def _once_attached(fn: Callable[[gr.Request], Any], n: int) -> Callable[..., Any]:
+    """`fn` for a tab's select event, skipped until the page has its project. Gradio selects the
+    first tab as the page loads, before the page-open request binds the session to its project:
+    drawn then, the tab's views would show no project's, and that answer can reach the page after
+    the page-open's own and overwrite it."""
+    def draw(key: str, request: gr.Request) -> Any:
+        if not key:
+            return gr.skip() if n == 1 else (gr.skip(),) * n
+        return fn(request)
+    return draw
 
 
 def _outputs(figures: bool) -> list[Any]:
@@ -77,9 +99,11 @@ def attach(key: str, request: gr.Request) -> tuple[str, str]:
     """The page opened: work in its project (or a new one). Returns the key to keep and the bar's words."""
     session = models.session_id(request)
     try:
-        kept, _ = projects.attach(session, key, models.client(request))
+        kept, new = projects.attach(session, key, models.client(request))
     except projects.ProjectError as e:
         return "", f"⚠️ {e} Your work on this page will not be kept."
+    log.info("page %s opened project %s (%s)", session[:6], projects.bound(session),
+             "new" if new else "kept by the browser")
     return kept, summary(session)
 
 
@@ -183,6 +207,8 @@ def build(demo: gr.Blocks) -> None:
     opened = demo.load(attach_and_draw, key, [key, about, *views], js=READ_KEY_JS, queue=False, **private)
     opened.then(None, key, None, js=KEEP_KEY_JS, **private)
     opened.then(figures_drawn, None, figures, **private)
+    for tab, fn, outputs in _selected:
+        tab.select(_once_attached(fn, len(outputs)), key, outputs, **private)
     copy.click(None, key, link, js=LINK_JS, **private).then(lambda: gr.Textbox(visible=True), None, link, **private)
     deleted = delete.click(delete_project, key, [key, about], js="(key) => confirm('Delete this project: every run, "
                            "taught hand and choice in it? This cannot be undone.')", **private)
