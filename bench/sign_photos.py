@@ -87,7 +87,7 @@ def live_fps(n: int, seed: int, data_dir: str | None) -> dict:
     classify_tab.classify_live(spec, frames[0], recent)  # warm-up
     start = time.perf_counter()
     for frame in frames:
-        _, recent = classify_tab.classify_live(spec, frame, recent)
+        _, recent, _ = classify_tab.classify_live(spec, frame, recent)
     seconds = time.perf_counter() - start
     return {"frames": n, "frames_per_second": round(n / seconds, 1), "ms_per_frame": round(1000 * seconds / n, 1),
             "goal_fps": 4}

@@ -29,10 +29,10 @@ from classifier import data, inputs
 from classifier.data import DatasetSpec
 from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
-from classifier.serving.predict import Answer
+from classifier.serving.predict import Answer, Predictor
 from classifier.training import teach as teach_lib
 
-from . import assets, canvas, classroom, inside_view, models, project_panel, projects, teach, teach_pad
+from . import assets, canvas, classroom, inside_view, models, project_panel, projects, spell_panel, teach, teach_pad
 from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
 
 log = logging.getLogger(__name__)
@@ -136,19 +136,32 @@ def hand_shape_answer(spec: DatasetSpec, prepared: Prepared, session: str) -> Sh
     """Where the data set's kind finds hands (`InputKind.hands`) and one was found: the answer of the
     model that reads them, the session's own (taught, or a Train-tab run in use) or the shipped one
     (None where no hand was found or no model is there)."""
-    hands = data.spec_of(spec.kind.hands) if spec.kind is not None and spec.kind.hands is not None else None
-    if hands is None or prepared.hand is None:
+    if prepared.hand is None:
         return None
-    chosen, model = projects.choice(projects.bound(session), hands.name)   # one read: the choice and own model
-    own = model is not None
-    if model is None:
-        try:
-            model = models.predictor_for(hands.name, session, chosen or hands.name)
-        except models.ModelChoiceError:
-            return None
+    found = hand_shape_model(spec, session)
+    if found is None:
+        return None
+    model, own = found
+    assert spec.kind is not None and spec.kind.hands is not None
     row = spec.kind.hands.prepare(prepared.hand)
     assert row is not None
     return ShapeAnswer(model.answer(row.row), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE)
+
+
+def hand_shape_model(spec: DatasetSpec, session: str) -> tuple[Predictor, bool] | None:
+    """The model that reads the hands `spec`'s kind finds, for this session, and whether it is the
+    session's own (taught, or a Train-tab run in use); None where the kind finds no hands or no
+    model is there."""
+    hands = data.spec_of(spec.kind.hands) if spec.kind is not None and spec.kind.hands is not None else None
+    if hands is None:
+        return None
+    chosen, model = projects.choice(projects.bound(session), hands.name)   # one read: the choice and own model
+    if model is not None:
+        return model, True
+    try:
+        return models.predictor_for(hands.name, session, chosen or hands.name), False
+    except models.ModelChoiceError:
+        return None
 
 
 class NotSure(dict):
@@ -180,26 +193,31 @@ LIVE_EVERY = 0.1       # seconds between the frames the page sends
 
 
 def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict[str, Any]] | None,
-                  session: str = "anonymous") -> tuple[str, list[dict[str, Any]]]:
-    """One live webcam frame -> (the live view, the recent answers to carry to the next frame).
+                  session: str = "anonymous") -> tuple[str, list[dict[str, Any]], str]:
+    """One live webcam frame -> (the live view, the recent answers to carry to the next frame, the
+    word line spelled so far).
 
     The answer shown is smoothed: every class's probability averaged over the last LIVE_FRAMES
     frames, "not sure" when most of them were, so the label does not flicker from frame to frame.
+    The hand-shape model's answers (where a hand is found) go to the session's speller too.
     """
     recent = list(recent or [])
+    waiting = view_html(None, None, message="waiting for the camera...")
     if frame is None:
-        return view_html(None, None, message="waiting for the camera..."), recent
+        return waiting, recent, spell_panel.live_letter(session, None, None)
     try:
         predictor = models.predictor_for(spec.name, session)
         assert spec.kind is not None
         prepared = spec.kind.prepare(frame, None, predictor.confidence, live=True)
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
-        return view_html(None, None, message=str(e)), recent
+        return view_html(None, None, message=str(e)), recent, spell_panel.live_letter(session, None, None)
     if prepared is None:
-        return view_html(None, None, message="waiting for the camera..."), recent
+        return waiting, recent, spell_panel.live_letter(session, None, None)
     recording = teach.take_live(session, prepared.hand, prepared.picture)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
+    line = spell_panel.live_letter(session, shape.answer.probabilities if shape else None,
+                                   prepared.hand.points if shape and prepared.hand is not None else None)
     # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
     first = shape.answer if shape else answer
     p, unsure_now = first.probabilities, first.unsure
@@ -214,7 +232,7 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
                          beside=answer_html(smoothed, unsure, title=shape.title + " (smoothed)"))
     else:
         view = view_html(prepared.row, smoothed, unsure, picture=picture)
-    return view + note, recent
+    return view + note, recent, line
 
 
 def explain_undecodable(component: C, limits: imageprep.PictureLimits | None = None) -> C:
@@ -425,6 +443,8 @@ class Page:
     live_tab: gr.Tab | None = None
     camera: gr.Image | None = None
     recent: gr.State | None = None
+    spelled: gr.Textbox | None = None          # Live's word line, and its keys
+    spell_keys: dict[str, gr.Button] | None = None
     taught: Any = None                         # teaching's training event (hands, and drawings on the pad)
 
 
@@ -458,6 +478,9 @@ def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
                                            label="Live webcam: press Record; the answer follows the hand",
                                            elem_id=f"{noun}-live-input")
                 parts["recent"] = gr.State([])
+                parts["spelled"], parts["spell_keys"] = spell_panel.build_line(noun)
+            with gr.Tab("Video", elem_id=f"{noun}-video-tab"):
+                spell_panel.build_video(noun, functools.partial(hand_shape_model, spec))
     return parts
 
 
@@ -564,11 +587,14 @@ def _wire_box(page: Page, run: Callable[..., Any], inputs: list[Any], outputs: l
 
 def _wire_live(spec: DatasetSpec, page: Page) -> None:
     """Live answers go to the same view as photos' (beside the input, where the eye is)."""
-    def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list]:
+    def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list, str]:
         return classify_live(spec, frame, history, models.session_id(request))
 
     assert page.camera is not None and page.live_tab is not None and page.photo_tab is not None
-    page.camera.stream(live, [page.camera, page.recent], [page.view, page.recent], stream_every=LIVE_EVERY,
+    assert page.spelled is not None and page.spell_keys is not None
+    spell_panel.wire_line(page.spelled, page.spell_keys)
+    page.camera.stream(live, [page.camera, page.recent], [page.view, page.recent, page.spelled],
+                       stream_every=LIVE_EVERY,
                        time_limit=600, concurrency_id="live", concurrency_limit=8, show_progress="hidden",
                        api_visibility="private")
     # Switching modes clears the view: the last photo's answer is no live answer, nor the reverse.
@@ -643,6 +669,5 @@ def build(spec: DatasetSpec, demo: gr.Blocks) -> None:
         page.taught.success(again, again_inputs, outputs, api_visibility="private", concurrency_id="classify")
         page.taught.success(opened, None, [page.menu, page.intro], api_visibility="private")
 
-    tab.select(opened, None, [page.menu, page.intro], api_visibility="private")
     page.examples.expand(lambda: class_chart(spec), None, page.chart, api_visibility="private")
-    project_panel.on_project(opened, [page.menu, page.intro])
+    project_panel.on_project(opened, [page.menu, page.intro], tab=tab)

@@ -28,6 +28,7 @@ from typing import Any
 
 from classifier import data, paths
 from classifier.models import checkpoint
+from classifier.serving import spelling
 from classifier.serving.predict import Predictor
 
 from . import classroom, projects
@@ -162,6 +163,8 @@ class Session:
     stop: Callable[[], None] | None = None             # stops the session's training run, while it trains
     inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
+    speller: spelling.Speller | None = None    # the live frames' letters (Hand signs, Live)
+    spelled: str = ""                          # the live word line
     last_seen: float = field(default_factory=time.monotonic)
 
 

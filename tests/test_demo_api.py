@@ -32,7 +32,7 @@ PUBLIC = {"/classify_digit", "/classify_sign", "/classify_strokes", "/train", "/
           "/teach_train", "/save_model", "/download_model", "/download_onnx", "/download_digit_onnx",
           "/download_sign_onnx", "/upload_model", "/project_key", "/open_project", "/list_runs",
           "/make_class", "/join_class", "/leave_class", "/share_run", "/class_board", "/class_overview",
-          "/teach_drawing", "/teach_drawing_train", "/teach_drawing_reset"}
+          "/teach_drawing", "/teach_drawing_train", "/teach_drawing_reset", "/fingerspell_video"}
 
 
 def test_the_api_page_lists_the_public_endpoints_only(client: Client) -> None:
@@ -419,3 +419,35 @@ def test_a_class_through_the_api_ranks_a_students_run(app: tuple[str, Path]) -> 
     student.predict(handle_file(str(ROOT / "weights" / "digits.safetensors")), api_name="/upload_model")
     board = student.predict(api_name="/class_board")
     assert [(e["rank"], e["student"], e["dataset"]) for e in board["boards"][0]["entries"]] == [(1, "Bo", "digits")]
+
+
+def _spelled_clip(real_hands_dir: Path, path: Path, letters: str = "LVY") -> Path:
+    """A real person's photos of `letters` (read right alone by the shipped model), each held 0.6 s."""
+    from classifier.inputs import video
+    frames = []
+    for letter in letters:
+        photo = Image.open(real_hands_dir / letter / "vedant_2.jpg").convert("RGB").resize((320, 240))
+        frames += [np.asarray(photo)] * 9
+    video.write(path, frames, 15)
+    return path
+
+
+def test_a_video_of_a_real_hand_spelling_is_read_into_letters(client: Client, real_hands_dir: Path,
+                                                               tmp_path: Path) -> None:
+    clip = _spelled_clip(real_hands_dir, tmp_path / "lvy.mp4")
+    text, letters = client.predict(handle_file(str(clip)), api_name="/fingerspell_video")
+    assert (text, [d["letter"] for d in letters]) == ("LVY", ["L", "V", "Y"])
+
+
+def test_each_spelled_letter_says_when_it_was_written(client: Client, real_hands_dir: Path, tmp_path: Path) -> None:
+    clip = _spelled_clip(real_hands_dir, tmp_path / "lv.mp4", "LV")
+    _, letters = client.predict(handle_file(str(clip)), api_name="/fingerspell_video")
+    assert 0 < letters[0]["at"] < 0.6 < letters[1]["at"] < 1.2
+
+
+def test_a_file_that_is_not_a_video_gets_a_clear_message(client: Client, tmp_path: Path) -> None:
+    bad = tmp_path / "word.mp4"
+    bad.write_bytes(b"not a video at all" * 50)
+    with pytest.raises(Exception, match="not a video"):
+        client.predict(handle_file(str(bad)), api_name="/fingerspell_video")
+    assert client.predict(handle_file(png(seven(), tmp_path)), api_name="/classify_digit")[0]["label"] == "7"
