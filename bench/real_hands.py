@@ -43,7 +43,7 @@ from classifier import data, paths
 from classifier.inputs import imageprep, landmarks
 from classifier.inputs.hand_photo import hand_photo, photo_picture
 from classifier.models import checkpoint
-from classifier.serving.predict import Predictor
+from classifier.serving.predict import Predictor, pixels_first
 from classifier.training import teach
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
@@ -86,12 +86,14 @@ def main(argv: list[str] | None = None) -> dict:
     assert finder is not None, "MediaPipe or weights/hand_landmarker.task is missing"
 
     hands, old_top, old_guess, centre_guess, squares = [], [], [], [], {m: [] for m in MARGINS}
+    located = []   # the pixel model's answer on the locator's square
     for r in rows:
         picture = photo_picture(r["file"])
         hand = finder.find(picture)
         hands.append(hand)
         prepared = hand_photo(picture, None, pixel.confidence, find_hand=False)
         answer = pixel.answer(prepared.row, prepared.squares)
+        located.append(answer)
         best = answer.best[0]
         old_guess.append(best == r["letter"])
         old_top.append(best == r["letter"] and not answer.unsure)
@@ -138,6 +140,17 @@ def main(argv: list[str] | None = None) -> dict:
             "right_and_sure": share([h and not u for u, h in zip(unsure, shipped_right, strict=True)])}
     flagged_right = [not s for s, h in zip(shipped_sure, shipped_right, strict=True) if h]
     flagged_wrong = [not s for s, h, f in zip(shipped_sure, shipped_right, found, strict=True) if f and not h]
+    # The tab's first answer (`predict.pixels_first`): the hand shape's, or the pixel model's on the
+    # square the pipeline reads (the landmarks' where a hand is found, else the locator's).
+    first_right = []
+    for i, r in enumerate(rows):
+        square = squares[landmarks.SQUARE_MARGIN][i]
+        pix = pixel.answer(square) if square is not None else located[i]
+        shape = shipped.answer(feats[i]) if found[i] else None
+        if not pixels_first(shape, pix):
+            first_right.append(shipped_right[i])
+        else:
+            first_right.append(pix.best[0] == r["letter"])
     confusions: dict[str, int] = defaultdict(int)
     for i, r in enumerate(rows):
         if found[i] and not shipped_right[i]:
@@ -221,6 +234,7 @@ def main(argv: list[str] | None = None) -> dict:
         "pixel_landmark_square": {"margin": landmarks.SQUARE_MARGIN,
                                   "guess": by_group(rows, new_guess[landmarks.SQUARE_MARGIN]),
                                   "top": by_group(rows, new_top[landmarks.SQUARE_MARGIN])},
+        "first_answer": by_group(rows, first_right),
         "handshape_shipped": by_group(rows, shipped_right),
         "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
                                                                                      strict=True)]),
@@ -247,6 +261,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("pixel model on the landmark square, best guess by margin:", result["pixel_landmark_square_guess"])
     print("photos with no hand found, pixel model's best guess (locator's square, centre square):",
           result["no_hand_found"])
+    print("the tab's first answer right:", result["first_answer"])
     print("shipped hand-shape model, not sure:", result["handshape_shipped_not_sure"])
     print("hand-shape 'not sure' by close-call margin:", result["handshape_not_sure_by_margin"])
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
@@ -263,7 +278,7 @@ def record(result: dict) -> None:
     (`real_inputs`; `HandPhoto.wording.real_world` says them): its weights stay as they are."""
     path = paths.weights_path("handshape")
     ckpt = checkpoint.load(path)
-    figures = {"first_answer": result["handshape_shipped"]["all"] / 100,
+    figures = {"first_answer": result["first_answer"]["all"] / 100,
                "pixel_model": result["pixel_locator_square_guess"]["all"] / 100,
                "taught_one_a_sign": result["teaching_same_person"]["k=1 from shipped"] / 100,
                "photos": result["photos"], "people": result["people"],

@@ -42,7 +42,7 @@ WORDS = ("HELLO", "BOOK", "WATER", "FRIEND", "COFFEE", "APPLE", "SCHOOL", "YES",
          "GOOD", "HELP", "MOTHER", "BALL", "JAM", "TREE", "SLEEP", "BLUE", "WORK", "DOG")
 WORDS = tuple(w for w in WORDS if "J" not in w and "Z" not in w)
 FPS = 15
-FRAME = (480, 360)   # every clip's size: each photo is fitted in it on black
+FRAME = (640, 480)   # every clip's size (a webcam's): each photo is fitted in it on black
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -55,9 +55,9 @@ def levenshtein(a: str, b: str) -> int:
 
 
 def fitted(picture: Image.Image) -> np.ndarray:
-    """The photo scaled to fit FRAME, centred on black, with room around it to drift and slide."""
+    """The photo scaled to fit FRAME, centred on black."""
     canvas = Image.new("RGB", FRAME)
-    scale = min(FRAME[0] / picture.width, FRAME[1] / picture.height) * 0.8
+    scale = min(FRAME[0] / picture.width, FRAME[1] / picture.height)
     small = picture.convert("RGB").resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))))
     canvas.paste(small, ((FRAME[0] - small.width) // 2, (FRAME[1] - small.height) // 2))
     return np.asarray(canvas)

@@ -29,11 +29,11 @@ from classifier import data, inputs
 from classifier.data import DatasetSpec
 from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
-from classifier.serving.predict import Answer, Predictor
+from classifier.serving.predict import Answer, Predictor, pixels_first
 from classifier.training import teach as teach_lib
 
 from . import assets, canvas, classroom, inside_view, models, project_panel, projects, spell_panel, teach, teach_pad
-from .classify_view import answer_html, class_chart, live_note, picture_html, view_html
+from .classify_view import answer_html, class_chart, live_note, picture_html, second_opinion, view_html
 
 log = logging.getLogger(__name__)
 C = TypeVar("C", bound=gr.components.Component)
@@ -108,13 +108,16 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
         return Classified(msg, view_html(None, None, message=msg), msg)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
+    first = answer if pixels_first(shape.answer if shape else None, answer) else shape.answer
+    shape_html = answer_html(shape.answer.probabilities, shape.answer.unsure, title=shape.title) if shape else ""
     view = view_html(prepared.row, answer.probabilities, answer.unsure, picture=picture_html(prepared),
-                     beside=answer_html(shape.answer.probabilities, shape.answer.unsure, title=shape.title)
-                     if shape else "", title=PIXEL_TITLE if shape else "")
+                     beside=shape_html if first is not answer else "", title=PIXEL_TITLE if shape else "",
+                     after=second_opinion(shape_html, shape.answer.probabilities, shape.answer.unsure, shape.title)
+                     if shape and first is answer else "")
     state = models.SESSIONS.get(session)
     if state is not None and spec.name in state.inside:
         view += inside_view.inside_html(predictor, prepared.row)
-    return Classified(shown(shape.answer) if shape else shown(answer), view, shown(answer))
+    return Classified(shown(first), view, shown(answer))
 
 
 # The pad's event skips Gradio's queue: a stroke's answer is one short request, not a job to wait
@@ -193,9 +196,9 @@ LIVE_EVERY = 0.1       # seconds between the frames the page sends
 
 
 def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict[str, Any]] | None,
-                  session: str = "anonymous") -> tuple[str, list[dict[str, Any]], str]:
+                  session: str = "anonymous") -> tuple[str, list[dict[str, Any]], str, str]:
     """One live webcam frame -> (the live view, the recent answers to carry to the next frame, the
-    word line spelled so far).
+    word line spelled so far, the practice's view).
 
     The answer shown is smoothed: every class's probability averaged over the last LIVE_FRAMES
     frames, "not sure" when most of them were, so the label does not flicker from frame to frame.
@@ -204,20 +207,22 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     recent = list(recent or [])
     waiting = view_html(None, None, message="waiting for the camera...")
     if frame is None:
-        return waiting, recent, spell_panel.live_letter(session, None, None)
+        return waiting, recent, *spell_panel.live_letter(session, None, None)
     try:
         predictor = models.predictor_for(spec.name, session)
         assert spec.kind is not None
         prepared = spec.kind.prepare(frame, None, predictor.confidence, live=True)
     except (imageprep.ImageInputError, models.ModelChoiceError) as e:
-        return view_html(None, None, message=str(e)), recent, spell_panel.live_letter(session, None, None)
+        return view_html(None, None, message=str(e)), recent, *spell_panel.live_letter(session, None, None)
     if prepared is None:
-        return waiting, recent, spell_panel.live_letter(session, None, None)
+        return waiting, recent, *spell_panel.live_letter(session, None, None)
     recording = teach.take_live(session, prepared.hand, prepared.picture)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
-    line = spell_panel.live_letter(session, shape.answer.probabilities if shape else None,
-                                   prepared.hand.points if shape and prepared.hand is not None else None)
+    line, practising = spell_panel.live_letter(
+        session, shape.answer.probabilities if shape else None,
+        prepared.hand.points if shape and prepared.hand is not None else None,
+        row=prepared.hand.row if shape and prepared.hand is not None else None)
     # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
     first = shape.answer if shape else answer
     p, unsure_now = first.probabilities, first.unsure
@@ -232,7 +237,7 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
                          beside=answer_html(smoothed, unsure, title=shape.title + " (smoothed)"))
     else:
         view = view_html(prepared.row, smoothed, unsure, picture=picture)
-    return view + note, recent, line
+    return view + note, recent, line, practising
 
 
 def explain_undecodable(component: C, limits: imageprep.PictureLimits | None = None) -> C:
@@ -443,8 +448,7 @@ class Page:
     live_tab: gr.Tab | None = None
     camera: gr.Image | None = None
     recent: gr.State | None = None
-    spelled: gr.Textbox | None = None          # Live's word line, and its keys
-    spell_keys: dict[str, gr.Button] | None = None
+    spelling: spell_panel.LineParts | None = None   # Live's word line, its keys and practice
     taught: Any = None                         # teaching's training event (hands, and drawings on the pad)
 
 
@@ -478,7 +482,7 @@ def _input_column(spec: DatasetSpec, kind: InputKind) -> dict[str, Any]:
                                            label="Live webcam: press Record; the answer follows the hand",
                                            elem_id=f"{noun}-live-input")
                 parts["recent"] = gr.State([])
-                parts["spelled"], parts["spell_keys"] = spell_panel.build_line(noun)
+                parts["spelling"] = spell_panel.build_line(noun)
             with gr.Tab("Video", elem_id=f"{noun}-video-tab"):
                 spell_panel.build_video(noun, functools.partial(hand_shape_model, spec))
     return parts
@@ -587,13 +591,14 @@ def _wire_box(page: Page, run: Callable[..., Any], inputs: list[Any], outputs: l
 
 def _wire_live(spec: DatasetSpec, page: Page) -> None:
     """Live answers go to the same view as photos' (beside the input, where the eye is)."""
-    def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list, str]:
+    def live(frame: np.ndarray | None, history: list, request: gr.Request) -> tuple[str, list, str, str]:
         return classify_live(spec, frame, history, models.session_id(request))
 
     assert page.camera is not None and page.live_tab is not None and page.photo_tab is not None
-    assert page.spelled is not None and page.spell_keys is not None
-    spell_panel.wire_line(page.spelled, page.spell_keys)
-    page.camera.stream(live, [page.camera, page.recent], [page.view, page.recent, page.spelled],
+    assert page.spelling is not None
+    spell_panel.wire_line(page.spelling)
+    page.camera.stream(live, [page.camera, page.recent],
+                       [page.view, page.recent, page.spelling.line, page.spelling.practice],
                        stream_every=LIVE_EVERY,
                        time_limit=600, concurrency_id="live", concurrency_limit=8, show_progress="hidden",
                        api_visibility="private")

@@ -91,12 +91,20 @@ def answer_html(probabilities: dict[str, float], unsure: bool = False, title: st
             f'<table class="bars{state}">{rows}</table></div>')
 
 
+def second_opinion(shown: str, probabilities: dict[str, float], unsure: bool, title: str = "") -> str:
+    """An answer (`answer_html`'s `shown`) folded under its headline, as a second opinion."""
+    top = max(probabilities, key=probabilities.get)
+    said = ood.NOT_SURE if unsure else f"{html.escape(top)} {probabilities[top]:.0%}"
+    whose = f" ({html.escape(title)})" if title else ""
+    return f'<details class="second-opinion"><summary>Second opinion: {said}{whose}</summary>{shown}</details>'
+
+
 def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, unsure: bool = False,
-              message: str = "", picture: str = "", beside: str = "", title: str = "") -> str:
+              message: str = "", picture: str = "", beside: str = "", title: str = "", after: str = "") -> str:
     """The classify view: the 28x28 the model saw beside its answer (`answer_html`); `message` alone
     where there is no answer. `picture`: the photo with its square (`picture_html`); `beside`: another
     model's answer shown first, e.g. the hand-shape model's; this model's then follows folded, as a
-    second opinion."""
+    second opinion. `after`: another model's answer, folded under this one's (`second_opinion`)."""
     if image is None or not probabilities:
         return message_html(message)
     seen = (f'<figure>{seen_html(image, SMALL_SIZE if picture else SEEN_SIZE)}'
@@ -105,14 +113,9 @@ def view_html(image: np.ndarray | None, probabilities: dict[str, float] | None, 
     # beside them and a 24-letter view stays within a 900 px window.
     left = f'<div class="inputs">{picture}{seen}</div>' if picture else seen
     answer = answer_html(probabilities, unsure, title)
-    if beside:
-        # One answer in view; this model's, a second opinion, folded until asked for.
-        top = max(probabilities, key=probabilities.get)
-        said = ood.NOT_SURE if unsure else f"{html.escape(top)} {probabilities[top]:.0%}"
-        whose = f" ({html.escape(title)})" if title else ""
-        answer = (f'<details class="second-opinion"><summary>Second opinion: {said}{whose}</summary>{answer}'
-                  "</details>")
-    return f'<div class="classify-view">{left}<div class="answers">{beside}{answer}</div></div>'
+    if beside:   # one answer in view; this model's, a second opinion, folded until asked for
+        answer = second_opinion(answer, probabilities, unsure, title)
+    return f'<div class="classify-view">{left}<div class="answers">{beside}{answer}{after}</div></div>'
 
 
 def live_note(frames: int, recording: str = "") -> str:

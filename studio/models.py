@@ -165,6 +165,7 @@ class Session:
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
     speller: spelling.Speller | None = None    # the live frames' letters (Hand signs, Live)
     spelled: str = ""                          # the live word line
+    practice: Any = None                       # the word being practised (`spell_panel.Practice`)
     last_seen: float = field(default_factory=time.monotonic)
 
 

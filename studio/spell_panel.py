@@ -1,20 +1,25 @@
 """Fingerspelling in the Hand signs tab: the word line under Live (the letters the speller commits
-from the live frames, with Space, Backspace and Clear) and a recorded or uploaded video read into
-letters (`/fingerspell_video`). The reading is `classifier.serving.spelling`'s; what a session has
+from the live frames, with Space, Backspace and Clear), practice (a word to spell: each letter
+lights up when read; the next letter's shape drawn, and which finger differs from it), and a
+recorded or uploaded video read into letters (`/fingerspell_video`). The reading is
+`classifier.serving.spelling`'s, the advice `classifier.serving.practice`'s; what a session has
 spelled live is kept in this process (a live stream stays on the process that serves it).
 """
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
+from classifier.data import handgen
 from classifier.inputs import landmarks, video
-from classifier.serving import spelling
+from classifier.serving import practice, spelling
 from classifier.serving.predict import Predictor
 
 from . import models
@@ -22,20 +27,90 @@ from . import models
 MAX_LINE = 200   # characters the live word line keeps (the oldest go first)
 
 
+# Words to practise, of the letters the app reads (J and Z are motions).
+PRACTICE_WORDS = ("HELLO", "NAME", "BOOK", "WATER", "FRIEND", "COFFEE", "APPLE", "SCHOOL", "THANK", "GOOD", "HELP",
+                  "MOTHER", "FATHER", "BLUE", "GREEN", "YES", "NO")
+
+
+@dataclass
+class Practice:
+    """A word being practised: the letters to sign, and how many are read."""
+
+    word: str
+    done: int = 0
+
+    @property
+    def letters(self) -> str:
+        """What is signed: the word's letters the app reads (J, Z and anything else skipped)."""
+        return "".join(c for c in self.word if c in handgen.LETTERS)
+
+    @property
+    def next(self) -> str | None:
+        return self.letters[self.done] if self.done < len(self.letters) else None
+
+
 def live_letter(session: str, probabilities: dict[str, float] | None, hand: np.ndarray | None,
-                t: float | None = None) -> str:
-    """One live frame's answer (None: no hand) fed to the session's speller; the word line after it."""
+                t: float | None = None, row: np.ndarray | None = None) -> tuple[str, str]:
+    """One live frame's answer (None: no hand) fed to the session's speller, and to its practice if
+    one is on (`row`: the hand's 63 numbers, for its advice). Returns the word line after it, and
+    the practice's view ("" where none is on)."""
     state = models.SESSIONS.edit(session)
     classes = tuple(probabilities) if probabilities else None
+    committed = None
     if state.speller is None or (classes is not None and state.speller.classes != classes):
-        if classes is None:
-            return state.spelled
-        state.speller = spelling.Speller(classes)   # a new model, new classes: the line stays
-    p = np.array(list(probabilities.values())) if probabilities else None
-    committed = state.speller.feed(time.monotonic() if t is None else t, p, hand)
-    if committed is not None:
-        state.spelled = (state.spelled + committed.letter)[-MAX_LINE:]
-    return state.spelled
+        if classes is not None:
+            state.speller = spelling.Speller(classes)   # a new model, new classes: the line stays
+    if state.speller is not None and (classes is None or state.speller.classes == classes):
+        p = np.array(list(probabilities.values())) if probabilities else None
+        committed = state.speller.feed(time.monotonic() if t is None else t, p, hand)
+        if committed is not None:
+            state.spelled = (state.spelled + committed.letter)[-MAX_LINE:]
+    if state.practice is None:
+        return state.spelled, ""
+    if committed is not None and committed.letter == state.practice.next:
+        state.practice.done += 1
+    read = max(probabilities, key=probabilities.get) if probabilities else None
+    return state.spelled, practice_html(state.practice, read, row)
+
+
+def practice_html(p: Practice, read: str | None, row: np.ndarray | None) -> str:
+    """The word with its letters read so far lit, the next letter's shape, and what to change."""
+    letters = "".join(f'<span class="letter {"done" if i < p.done else "next" if i == p.done else ""}">'
+                      f"{html.escape(c)}</span>" for i, c in enumerate(p.letters))
+    skipped = " (J and Z are motions, not read yet: skipped)" if any(c in "JZ" for c in p.word) else ""
+    if p.next is None:
+        return (f'<div class="practice"><div class="word">{letters}</div>'
+                f'<p class="advice">Spelled: {html.escape(p.letters)}. Pick another word.</p></div>')
+    if read is None or row is None:
+        advice = f"Show your hand, making {p.next}."
+    elif read == p.next:
+        advice = f"That is {p.next}: hold it a moment."
+    else:
+        off = practice.fingers_off(row, p.next)[:2]
+        advice = (f"Read as {html.escape(read)}. For {p.next}: " + "; ".join(str(o) for o in off) + "."
+                  if off else f"Read as {html.escape(read)}. Your fingers are as {p.next}'s; "
+                  "check the thumb's place and which way the hand faces.")
+    return (f'<div class="practice"><div class="word">{letters}{skipped}</div>'
+            f'<figure class="target">{practice.shape_svg(p.next)}<figcaption>{p.next}</figcaption></figure>'
+            f'<p class="advice">{advice}</p></div>')
+
+
+def start_practice(session: str, word: str) -> str:
+    """Practise spelling `word` (letters only); the practice's view."""
+    word = "".join(c for c in (word or "").upper() if c.isalpha())[:30]
+    state = models.SESSIONS.edit(session)
+    if not any(c in handgen.LETTERS for c in word):
+        state.practice = None
+        raise gr.Error("Type a word of letters A to Y (J and Z, which are motions, are skipped).")
+    state.practice = Practice(word)
+    if state.speller is not None:
+        state.speller.reset()
+    return practice_html(state.practice, None, None)
+
+
+def stop_practice(session: str) -> str:
+    models.SESSIONS.edit(session).practice = None
+    return ""
 
 
 def edit_line(session: str, key: str) -> str:
@@ -78,21 +153,50 @@ def fingerspell(path: str | None, model: tuple[Predictor, bool] | None) -> tuple
               "confidence": round(s.confidence, 3)} for s in letters])
 
 
-def build_line(noun: str) -> tuple[gr.Textbox, dict[str, gr.Button]]:
-    """The word line and its keys, under the live camera."""
+@dataclass
+class LineParts:
+    """Live's word line, its keys, and the practice under it."""
+
+    line: gr.Textbox
+    keys: dict[str, gr.Button]
+    word: gr.Dropdown
+    start: gr.Button
+    stop: gr.Button
+    practice: gr.HTML
+
+
+def build_line(noun: str) -> LineParts:
+    """The word line and its keys, and practice, under the live camera."""
     with gr.Row(equal_height=True):
         line = gr.Textbox("", label="Spelled (hold each letter still a moment; a double letter: slide the hand)",
                           interactive=False, elem_id=f"{noun}-spelled", scale=4)
         keys = {k: gr.Button(label, size="sm", elem_id=f"{noun}-spell-{k}", scale=1, min_width=70)
                 for k, label in (("space", "Space"), ("backspace", "Backspace"), ("clear", "Clear"))}
-    return line, keys
+    with gr.Accordion("Practice spelling a word", open=False, elem_id=f"{noun}-practice-panel"):
+        with gr.Row(equal_height=True):
+            word = gr.Dropdown(list(PRACTICE_WORDS), value=PRACTICE_WORDS[0], allow_custom_value=True, scale=3,
+                               label="A word (pick one or type your own)", elem_id=f"{noun}-practice-word")
+            start = gr.Button("Practise it", size="sm", variant="primary", scale=1, elem_id=f"{noun}-practice-go")
+            stop = gr.Button("Stop", size="sm", scale=1, elem_id=f"{noun}-practice-stop")
+        shown = gr.HTML(elem_id=f"{noun}-practice", apply_default_css=False)
+    return LineParts(line, keys, word, start, stop, shown)
 
 
-def wire_line(line: gr.Textbox, keys: dict[str, gr.Button]) -> None:
-    for key, button in keys.items():
+def wire_line(parts: LineParts) -> None:
+    private = {"api_visibility": "private", "queue": False}
+    for key, button in parts.keys.items():
         def press(request: gr.Request, key: str = key) -> str:
             return edit_line(models.session_id(request), key)
-        button.click(press, None, line, api_visibility="private", queue=False)
+        button.click(press, None, parts.line, **private)
+
+    def go(word: str, request: gr.Request) -> str:
+        return start_practice(models.session_id(request), word)
+
+    def halt(request: gr.Request) -> str:
+        return stop_practice(models.session_id(request))
+
+    parts.start.click(go, parts.word, parts.practice, **private)
+    parts.stop.click(halt, None, parts.practice, **private)
 
 
 def build_video(noun: str, model_of: Callable[[str], tuple[Predictor, bool] | None]) -> None:

@@ -161,3 +161,42 @@ def test_a_detector_without_its_unread_tensors_loads_and_answers_the_same(tmp_pa
     x = torch.rand(4, 784)
     feats, logits = torch.rand(4, 1024), torch.rand(4, 10)
     assert torch.equal(back.ood.score(x, feats, logits), ckpt.ood.score(x, feats, logits))
+
+
+def _hands_model(depth) -> tuple[MLP, dict]:
+    torch.manual_seed(0)
+    cfg = MLPConfig(in_features=63, hidden=[8], n_classes=24)
+    meta = data.DATASETS["handshape"].weights_meta(cfg, test_accuracy=0.5)
+    if depth is None:
+        del meta["preprocessing"]["normalization"]["depth"]
+    else:
+        meta["preprocessing"]["normalization"]["depth"] = depth
+    return MLP(cfg).eval(), meta
+
+
+@pytest.mark.parametrize("depth", [-0.5, 2, "none", [0]])
+def test_a_hand_model_whose_depth_weight_is_not_0_to_1_is_refused(tmp_path: Path, depth) -> None:
+    model, meta = _hands_model(depth)
+    with pytest.raises(checkpoint.CheckpointError, match="depth weight"):
+        checkpoint.load(checkpoint.save(tmp_path / "h.safetensors", model, meta))
+
+
+def test_hand_models_read_z_by_their_depth_weight() -> None:
+    rows = torch.randn(5, 63)
+    flat = rows.clone().unflatten(1, (21, 3))
+    flat[..., 2] = 0
+    assert torch.equal(preprocess.normalize(rows, {"kind": "landmarks", "depth": 0.0}), flat.flatten(1))
+
+
+def test_a_hand_model_without_a_depth_weight_reads_z_as_made() -> None:
+    rows = torch.randn(5, 63)
+    assert torch.equal(preprocess.normalize(rows, {"kind": "landmarks"}), rows)
+
+
+def test_the_shipped_hand_shape_model_ignores_z() -> None:
+    ckpt = checkpoint.load(paths.weights_path("handshape"))
+    rows = torch.randn(5, 63)
+    deeper = rows.clone().unflatten(1, (21, 3))
+    deeper[..., 2] *= 3
+    assert torch.equal(preprocess.normalize(deeper.flatten(1), ckpt.normalization),
+                       preprocess.normalize(rows, ckpt.normalization))

@@ -83,3 +83,11 @@ def test_the_stylesheet_styles_every_class_the_view_uses() -> None:
     view = classify_view.view_html(image, probs, unsure=True, picture='<figure class="picture"></figure>',
                                    title="a model")
     assert unstyled_classes(view) - {"picture"} == set()
+
+
+def test_an_answer_folded_after_the_first_is_a_second_opinion_under_it() -> None:
+    probs = {"A": 0.8, "B": 0.2}
+    folded = classify_view.second_opinion(classify_view.answer_html({"A": 0.3, "B": 0.7}, False), {"A": 0.3, "B": 0.7},
+                                          False, "hand shape")
+    html = classify_view.view_html(np.zeros((28, 28), np.uint8), probs, after=folded)
+    assert html.index('<span class="name">A</span>') < html.index("Second opinion: B 70% (hand shape)")

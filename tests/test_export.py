@@ -20,9 +20,7 @@ ort = pytest.importorskip("onnxruntime")
 
 
 def _torch_probabilities(ckpt: checkpoint.Checkpoint, x: np.ndarray) -> np.ndarray:
-    inputs = torch.as_tensor(x)
-    if ckpt.normalization.get("kind") != "landmarks":
-        inputs = normalize(inputs, ckpt.normalization)
+    inputs = normalize(torch.as_tensor(x), ckpt.normalization)
     with torch.inference_mode():
         return torch.softmax(ckpt.model.eval()(inputs), dim=1).numpy()
 

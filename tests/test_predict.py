@@ -8,7 +8,7 @@ import torch
 from classifier import data
 from classifier.models import checkpoint
 from classifier.models.mlp import MLP, MLPConfig
-from classifier.serving.predict import Predictor, logits
+from classifier.serving.predict import Answer, Predictor, logits, pixels_first
 
 
 def _predictor(bias_class: int) -> Predictor:
@@ -61,3 +61,23 @@ def test_a_low_top_probability_is_not_sure_whatever_the_margin() -> None:
 
 def test_without_a_margin_only_the_top_probability_counts() -> None:
     assert not _ruled(0.5, None).close_call(np.array([0.55, 0.45]))
+
+
+def _answer(unsure: bool) -> Answer:
+    return Answer({"A": 0.9, "B": 0.1}, unsure, None)
+
+
+def test_the_hand_shape_answers_first_where_it_is_sure() -> None:
+    assert not pixels_first(_answer(unsure=False), _answer(unsure=False))
+
+
+def test_the_pixel_model_answers_first_where_no_hand_was_found() -> None:
+    assert pixels_first(None, _answer(unsure=True))
+
+
+def test_the_pixel_model_answers_first_where_only_it_is_sure() -> None:
+    assert pixels_first(_answer(unsure=True), _answer(unsure=False))
+
+
+def test_the_hand_shape_answers_first_where_neither_is_sure() -> None:
+    assert not pixels_first(_answer(unsure=True), _answer(unsure=True))

@@ -88,7 +88,7 @@ def test_the_hand_leaving_the_picture_lets_the_letter_count_again() -> None:
 def test_a_slide_between_two_holds_is_a_double_letter() -> None:
     sp = spelling.Speller(CLASSES)
     t = 0.0
-    for x in [100.0] * 9 + [140.0] * 9:   # the wrist slides by 0.8 hand sizes
+    for x in [100.0] * 9 + [120.0] * 9:   # the wrist slides by 0.4 hand sizes (the hand's box is 50 px)
         sp.feed(t, _p("A"), _hand(x))
         t += 1 / 15
     assert sp.text == "AA"
@@ -97,7 +97,7 @@ def test_a_slide_between_two_holds_is_a_double_letter() -> None:
 def test_a_small_drift_is_not_a_double_letter() -> None:
     sp = spelling.Speller(CLASSES)
     for i in range(30):
-        sp.feed(i / 15, _p("A"), _hand(100.0 + i * 0.5))   # 15 px in all: 0.3 hand sizes
+        sp.feed(i / 15, _p("A"), _hand(100.0 + i * 0.2))   # 6 px in all: 0.12 hand sizes
     assert sp.text == "A"
 
 

@@ -116,13 +116,13 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
     frame = np.asarray(Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB"))
     wall = np.full_like(frame, 200)
     teach.record("a", "L")
-    view, _, _ = classify_tab.classify_live(spec, wall, [], "a")
+    view, *_ = classify_tab.classify_live(spec, wall, [], "a")
     assert "no hand in view" in view
     assert teach.counts("a") == {}
     for left in range(teach.BURST - 1, 0, -1):
-        view, _, _ = classify_tab.classify_live(spec, frame, [], "a")
+        view, *_ = classify_tab.classify_live(spec, frame, [], "a")
         assert f"{left} to go" in view
-    view, _, _ = classify_tab.classify_live(spec, frame, [], "a")
+    view, *_ = classify_tab.classify_live(spec, frame, [], "a")
     assert f"recorded {teach.BURST} of L" in view
     assert teach.counts("a") == {"L": teach.BURST}
     classify_tab.classify_live(spec, frame, [], "a")

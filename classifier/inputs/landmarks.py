@@ -33,8 +33,8 @@ BONES = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9),
 # landmarks' larger extent (the points are joint centres, so the hand itself reaches past them).
 SQUARE_MARGIN = 1.3
 # A hand that fills the picture is often missed by the palm detector: the search tries again on
-# the picture with a black border of this share of its size on each side.
-PAD = 0.25
+# the picture with a black border of these shares of its size on each side, in turn.
+PADS = (0.25, 0.5)
 
 
 @dataclass(frozen=True)
@@ -117,16 +117,17 @@ class HandFinder:
         return pts, best.category_name, float(best.score)
 
     def find(self, picture: Image.Image, pad: bool = True) -> Hand | None:
-        """The hand in an upright picture, or None. Tried as given, then (`pad`) with a black border
-        (a hand filling the picture is often missed otherwise)."""
-        rgb = np.asarray(picture.convert("RGB"))
-        found = self._detect(rgb)
+        """The hand in an upright picture, or None. Tried as given, then (`pad`) with black borders
+        of each of PADS (a hand filling the picture is often missed otherwise)."""
+        rgb = picture.convert("RGB")
+        found = self._detect(np.asarray(rgb))
         offset = 0.0, 0.0
-        if found is None and pad:
+        for share in PADS if pad else ():
+            if found is not None:
+                break
             w, h = picture.size
-            bx, by = round(w * PAD), round(h * PAD)
-            padded = ImageOps.expand(picture.convert("RGB"), border=(bx, by, bx, by), fill=(0, 0, 0))
-            found = self._detect(np.asarray(padded))
+            bx, by = round(w * share), round(h * share)
+            found = self._detect(np.asarray(ImageOps.expand(rgb, border=(bx, by, bx, by), fill=(0, 0, 0))))
             offset = float(bx), float(by)
         if found is None:
             return None

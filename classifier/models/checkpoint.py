@@ -160,6 +160,9 @@ def _check_meta(meta: Any, source: str) -> None:
     norm = meta["preprocessing"].get("normalization", {})
     if norm.get("kind") not in ("standardize", "per_image", "landmarks"):
         raise CheckpointError(f"{source}: unknown normalization {norm!r}")
+    depth = norm.get("depth", 1.0)
+    if norm["kind"] == "landmarks" and not (isinstance(depth, int | float) and 0 <= depth <= 1):
+        raise CheckpointError(f"{source}: the landmarks' depth weight must be a number from 0 to 1, not {depth!r}")
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:

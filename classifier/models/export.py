@@ -8,7 +8,8 @@ The graph takes what a user has and gives class probabilities:
   uses), runs the MLP and a softmax;
 - hand-shape models: `landmarks`, float32 (batch, 63): MediaPipe's 21 hand landmarks normalized as
   `classifier.inputs.landmarks.hand_row` does (wrist at the origin, the wrist-to-middle-knuckle distance
-  as the unit, left hands mirrored), x, y, z for each point in turn.
+  as the unit, left hands mirrored), x, y, z for each point in turn (the graph weighs z by the
+  normalization's `depth`, as training did).
 
 Output `probabilities`, float32 (batch, classes). The file's `metadata_props` hold the class names,
 the input's description and preprocessing, and where the model came from, as JSON text.
@@ -51,7 +52,9 @@ class _Probabilities(torch.nn.Module):
         self.normalization = normalization
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.normalization is not None:   # images: 0-255 -> the model's normalized inputs
+        if self.normalization is not None and self.normalization.get("kind") == "landmarks":
+            x = normalize(x, self.normalization)   # the row as `landmarks.hand_row` makes it
+        elif self.normalization is not None:   # images: 0-255 -> the model's normalized inputs
             x = normalize(x / 255.0, self.normalization)
         return torch.softmax(self.model(x), dim=1)
 
@@ -95,7 +98,7 @@ def checkpoint_to_onnx(ckpt: checkpoint.Checkpoint, output: str | os.PathLike[st
     # A copy on the CPU: a model being served stays as it is.
     model_copy = type(ckpt.model)(ckpt.model.config)
     model_copy.load_state_dict({k: v.detach().cpu() for k, v in ckpt.model.state_dict().items()})
-    wrapper = _Probabilities(model_copy, None if landmarks else ckpt.normalization).eval()
+    wrapper = _Probabilities(model_copy, ckpt.normalization).eval()
     example = (torch.zeros(2, config.in_features) if landmarks else torch.zeros(2, 28, 28))
     name = "landmarks" if landmarks else "image"
     batch = torch.export.Dim("batch", min=1)

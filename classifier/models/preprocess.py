@@ -33,8 +33,11 @@ SIGNS_IMAGE_STD = 40.2
 # Hands: `landmarks.hand_row` makes the 63 numbers from MediaPipe's 21 points (wrist at the origin,
 # the wrist-to-middle-knuckle length as the unit, left hands mirrored); the model reads them as made.
 N_LANDMARK_FEATURES = 63
+# MediaPipe's z is its own estimate of each point's depth, which generated hands can only guess at:
+# a model weighs it by `depth` (0: it reads x and y only). A file without the key reads z as made.
 LANDMARKS = {"kind": "landmarks", "points": 21, "origin": "wrist", "unit": "wrist to middle knuckle",
-             "mirror": "left hands into right ones", "source": "MediaPipe hand landmarker (x, y pixels, z depth)"}
+             "mirror": "left hands into right ones", "source": "MediaPipe hand landmarker (x, y pixels, z depth)",
+             "depth": 0.0}
 
 _EPS = 1e-3
 
@@ -75,7 +78,8 @@ def match_sign_brightness(squares: torch.Tensor) -> torch.Tensor:
 
 def normalize(images: torch.Tensor, spec: dict[str, Any]) -> torch.Tensor:
     """Turn images (N, 28, 28) as uint8 in 0..255 or float in [0, 1] into float (N, 784); hands'
-    landmarks (N, 63), already normalized by `landmarks.hand_row`, pass as they are."""
+    landmarks (N, 63), already normalized by `landmarks.hand_row`, pass with their z weighed by the
+    normalization's `depth`."""
     x = images.reshape(images.shape[0], -1)
     if x.dtype == torch.uint8:
         x = x.float().div_(255.0)
@@ -83,6 +87,9 @@ def normalize(images: torch.Tensor, spec: dict[str, Any]) -> torch.Tensor:
         x = x.float()
     kind = spec.get("kind")
     if kind == "landmarks":
+        depth = float(spec.get("depth", 1.0))
+        if depth != 1.0:
+            x = (x.unflatten(1, (-1, 3)) * x.new_tensor([1.0, 1.0, depth])).flatten(1)
         return x
     if kind == "standardize":
         return (x - float(spec["mean"])) / float(spec["std"])

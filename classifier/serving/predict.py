@@ -105,3 +105,13 @@ class Predictor:
         """{class name: probability} for one row, every class included."""
         probs = self.probabilities(row)[0]
         return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
+
+
+def pixels_first(shape: Answer | None, pixels: Answer) -> bool:
+    """Whether a hand picture's first answer is the pixel model's rather than the hand-shape model's
+    (which reads the hand's landmarks): where no hand was found, or where the hand-shape model is
+    "not sure" and the pixel model is sure. On real photos the pixel model is seldom right, but it
+    is sure of a fifth of them, so being sure alone is not enough; on pictures like its own data
+    set's it is right and sure, and the landmarks MediaPipe finds in a blurry 28x28 enlarged are
+    often wrong, which the hand-shape model's close calls show."""
+    return shape is None or (shape.unsure and not pixels.unsure)

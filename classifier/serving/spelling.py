@@ -32,7 +32,7 @@ from .predict import Predictor
 MEMORY = 0.15      # seconds: how long a frame's answer keeps counting (the sums' time constant)
 HOLD = 0.15        # seconds a letter read at probability 1 leads before it is committed
 FLOOR = 0.3        # a letter whose mean probability is under this is never committed
-MOVE = 0.6         # hand sizes (wrist to middle knuckle) the hand moves for the same letter to count again
+MOVE = 0.25        # hand sizes (its landmarks' box) the wrist moves for the same letter to count again
 LOST = 0.3         # seconds without a hand that end a letter (a shorter gap is a missed frame)
 MAX_GAP = 0.25     # seconds: a frame counts for at most this long (a stalled stream does not commit)
 
@@ -117,9 +117,11 @@ class Speller:
 
 
 def _place(hand: np.ndarray) -> np.ndarray:
-    """The wrist's place and the hand's size, from (21, 2+) landmarks in pixels."""
+    """The wrist's place and the hand's size (the larger side of its landmarks' box: unlike the
+    wrist-to-knuckle length, it does not shrink when the hand turns sideways), from (21, 2+)
+    landmarks in pixels."""
     pts = np.asarray(hand, dtype=np.float64)[:, :2]
-    size = float(np.linalg.norm(pts[landmarks.MIDDLE_KNUCKLE] - pts[landmarks.WRIST]))
+    size = float((pts.max(0) - pts.min(0)).max())
     return np.array([*pts[landmarks.WRIST], max(size, 1e-6)])
 
 
