@@ -495,6 +495,16 @@ def test_live_spelling_writes_the_letters_held_and_clear_empties_the_line(browse
         before = len(pg.evaluate(line))
         pg.locator("#sign-spell-clear").click()
         pg.wait_for_function(f"({line}).length < {before}", timeout=30_000)
+        # Practice: a word typed in; its letters light up as the camera's hand makes them.
+        pg.locator("#sign-practice-panel").get_by_text("Practice spelling a word").click()
+        word = pg.locator("#sign-practice-word input")
+        word.fill("VL")
+        word.press("Enter")
+        pg.locator("#sign-practice-go").click()
+        pg.wait_for_selector("#sign-practice svg.hand-shape", timeout=30_000)
+        pg.wait_for_function("document.querySelectorAll('#sign-practice .letter.done').length === 2",
+                             timeout=60_000)
+        _wait_text(pg, "#sign-practice", "Spelled: VL")
 
 
 def test_a_video_uploaded_in_the_video_mode_is_spelled(page, real_hands_dir: Path, tmp_path: Path) -> None:
