@@ -18,7 +18,7 @@ import gradio as gr
 import numpy as np
 
 from classifier.data import handgen
-from classifier.inputs import landmarks, video
+from classifier.inputs import landmarks, motion, video
 from classifier.serving import practice, spelling
 from classifier.serving.predict import Predictor
 
@@ -27,9 +27,12 @@ from . import models
 MAX_LINE = 200   # characters the live word line keeps (the oldest go first)
 
 
-# Words to practise, of the letters the app reads (J and Z are motions).
+# Words to practise.
 PRACTICE_WORDS = ("HELLO", "NAME", "BOOK", "WATER", "FRIEND", "COFFEE", "APPLE", "SCHOOL", "THANK", "GOOD", "HELP",
-                  "MOTHER", "FATHER", "BLUE", "GREEN", "YES", "NO")
+                  "MOTHER", "FATHER", "BLUE", "GREEN", "YES", "NO", "JAM", "ZOO", "ENJOY", "LAZY")
+# How the two moving letters are made (they have no still shape to draw).
+MOTIONS = {"J": "make an I and draw a J with your little finger (down, then hook)",
+           "Z": "point your index finger up and draw a Z with it"}
 
 
 @dataclass
@@ -41,8 +44,8 @@ class Practice:
 
     @property
     def letters(self) -> str:
-        """What is signed: the word's letters the app reads (J, Z and anything else skipped)."""
-        return "".join(c for c in self.word if c in handgen.LETTERS)
+        """What is signed: the word's letters (anything else skipped)."""
+        return "".join(c for c in self.word if c in handgen.LETTERS or c in MOTIONS)
 
     @property
     def next(self) -> str | None:
@@ -59,7 +62,7 @@ def live_letter(session: str, probabilities: dict[str, float] | None, hand: np.n
     committed = None
     if state.speller is None or (classes is not None and state.speller.classes != classes):
         if classes is not None:
-            state.speller = spelling.Speller(classes)   # a new model, new classes: the line stays
+            state.speller = spelling.Speller(classes, motion=motion.reader())   # new classes: the line stays
     if state.speller is not None and (classes is None or state.speller.classes == classes):
         p = np.array(list(probabilities.values())) if probabilities else None
         committed = state.speller.feed(time.monotonic() if t is None else t, p, hand)
@@ -77,11 +80,12 @@ def practice_html(p: Practice, read: str | None, row: np.ndarray | None) -> str:
     """The word with its letters read so far lit, the next letter's shape, and what to change."""
     letters = "".join(f'<span class="letter {"done" if i < p.done else "next" if i == p.done else ""}">'
                       f"{html.escape(c)}</span>" for i, c in enumerate(p.letters))
-    skipped = " (J and Z are motions, not read yet: skipped)" if any(c in "JZ" for c in p.word) else ""
     if p.next is None:
         return (f'<div class="practice"><div class="word">{letters}</div>'
                 f'<p class="advice">Spelled: {html.escape(p.letters)}. Pick another word.</p></div>')
-    if read is None or row is None:
+    if p.next in MOTIONS:
+        advice = f"{p.next} is a motion: {MOTIONS[p.next]}."
+    elif read is None or row is None:
         advice = f"Show your hand, making {p.next}."
     elif read == p.next:
         advice = f"That is {p.next}: hold it a moment."
@@ -90,7 +94,7 @@ def practice_html(p: Practice, read: str | None, row: np.ndarray | None) -> str:
         advice = (f"Read as {html.escape(read)}. For {p.next}: " + "; ".join(str(o) for o in off) + "."
                   if off else f"Read as {html.escape(read)}. Your fingers are as {p.next}'s; "
                   "check the thumb's place and which way the hand faces.")
-    return (f'<div class="practice"><div class="word">{letters}{skipped}</div>'
+    return (f'<div class="practice"><div class="word">{letters}</div>'
             f'<figure class="target">{practice.shape_svg(p.next)}<figcaption>{p.next}</figcaption></figure>'
             f'<p class="advice">{advice}</p></div>')
 
@@ -99,9 +103,9 @@ def start_practice(session: str, word: str) -> str:
     """Practise spelling `word` (letters only); the practice's view."""
     word = "".join(c for c in (word or "").upper() if c.isalpha())[:30]
     state = models.SESSIONS.edit(session)
-    if not any(c in handgen.LETTERS for c in word):
+    if not word:
         state.practice = None
-        raise gr.Error("Type a word of letters A to Y (J and Z, which are motions, are skipped).")
+        raise gr.Error("Type a word of letters A to Z.")
     state.practice = Practice(word)
     if state.speller is not None:
         state.speller.reset()
@@ -145,7 +149,7 @@ def fingerspell(path: str | None, model: tuple[Predictor, bool] | None) -> tuple
     if finder is None:
         raise gr.Error(f"Hand landmarks are off on this server: {landmarks.unavailable()}")
     try:
-        letters = spelling.spell_video(path, model[0], finder)
+        letters = spelling.spell_video(path, model[0], finder, motion=motion.reader())
     except video.VideoError as e:
         raise gr.Error(str(e)) from None
     return ("".join(s.letter for s in letters),

@@ -14,6 +14,13 @@ The same letter is committed again only after a *release*: the hand left the pic
 seconds, or it moved by `move` hand sizes (a double letter is signed with a small slide or bounce);
 then it must lead again for as long as a new letter would.
 
+J and Z are motions: with a motion model (`inputs.motion.MotionReader`), the last second or so of
+the hand's landmarks is read at every frame, and a J or Z it is sure of (`MOTION_SURE`), made with
+its handshape in most of those frames (`MOTION_SHAPED`), is committed; the static letters the
+motion's handshape was read as meanwhile (the I that J starts from, the index finger Z is drawn
+with: `MOTION_SHAPES`) are taken back, and that handshape is not written again until the hand is
+released.
+
 `spell_video` runs a video file's frames through MediaPipe's landmarks and a hand-shape model.
 """
 
@@ -27,6 +34,7 @@ import numpy as np
 
 from ..inputs import landmarks, video
 from ..inputs.hand_landmarks import HAND_LANDMARKS
+from ..inputs.motion import WINDOW, MotionReader, motion_row
 from .predict import Predictor
 
 MEMORY = 0.15      # seconds: how long a frame's answer keeps counting (the sums' time constant)
@@ -35,6 +43,12 @@ FLOOR = 0.3        # a letter whose mean probability is under this is never comm
 MOVE = 0.25        # hand sizes (its landmarks' box) the wrist moves for the same letter to count again
 LOST = 0.3         # seconds without a hand that end a letter (a shorter gap is a missed frame)
 MAX_GAP = 0.25     # seconds: a frame counts for at most this long (a stalled stream does not commit)
+MOTION_SURE = 0.9  # the motion model's probability for J or Z to be written
+MOTION_EVERY = 0.1  # seconds between the motion model's readings
+MOTION_SHAPED = 0.5  # the share of the window's frames read as the motion's handshape, at least
+# What the hand-shape model reads the handshapes of J and Z as, during the motion (measured on
+# generated motions; D as real index fingers are often read).
+MOTION_SHAPES = {"J": {"I", "Y"}, "Z": {"X", "D"}}
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,7 @@ class Speller:
     floor: float = FLOOR
     move: float = MOVE
     lost: float = LOST
+    motion: MotionReader | None = None
     letters: list[Spelled] = field(default_factory=list)
     _sums: np.ndarray | None = None
     _weight: float = 0.0           # the frames' durations, decayed like the sums (to make means)
@@ -66,6 +81,9 @@ class Speller:
     _lost_since: float | None = None
     _released: bool = True         # the last letter may be committed again
     _at: np.ndarray | None = None  # where the hand was when the last letter was committed
+    _track: list[tuple[float, np.ndarray, str]] = field(default_factory=list)   # the window: time, hand, read
+    _motion_t: float = -1e9        # when the motion model last read the window, or wrote a letter
+    _blocked: str | None = None    # a motion's handshape, not written until the hand is released
 
     @property
     def text(self) -> str:
@@ -85,7 +103,7 @@ class Speller:
             self._lost_since = t if self._lost_since is None else self._lost_since
             if t - self._lost_since >= self.lost:
                 self.reset()
-                self._released = True
+                self._released, self._blocked, self._track = True, None, []
             return None
         self._lost_since = None
         p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
@@ -93,8 +111,11 @@ class Speller:
             raise ValueError(f"{len(p)} probabilities for {len(self.classes)} classes")
         if hand is not None and self._at is not None and not self._released \
                 and _distance(hand, self._at) >= self.move:
-            self._released = True
+            self._released, self._blocked = True, None
             self.reset()
+        moved = self._motion(t, hand, self.classes[int(np.argmax(p))])
+        if moved is not None:
+            return moved
         decay = math.exp(-dt / self.memory)
         if self._sums is None:
             self._sums = np.zeros(len(p))
@@ -107,12 +128,43 @@ class Speller:
         letter, mean = self.classes[best], float(self._sums[best] / self._weight)
         if self.letters and self.letters[-1].letter == letter and not self._released:
             return None   # still the letter just written
+        if letter == self._blocked or (self._blocked is not None and letter in MOTION_SHAPES.get(self._blocked, ())):
+            return None   # the handshape a motion just ended with
         if mean < self.floor or t - self._since < self.hold / mean:
             return None
         spelled = Spelled(letter, float(self._since), float(t), mean)
         self.letters.append(spelled)
-        self._released = False
+        self._released, self._blocked = False, None
         self._at = None if hand is None else _place(hand)
+        return spelled
+
+    def _motion(self, t: float, hand: np.ndarray | None, read: str) -> Spelled | None:
+        """The motion model's reading of the window ending now: a J or Z it is sure of, written where
+        most of the window's frames were read as that motion's handshape (`read`: this frame's)."""
+        if self.motion is None or hand is None:
+            return None
+        self._track = [f for f in self._track if f[0] > t - WINDOW - MAX_GAP] + [(t, np.asarray(hand), read)]
+        if t - self._motion_t < MOTION_EVERY or self._track[-1][0] - self._track[0][0] < WINDOW / 2:
+            return None
+        self._motion_t = t
+        times = np.array([f[0] for f in self._track])
+        points = np.stack([f[1][:, :2] for f in self._track])
+        p = self.motion.probabilities(motion_row(times, points))[0]
+        best = int(np.argmax(p))
+        kind = self.motion.classes[best]
+        if kind not in MOTION_SHAPES or p[best] < MOTION_SURE:
+            return None
+        shapes = MOTION_SHAPES[kind]
+        if np.mean([f[2] in shapes for f in self._track]) < MOTION_SHAPED:
+            return None   # a path like J's or Z's, but not made with its handshape
+        while self.letters and self.letters[-1].at >= t - WINDOW and self.letters[-1].letter in shapes:
+            self.letters.pop()   # the motion's handshape, read while it moved
+        spelled = Spelled(kind, float(times[0]), float(t), float(p[best]))
+        self.letters.append(spelled)
+        self.reset()
+        self._released, self._blocked, self._track = False, kind, []
+        self._at = _place(hand)
+        self._motion_t = t + WINDOW   # one motion, one letter
         return spelled
 
 
@@ -154,16 +206,17 @@ def read_frames(frames: Iterable[tuple[float, np.ndarray]], predictor: Predictor
         yield FrameAnswer(t, predictor.probabilities(prepared.row)[0], hand.points)
 
 
-def spell(answers: Iterable[FrameAnswer], classes: tuple[str, ...]) -> list[Spelled]:
-    """The letters a stream of frame answers spells."""
-    speller = Speller(tuple(classes))
+def spell(answers: Iterable[FrameAnswer], classes: tuple[str, ...], motion: MotionReader | None = None
+          ) -> list[Spelled]:
+    """The letters a stream of frame answers spells (J and Z too, given a motion model)."""
+    speller = Speller(tuple(classes), motion=motion)
     for a in answers:
         speller.feed(a.t, a.probabilities, a.hand)
     return speller.letters
 
 
 def spell_video(path: str, predictor: Predictor, finder: landmarks.HandFinder,
-                limits: video.VideoLimits = video.LIMITS) -> list[Spelled]:
-    """The letters spelled in a video file (mp4, webm, ...). Raises `video.VideoError` for a file
-    that is not a readable video or is over `limits`."""
-    return spell(read_frames(video.frames(path, limits), predictor, finder), tuple(predictor.classes))
+                limits: video.VideoLimits = video.LIMITS, motion: MotionReader | None = None) -> list[Spelled]:
+    """The letters spelled in a video file (mp4, webm, ...), J and Z too given a motion model.
+    Raises `video.VideoError` for a file that is not a readable video or is over `limits`."""
+    return spell(read_frames(video.frames(path, limits), predictor, finder), tuple(predictor.classes), motion)
