@@ -77,12 +77,25 @@ def main(argv: list[str] | None = None) -> dict:
     with running("app") as url, sync_playwright() as pw, camera_browser(pw.chromium, video) as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         open_live(page, url)
-        # Count, in the page, the distinct frames the view has shown (each carries its server time).
+        # Count, in the page, the distinct frames the view has shown (each carries its server time),
+        # and time each from the camera frame's capture (Gradio's webcam encodes each streamed frame
+        # with toDataURL, and sends the next only once the last is answered) to its answer on the page.
         page.evaluate("""() => {
             window.__frames = new Set();
+            window.__captured = [];
+            window.__latency = [];
+            const encode = HTMLCanvasElement.prototype.toDataURL;
+            HTMLCanvasElement.prototype.toDataURL = function (...a) {
+                if (a[0] === 'image/jpeg') window.__captured.push(performance.now());
+                return encode.apply(this, a);
+            };
             const seen = () => {
                 const f = document.querySelector('#sign-view [data-frame]');
-                if (f) window.__frames.add(f.dataset.frame);
+                if (f && !window.__frames.has(f.dataset.frame)) {
+                    window.__frames.add(f.dataset.frame);
+                    const c = window.__captured;
+                    if (c.length) window.__latency.push(performance.now() - c[c.length - 1]);
+                }
             };
             new MutationObserver(seen).observe(document.querySelector('#sign-view'),
                                                {childList: true, subtree: true, attributes: true});
@@ -90,12 +103,16 @@ def main(argv: list[str] | None = None) -> dict:
         start = time.monotonic()
         page.wait_for_timeout(args.seconds * 1000)
         frames = page.evaluate("() => window.__frames.size")
+        captured = page.evaluate("() => window.__captured.length")
+        latency = np.asarray(page.evaluate("() => window.__latency"), dtype=float)
         elapsed = time.monotonic() - start
         landmarks = "landmarks" in page.locator("#sign-view").inner_text()
     result = {"seconds": round(elapsed, 1), "frames": frames, "frames_per_second": round(frames / elapsed, 2),
-              "hand_by_landmarks": landmarks}
-    print(f"{frames} frames classified in {elapsed:.1f} s: {frames / elapsed:.1f} a second "
-          f"(hand found by its landmarks: {landmarks})")
+              "hand_by_landmarks": landmarks, "frames_sent": captured,
+              "frame_to_answer_ms": {"p50": round(float(np.percentile(latency, 50)), 1),
+                                     "p95": round(float(np.percentile(latency, 95)), 1)} if len(latency) else None}
+    print(f"{frames} frames classified in {elapsed:.1f} s ({captured} sent): {frames / elapsed:.1f} a second "
+          f"(hand found by its landmarks: {landmarks}); capture to answer: {result['frame_to_answer_ms']} ms")
     print(json.dumps(result))
     return result
 

@@ -192,7 +192,7 @@ def says_not_sure(component: gr.Label) -> gr.Label:
 
 LIVE_WAITING = "Press Record: the answer follows the hand in the webcam."
 LIVE_FRAMES = 4        # a live answer is the mean of the last this many frames' probabilities
-LIVE_EVERY = 0.1       # seconds between the frames the page sends
+LIVE_EVERY = 0.05      # seconds between the frames the page sends
 
 
 def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict[str, Any]] | None,

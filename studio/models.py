@@ -163,6 +163,7 @@ class Session:
     stop: Callable[[], None] | None = None             # stops the session's training run, while it trains
     inside: set[str] = field(default_factory=set)      # data sets whose tab looks inside the model
     recording: tuple[str, int] | None = None   # teaching from Live frames: (label, frames still to take)
+    recorded_at: float = 0.0                   # when the last of them was taken (time.monotonic)
     speller: spelling.Speller | None = None    # the live frames' letters (Hand signs, Live)
     spelled: str = ""                          # the live word line
     practice: Any = None                       # the word being practised (`spell_panel.Practice`)

@@ -110,7 +110,8 @@ def thumbnail(row: np.ndarray, size: int = THUMB) -> np.ndarray:
     return np.asarray(picture, dtype=np.uint8)
 
 
-BURST = 10  # Live frames with a hand that one press of "Record" adds (2 s at 5 frames a second)
+BURST = 10  # Live frames with a hand that one press of "Record" adds...
+BURST_EVERY = 0.2   # ...one every this many seconds at most (2 s in all), so that they differ
 
 
 def record(session_id: str, label: str) -> str:
@@ -131,6 +132,10 @@ def take_live(session_id: str, hand: landmarks.Hand | None, picture: Image.Image
     label, left = session.recording
     if hand is None or picture is None:
         return f"recording {html.escape(label)}: no hand in view ({left} to go)"
+    now = time.monotonic()
+    if now - session.recorded_at < BURST_EVERY:
+        return f"recording {html.escape(label)}: {left} to go"
+    session.recorded_at = now
     try:
         add_hand(session_id, hand, label)
     except TeachError as e:

@@ -115,6 +115,7 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
     spec = data.DATASETS["signs"]
     frame = np.asarray(Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB"))
     wall = np.full_like(frame, 200)
+    monkeypatch.setattr(teach, "BURST_EVERY", 0.0)   # every frame taken, however fast they come
     teach.record("a", "L")
     view, *_ = classify_tab.classify_live(spec, wall, [], "a")
     assert "no hand in view" in view
@@ -127,6 +128,20 @@ def test_recording_takes_live_frames_with_a_hand(real_hands_dir: Path, monkeypat
     assert teach.counts("a") == {"L": teach.BURST}
     classify_tab.classify_live(spec, frame, [], "a")
     assert teach.counts("a") == {"L": teach.BURST}  # recording stopped
+
+
+def test_recording_takes_frames_that_come_fast_a_while_apart(real_hands_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier import data
+    from studio import classify_tab, teach
+
+    spec = data.DATASETS["signs"]
+    frame = np.asarray(Image.open(real_hands_dir / "L" / "vedant_2.jpg").convert("RGB"))
+    monkeypatch.setattr(teach, "BURST_EVERY", 60.0)
+    teach.record("fast", "L")
+    for _ in range(3):   # three frames well within BURST_EVERY of each other
+        classify_tab.classify_live(spec, frame, [], "fast")
+    assert teach.counts("fast") == {"L": 1}
 
 
 def test_the_stylesheet_styles_every_class_the_examples_use(monkeypatch: pytest.MonkeyPatch) -> None:
