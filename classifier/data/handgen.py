@@ -202,18 +202,27 @@ def pose(letter: Letter, rng: np.random.Generator) -> np.ndarray:
     return pts
 
 
-def view(points: np.ndarray, letter: Letter, rng: np.random.Generator) -> np.ndarray:
-    """The hand turned as the letter's view allows and seen by a camera: x, y as the picture shows
-    them (perspective), z the depth relative to the wrist as MediaPipe estimates it."""
-    v = letter.views[rng.integers(len(letter.views))]
-    rotation = (_rot_z(math.radians(rng.uniform(*v.roll))) @ _rot_x(math.radians(rng.uniform(*v.pitch)))
-                @ _rot_y(math.radians(rng.uniform(*v.yaw))))
+def seen(points: np.ndarray, roll: float, yaw: float, pitch: float, distance: float, depth: float) -> np.ndarray:
+    """The hand's points turned (degrees: roll in the picture's plane, after pitch, after yaw about
+    the hand's long axis) and seen by a camera `distance` hand units from the wrist: x, y as the
+    picture shows them (perspective), z the depth relative to the wrist scaled by `depth`."""
+    rotation = _rot_z(math.radians(roll)) @ _rot_x(math.radians(pitch)) @ _rot_y(math.radians(yaw))
     p = points @ rotation.T
+    out = p.copy()
+    out[:, :2] = p[:, :2] * (distance / (distance + p[:, 2:3]))
+    out[:, 2] = p[:, 2] * depth
+    return out
+
+
+def view(points: np.ndarray, letter: Letter, rng: np.random.Generator) -> np.ndarray:
+    """The hand turned as the letter's view allows and seen by a camera (`seen`), with the
+    landmarker's jitter."""
+    v = letter.views[rng.integers(len(letter.views))]
+    roll, pitch, yaw = rng.uniform(*v.roll), rng.uniform(*v.pitch), rng.uniform(*v.yaw)
     distance = rng.uniform(4.0, 14.0)   # camera to wrist, in hand units
-    seen = p.copy()
-    seen[:, :2] = p[:, :2] * (distance / (distance + p[:, 2:3]))
-    seen[:, 2] = p[:, 2] * rng.uniform(0.35, 0.65)   # MediaPipe's depth is an estimate, about half as deep
-    return seen + rng.normal(0, 0.012, seen.shape)
+    depth = rng.uniform(0.35, 0.65)     # MediaPipe's depth is an estimate, about half as deep
+    out = seen(points, roll, yaw, pitch, distance, depth)
+    return out + rng.normal(0, 0.012, out.shape)
 
 
 def sample(letter: str, rng: np.random.Generator) -> np.ndarray:

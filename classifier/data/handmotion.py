@@ -3,7 +3,7 @@
 the motion model (`classifier.serving.motion`) learns from these.
 
 A motion is a hand posed by `handgen` (its proportions and joint angles drawn once) and then
-turned and moved frame by frame, seen by the same camera model as `handgen.view`:
+turned and moved frame by frame, seen by the same camera model as `handgen.view` (`handgen.seen`):
 
 - **J**: the I handshape (little finger up); the hand moves down about a hand's length while it
   twists (the palm turning towards the signer) and the little finger's path hooks sideways at the
@@ -25,21 +25,11 @@ import math
 
 import numpy as np
 
-from .handgen import FIST, HOLDING, LETTERS, STRAIGHT, Letter, _fingers, _rot_x, _rot_y, _rot_z, pose
+from .handgen import FIST, HOLDING, LETTERS, STRAIGHT, Letter, _fingers, pose, seen
 
 MOTIONS = ("J", "Z", "none")
 # The index finger up, the others closed under the thumb: Z's handshape (as ASL's number 1).
 INDEX_UP = Letter(_fingers(STRAIGHT, FIST, FIST, FIST), HOLDING)
-
-
-def _seen(points: np.ndarray, roll: float, yaw: float, pitch: float, distance: float, depth: float) -> np.ndarray:
-    """`handgen.view` with given angles (degrees): the hand's points as the camera shows them."""
-    rotation = _rot_z(math.radians(roll)) @ _rot_x(math.radians(pitch)) @ _rot_y(math.radians(yaw))
-    p = points @ rotation.T
-    seen = p.copy()
-    seen[:, :2] = p[:, :2] * (distance / (distance + p[:, 2:3]))
-    seen[:, 2] = p[:, 2] * depth
-    return seen
 
 
 def _ease(u: np.ndarray) -> np.ndarray:
@@ -59,10 +49,10 @@ class _Camera:
         self.fps = rng.uniform(10, 30)
 
     def frame(self, points: np.ndarray, at: np.ndarray, roll: float = 0.0, yaw: float = 0.0) -> np.ndarray:
-        seen = _seen(points, self.roll + roll, self.yaw + yaw, self.pitch, self.distance, self.depth)
-        seen = seen + self.rng.normal(0, 0.012, seen.shape)
-        seen[:, :2] += at
-        return (seen * self.scale).astype(np.float32)
+        shown = seen(points, self.roll + roll, self.yaw + yaw, self.pitch, self.distance, self.depth)
+        shown = shown + self.rng.normal(0, 0.012, shown.shape)
+        shown[:, :2] += at
+        return (shown * self.scale).astype(np.float32)
 
 
 def _times(cam: _Camera, seconds: float) -> np.ndarray:
