@@ -12,7 +12,6 @@ The locator is another MLP, so the studio's own machinery trains, stores and run
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from safetensors.torch import load_file, save_file
 from torchvision.ops import roi_align
 
 from ..models import preprocess
-from ..models.mlp import MLP, MLPConfig
+from ..models.mlp import MLP, load_small, save_small
 from ..models.preprocess import normalize
 from ..paths import WEIGHTS_DIR
 from .imageprep import centre_square, to_grey
@@ -143,24 +141,13 @@ class Locator:
         return Box(*(float(v) for v in boxes[0]), score=float(scores[0]), found=True)
 
     def save(self, path: str | Path = LOCATOR_PATH) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {**self.meta, "model": self.model.config.to_dict(), "threshold": self.threshold,
-                "scales": list(SCALES), "step": STEP, "work_side": WORK_SIDE}
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(tmp),
-                  metadata={"locator": json.dumps(meta)})
-        tmp.replace(path)
-        return path
+        meta = {**self.meta, "threshold": self.threshold, "scales": list(SCALES), "step": STEP,
+                "work_side": WORK_SIDE}
+        return save_small(path, self.model, "locator", meta)
 
     @classmethod
     def load(cls, path: str | Path = LOCATOR_PATH) -> Locator:
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as f:
-            meta = json.loads(f.metadata()["locator"])
-        model = MLP(MLPConfig.from_dict(meta["model"]))
-        model.load_state_dict(load_file(str(path)))
+        model, meta = load_small(path, "locator")
         return cls(model, float(meta["threshold"]), meta)
 
 

@@ -11,15 +11,14 @@ times. So where the hand is, how large, and the frame rate do not change what th
 
 from __future__ import annotations
 
-import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
-from ..models.mlp import MLP, MLPConfig
+from ..models.mlp import MLP, load_small, save_small
 from ..paths import WEIGHTS_DIR
 from .landmarks import N_POINTS, hand_row
 
@@ -67,30 +66,17 @@ class MotionReader:
             return torch.softmax(self.model(x), dim=1).numpy()
 
     def save(self, path: str | Path = MOTION_PATH) -> Path:
-        path = Path(path)
-        meta = {**self.meta, "model": self.model.config.to_dict(), "classes": list(self.classes),
+        meta = {**self.meta, "classes": list(self.classes),
                 "row": {"window_seconds": WINDOW, "steps": STEPS, "tracked": list(TRACKED),
                         "shapes_at": list(SHAPES_AT)}}
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}, str(path),
-                  metadata={"motion": json.dumps(meta)})
-        return path
+        return save_small(path, self.model, "motion", meta)
 
     @classmethod
     def load(cls, path: str | Path = MOTION_PATH) -> MotionReader:
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as f:
-            meta = json.loads(f.metadata()["motion"])
-        model = MLP(MLPConfig.from_dict(meta["model"]))
-        model.load_state_dict(load_file(str(path)))
-        return cls(model, meta)
+        return cls(*load_small(path, "motion"))
 
 
-_reader: list[MotionReader | None] = []
-
-
+@cache
 def reader() -> MotionReader | None:
     """The shipped motion model, loaded once (None where its file is missing)."""
-    if not _reader:
-        _reader.append(MotionReader.load() if MOTION_PATH.is_file() else None)
-    return _reader[0]
+    return MotionReader.load() if MOTION_PATH.is_file() else None

@@ -6,8 +6,10 @@ carry so that the app can rebuild the network from the file alone.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -141,3 +143,30 @@ class MLP(nn.Module):
     def flops_per_sample(self) -> int:
         """Multiply-adds x2 of one forward pass (the Linear layers; the rest is negligible)."""
         return sum(2 * m.in_features * m.out_features for m in self.modules() if isinstance(m, nn.Linear))
+
+
+def save_small(path: str | Path, model: MLP, key: str, meta: dict) -> Path:
+    """A model that is no data set's (the hand locator, the motion model) as a safetensors file: its
+    weights, and `meta` with the model's config as JSON under `key` in the header. Written beside
+    the path first, then moved into place."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp),
+              metadata={key: json.dumps({**meta, "model": model.config.to_dict()})})
+    tmp.replace(path)
+    return path
+
+
+def load_small(path: str | Path, key: str) -> tuple[MLP, dict]:
+    """A model `save_small` wrote, and its metadata."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(path), "pt") as f:
+        meta = json.loads(f.metadata()[key])
+    model = MLP(MLPConfig.from_dict(meta["model"]))
+    model.load_state_dict(load_file(str(path)))
+    return model, meta
