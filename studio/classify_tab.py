@@ -133,6 +133,7 @@ OWN_TITLE = "Hand shape: your MLP over the hand's 21 landmarks ({name})"  # taug
 class ShapeAnswer:
     answer: Answer
     title: str
+    row: np.ndarray   # the hand as the model read it (63 numbers)
 
 
 def hand_shape_answer(spec: DatasetSpec, prepared: Prepared, session: str) -> ShapeAnswer | None:
@@ -148,7 +149,8 @@ def hand_shape_answer(spec: DatasetSpec, prepared: Prepared, session: str) -> Sh
     assert spec.kind is not None and spec.kind.hands is not None
     row = spec.kind.hands.prepare(prepared.hand)
     assert row is not None
-    return ShapeAnswer(model.answer(row.row), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE)
+    return ShapeAnswer(model.answer(row.row), OWN_TITLE.format(name=model.name) if own else HAND_SHAPE_TITLE,
+                       row.row)
 
 
 def hand_shape_model(spec: DatasetSpec, session: str) -> tuple[Predictor, bool] | None:
@@ -219,10 +221,9 @@ def classify_live(spec: DatasetSpec, frame: np.ndarray | None, recent: list[dict
     recording = teach.take_live(session, prepared.hand, prepared.picture)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
-    line, practising = spell_panel.live_letter(
-        session, shape.answer.probabilities if shape else None,
-        prepared.hand.points if shape and prepared.hand is not None else None,
-        row=prepared.hand.row if shape and prepared.hand is not None else None)
+    hand = prepared.hand if shape else None   # a hand-shape answer is there only where a hand is
+    line, practising = spell_panel.live_letter(session, shape.answer.probabilities if shape else None,
+                                               hand.points if hand else None, row=shape.row if shape else None)
     # The answer smoothed is the one the tab gives first: the hand shape's where there is one.
     first = shape.answer if shape else answer
     p, unsure_now = first.probabilities, first.unsure

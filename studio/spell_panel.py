@@ -59,11 +59,10 @@ def live_letter(session: str, probabilities: dict[str, float] | None, hand: np.n
     the practice's view ("" where none is on)."""
     state = models.SESSIONS.edit(session)
     classes = tuple(probabilities) if probabilities else None
+    if classes is not None and (state.speller is None or state.speller.classes != classes):
+        state.speller = spelling.Speller(classes, motion=motion.reader())   # new classes: the line stays
     committed = None
-    if state.speller is None or (classes is not None and state.speller.classes != classes):
-        if classes is not None:
-            state.speller = spelling.Speller(classes, motion=motion.reader())   # new classes: the line stays
-    if state.speller is not None and (classes is None or state.speller.classes == classes):
+    if state.speller is not None:
         p = np.array(list(probabilities.values())) if probabilities else None
         committed = state.speller.feed(time.monotonic() if t is None else t, p, hand)
         if committed is not None:
@@ -132,11 +131,11 @@ def edit_line(session: str, key: str) -> str:
     return state.spelled
 
 
-def spelled_words(letters: list[spelling.Spelled]) -> str:
-    """The letters with their times, for the page."""
+def spelled_words(letters: list[dict[str, Any]]) -> str:
+    """The letters `fingerspell` found, with their times, for the page."""
     if not letters:
         return "No letter read: is a hand in the video, held still for a moment on each letter?"
-    return "  ".join(f"**{s.letter}** {s.at:.1f} s" for s in letters)
+    return "  ".join(f"**{d['letter']}** {d['at']:.1f} s" for d in letters)
 
 
 def fingerspell(path: str | None, model: tuple[Predictor, bool] | None) -> tuple[str, list[dict[str, Any]]]:
@@ -214,10 +213,10 @@ def build_video(noun: str, model_of: Callable[[str], tuple[Predictor, bool] | No
 
     def fingerspell_video(video_file: str | None, request: gr.Request) -> tuple[str, list[dict[str, Any]]]:
         """Read the letters a hand spells in a video (one hand, each letter held still a moment; a
-        double letter signed with a small slide; J and Z, which are motions, are not read).
+        double letter signed with a small slide; J and Z read from the hand's motion).
 
         Args:
-            video_file: an mp4 or webm clip, at most 60 s and 50 MB
+            video_file: an mp4 or webm clip, at most 60 s long (and within the app's upload size limit)
         Returns:
             the letters spelled, and each letter with `start` and `at` (seconds: when it began to
             lead and when it was written) and its mean probability `confidence`
@@ -225,6 +224,4 @@ def build_video(noun: str, model_of: Callable[[str], tuple[Predictor, bool] | No
         return fingerspell(video_file, model_of(models.session_id(request)))
 
     go.click(fingerspell_video, clip, [text, letters], api_name="fingerspell_video", concurrency_id="video",
-             concurrency_limit=2).success(
-        lambda found: spelled_words([spelling.Spelled(d["letter"], d["start"], d["at"], d["confidence"])
-                                     for d in found]), letters, shown, api_visibility="private", queue=False)
+             concurrency_limit=2).success(spelled_words, letters, shown, api_visibility="private", queue=False)
