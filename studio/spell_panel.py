@@ -100,12 +100,12 @@ def practice_html(p: Practice, read: str | None, row: np.ndarray | None) -> str:
 
 def start_practice(session: str, word: str) -> str:
     """Practise spelling `word` (letters only); the practice's view."""
-    word = "".join(c for c in (word or "").upper() if c.isalpha())[:30]
+    chosen = Practice("".join(c for c in (word or "").upper() if c.isalpha())[:30])
     state = models.SESSIONS.edit(session)
-    if not word:
+    if not chosen.letters:
         state.practice = None
         raise gr.Error("Type a word of letters A to Z.")
-    state.practice = Practice(word)
+    state.practice = chosen
     if state.speller is not None:
         state.speller.reset()
     return practice_html(state.practice, None, None)

@@ -88,6 +88,11 @@ def test_a_practice_word_without_a_letter_is_refused(session: str) -> None:
         spell_panel.start_practice(session, "123 !")
 
 
+def test_a_practice_word_of_letters_outside_a_to_z_is_refused(session: str) -> None:
+    with pytest.raises(gr.Error):
+        spell_panel.start_practice(session, "ÉÅ")
+
+
 def test_practising_j_says_how_its_motion_is_made(session: str) -> None:
     assert "little finger" in spell_panel.start_practice(session, "jam")
 
