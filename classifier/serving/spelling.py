@@ -128,7 +128,7 @@ class Speller:
         letter, mean = self.classes[best], float(self._sums[best] / self._weight)
         if self.letters and self.letters[-1].letter == letter and not self._released:
             return None   # still the letter just written
-        if letter == self._blocked or (self._blocked is not None and letter in MOTION_SHAPES.get(self._blocked, ())):
+        if self._blocked is not None and (letter == self._blocked or letter in MOTION_SHAPES[self._blocked]):
             return None   # the handshape a motion just ended with
         if mean < self.floor or t - self._since < self.hold / mean:
             return None
