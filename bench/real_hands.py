@@ -86,14 +86,14 @@ def main(argv: list[str] | None = None) -> dict:
     assert finder is not None, "MediaPipe or weights/hand_landmarker.task is missing"
 
     hands, old_top, old_guess, centre_guess, squares = [], [], [], [], {m: [] for m in MARGINS}
-    located = []   # the pixel model's answer on the locator's square
+    pictures = []
     for r in rows:
         picture = photo_picture(r["file"])
+        pictures.append(picture)
         hand = finder.find(picture)
         hands.append(hand)
         prepared = hand_photo(picture, None, pixel.confidence, find_hand=False)
         answer = pixel.answer(prepared.row, prepared.squares)
-        located.append(answer)
         best = answer.best[0]
         old_guess.append(best == r["letter"])
         old_top.append(best == r["letter"] and not answer.unsure)
@@ -141,13 +141,14 @@ def main(argv: list[str] | None = None) -> dict:
     flagged_right = [not s for s, h in zip(shipped_sure, shipped_right, strict=True) if h]
     flagged_wrong = [not s for s, h, f in zip(shipped_sure, shipped_right, found, strict=True) if f and not h]
     # The tab's first answer (`predict.pixels_first`): the hand shape's, or the pixel model's on the
-    # square the pipeline reads (the landmarks' where a hand is found, else the locator's).
-    first_right = []
+    # square the pipeline reads (`hand_photo`, as the tab calls it).
+    first_right, pixel_data_like = [], []
     for i, r in enumerate(rows):
-        square = squares[landmarks.SQUARE_MARGIN][i]
-        pix = pixel.answer(square) if square is not None else located[i]
+        prepared = hand_photo(pictures[i], None, pixel.confidence)
+        pix = pixel.answer(prepared.row, prepared.squares)
         shape = shipped.answer(feats[i]) if found[i] else None
-        if not pixels_first(shape, pix):
+        pixel_data_like.append(prepared.like_pixel_data)
+        if not pixels_first(shape, pix, prepared.like_pixel_data):
             first_right.append(shipped_right[i])
         else:
             first_right.append(pix.best[0] == r["letter"])
@@ -235,6 +236,8 @@ def main(argv: list[str] | None = None) -> dict:
                                   "guess": by_group(rows, new_guess[landmarks.SQUARE_MARGIN]),
                                   "top": by_group(rows, new_top[landmarks.SQUARE_MARGIN])},
         "first_answer": by_group(rows, first_right),
+        # Photos whose hand the locator frames as surely as Sign Language MNIST's (`hand_photo.LIKE_PIXEL_DATA`).
+        "like_pixel_data": share(pixel_data_like),
         "handshape_shipped": by_group(rows, shipped_right),
         "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
                                                                                      strict=True)]),

@@ -66,7 +66,7 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
         right += answer.best[0] == truth
         # The tab's first answer: the hand shape's where MediaPipe found a hand, unless `pixels_first`.
         shape = shape_model.answer(HAND_LANDMARKS.prepare(prepared.hand).row) if prepared.hand is not None else None
-        first = answer if pixels_first(shape, answer) else shape
+        first = answer if pixels_first(shape, answer, prepared.like_pixel_data) else shape
         first_right += first.best[0] == truth
         hands += shape is not None
         shape_first += first is shape

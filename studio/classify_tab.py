@@ -108,7 +108,7 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
         return Classified(msg, view_html(None, None, message=msg), msg)
     answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
-    first = answer if pixels_first(shape.answer if shape else None, answer) else shape.answer
+    first = answer if pixels_first(shape.answer if shape else None, answer, prepared.like_pixel_data) else shape.answer
     shape_html = answer_html(shape.answer.probabilities, shape.answer.unsure, title=shape.title) if shape else ""
     view = view_html(prepared.row, answer.probabilities, answer.unsure, picture=picture_html(prepared),
                      beside=shape_html if first is not answer else "", title=PIXEL_TITLE if shape else "",

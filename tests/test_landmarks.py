@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classifier.inputs import landmarks
+from classifier.inputs import hand_photo, landmarks
 
 
 def _hand(seed: int = 0) -> np.ndarray:
@@ -84,3 +84,10 @@ def test_when_mediapipe_cannot_start_the_reason_and_its_mend_are_said(monkeypatc
 
 def test_when_mediapipe_starts_nothing_is_said() -> None:
     assert landmarks.unavailable() == ""
+
+
+def test_a_real_photo_is_read_from_the_square_around_its_landmarks(real_hands_dir: Path) -> None:
+    prepared = hand_photo.hand_photo(real_hands_dir / "L" / "vedant_2.jpg")
+    assert prepared.hand is not None
+    assert not prepared.like_pixel_data
+    assert prepared.note == "around the hand's landmarks"

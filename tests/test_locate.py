@@ -163,3 +163,22 @@ def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_image
     made = hand_photo.calibration_squares(x[:1].numpy())
     assert len(made) == len(photos.CALIBRATION_KINDS)
     assert all(s.ndim == 3 and s.shape[1:] == (28, 28) for s in made)
+
+
+def test_a_picture_like_the_pixel_data_is_read_from_the_locators_square_where_mediapipe_finds_a_hand(
+        sign_test_images) -> None:
+    """An enlarged Sign Language MNIST picture in which MediaPipe finds a hand: the locator frames it
+    as surely as the data set's hands, so the pixel model reads the locator's square (its say comes
+    first); a live frame keeps the landmarks' square."""
+    x, _ = sign_test_images
+    rng = np.random.default_rng(0)
+    for _ in range(80):
+        pic = photos.make(x[int(rng.integers(len(x)))].numpy(), "fill", rng)
+        prepared = hand_photo.hand_photo(pic.image)
+        if prepared.hand is not None:
+            break
+    else:
+        pytest.fail("MediaPipe found no hand in 80 pictures made from Sign Language MNIST")
+    assert prepared.like_pixel_data
+    assert prepared.squares is not None
+    assert not hand_photo.hand_photo(pic.image, frame=True).like_pixel_data

@@ -81,3 +81,11 @@ def test_the_pixel_model_answers_first_where_only_it_is_sure() -> None:
 
 def test_the_hand_shape_answers_first_where_neither_is_sure() -> None:
     assert not pixels_first(_answer(unsure=True), _answer(unsure=True))
+
+
+def test_the_pixel_model_answers_first_where_the_picture_is_like_its_data_and_it_is_sure() -> None:
+    assert pixels_first(_answer(unsure=False), _answer(unsure=False), like_pixel_data=True)
+
+
+def test_the_hand_shape_answers_first_where_the_picture_is_like_the_pixel_data_but_that_model_is_not_sure() -> None:
+    assert not pixels_first(_answer(unsure=False), _answer(unsure=True), like_pixel_data=True)

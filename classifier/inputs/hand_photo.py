@@ -5,6 +5,9 @@ model reads first where MediaPipe finds a hand.
 The square is the user's `box` if they gave one; else the square around the hand's landmarks; else
 where the sliding-window locator finds a hand (it knows hands as Sign Language MNIST shows them,
 which MediaPipe misses), with the model's own say among its best squares; else the centre square.
+A photo (not a live frame) whose hand the locator frames as surely as Sign Language MNIST's own
+(`LIKE_PIXEL_DATA`) is read from the locator's square even where MediaPipe finds the hand: the
+landmarks MediaPipe finds in such a picture (a small, blurry hand enlarged) are often wrong.
 Its "not sure" detector judges a picture whole: every square the locator weighed, calibrated on
 real pictures made from the calibration half of the test rows (`photos.calibration_pictures`).
 """
@@ -61,6 +64,11 @@ def parse_box(box: Any, w: int, h: int) -> tuple[float, float, float, float] | N
 # (`ood.Detector.picture_threshold`).
 JUDGED = 30
 JUDGED_MARGIN = 0.3
+# The locator's score at and above which a hand is framed as surely as Sign Language MNIST's own
+# hands are: pictures made from the data set mostly score above it and real photos of hands seldom
+# do, so together with the pixel model being sure it tells which model's answer comes first
+# (`Prepared.like_pixel_data`; bench/sign_photos.py and bench/real_hands.py measure both sides).
+LIKE_PIXEL_DATA = 0.82
 
 
 LIMITS = imageprep.PictureLimits("photo of a hand", max_aspect=4.0, min_side=16)
@@ -97,8 +105,9 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
                frame: bool = False) -> Prepared | None:
     """A photo or webcam frame of a hand sign -> Sign Language MNIST-style image of the hand's square:
     `box` if the user gave one; else the square around the hand's landmarks where MediaPipe finds a
-    hand (`find_hand`); else where the sliding-window locator finds one (it knows hands as Sign
-    Language MNIST shows them, which MediaPipe misses); else the centre square.
+    hand (`find_hand`), unless the locator frames it as surely as Sign Language MNIST's own hands
+    (`LIKE_PIXEL_DATA`: then the locator's square); else where the sliding-window locator finds one
+    (it knows hands as Sign Language MNIST shows them, which MediaPipe misses); else the centre square.
     `confidence`: the model's confidence in its answer for each of a batch of 28x28s (N, 28, 28) -> (N,):
     given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN).
     `frame`: a live webcam frame, searched once as it is (a webcam shows the person, so a hand
@@ -114,11 +123,11 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
                         "your box")
     finder = landmarks.finder() if find_hand else None
     hand = finder.find(picture, pad=not frame) if finder is not None else None
-    if hand is not None:
-        square = hand.square(w, h)
-        return Prepared(imageprep.square_to_sign(grey, square), picture, Box(*square, score=hand.score, found=True),
-                        "around the hand's landmarks", hand=hand)
+    if hand is not None and frame:
+        return _around_landmarks(picture, grey, hand)
     boxes, squares, found = _weighed_squares(picture, grey)
+    if hand is not None and not (found and boxes[0].score >= LIKE_PIXEL_DATA):
+        return _around_landmarks(picture, grey, hand)
     if not found:
         note = ("the centre square: no hand found for sure (give your own square if it is elsewhere)"
                 if hand_locator() is not None else "the centre square (no hand locator is installed)")
@@ -126,7 +135,16 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     pick = 0
     if confidence is not None and len(squares) > 1:
         pick = int(np.argmax(confidence(squares) + np.array([b.score for b in boxes])))
+    if hand is not None:
+        return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be (framed as Sign Language "
+                        "MNIST frames hands)", squares, hand=hand, like_pixel_data=True)
     return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares)
+
+
+def _around_landmarks(picture: Image.Image, grey: Image.Image, hand: landmarks.Hand) -> Prepared:
+    square = hand.square(*picture.size)
+    return Prepared(imageprep.square_to_sign(grey, square), picture, Box(*square, score=hand.score, found=True),
+                    "around the hand's landmarks", hand=hand)
 
 
 def photo_picture(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray) -> Image.Image:

@@ -43,6 +43,9 @@ class Prepared:
     # (N, 28, 28) uint8; None when the user gave the square or the landmarks framed it.
     squares: np.ndarray | None = None
     hand: Hand | None = None           # photos: the hand's landmarks, where MediaPipe found a hand
+    # Photos: the locator frames this hand as surely as it frames the pixel model's own data set's
+    # hands, so that model's sure answer comes first (`predict.pixels_first`).
+    like_pixel_data: bool = False
 
 
 @dataclass(frozen=True)

@@ -107,11 +107,11 @@ class Predictor:
         return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
 
 
-def pixels_first(shape: Answer | None, pixels: Answer) -> bool:
+def pixels_first(shape: Answer | None, pixels: Answer, like_pixel_data: bool = False) -> bool:
     """Whether a hand picture's first answer is the pixel model's rather than the hand-shape model's
-    (which reads the hand's landmarks): where no hand was found, or where the hand-shape model is
-    "not sure" and the pixel model is sure. On real photos the pixel model is seldom right, but it
-    is sure of a fifth of them, so being sure alone is not enough; on pictures like its own data
-    set's it is right and sure, and the landmarks MediaPipe finds in a blurry 28x28 enlarged are
-    often wrong, which the hand-shape model's close calls show."""
-    return shape is None or (shape.unsure and not pixels.unsure)
+    (which reads the hand's landmarks): where no hand was found; else where the pixel model is sure
+    and either the hand-shape model is "not sure" or the picture is like the pixel model's own data
+    (`Prepared.like_pixel_data`). On real photos the pixel model is seldom right, but it is sure of a
+    fifth of them, so being sure alone is not enough; on pictures like its own data set's it is right
+    and sure, and the landmarks MediaPipe finds in a blurry 28x28 enlarged are often wrong."""
+    return shape is None or (not pixels.unsure and (shape.unsure or like_pixel_data))
