@@ -8,7 +8,7 @@ import torch
 from classifier import data
 from classifier.models import checkpoint
 from classifier.models.mlp import MLP, MLPConfig
-from classifier.serving.predict import Answer, Predictor, logits, pixels_first
+from classifier.serving.predict import TYPICAL_PICTURE, Answer, Predictor, logits, pixels_first
 
 
 def _predictor(bias_class: int) -> Predictor:
@@ -63,29 +63,27 @@ def test_without_a_margin_only_the_top_probability_counts() -> None:
     assert not _ruled(0.5, None).close_call(np.array([0.55, 0.45]))
 
 
-def _answer(unsure: bool) -> Answer:
-    return Answer({"A": 0.9, "B": 0.1}, unsure, None)
+def _answer(unsure: bool, ood_score: float | None = None) -> Answer:
+    return Answer({"A": 0.9, "B": 0.1}, unsure, ood_score)
 
 
-def test_the_hand_shape_answers_first_where_it_is_sure() -> None:
-    assert not pixels_first(_answer(unsure=False), _answer(unsure=False))
+def test_the_hand_shape_answers_first_wherever_a_hand_is_found_in_a_real_photo() -> None:
+    assert not pixels_first(_answer(unsure=True), _answer(unsure=False, ood_score=0.5))
 
 
 def test_the_pixel_model_answers_first_where_no_hand_was_found() -> None:
     assert pixels_first(None, _answer(unsure=True))
 
 
-def test_the_pixel_model_answers_first_where_only_it_is_sure() -> None:
-    assert pixels_first(_answer(unsure=True), _answer(unsure=False))
+def test_the_pixel_model_answers_first_where_the_picture_is_typical_of_its_data() -> None:
+    assert pixels_first(_answer(unsure=False), _answer(unsure=False, ood_score=TYPICAL_PICTURE - 0.01),
+                        like_pixel_data=True)
 
 
-def test_the_hand_shape_answers_first_where_neither_is_sure() -> None:
-    assert not pixels_first(_answer(unsure=True), _answer(unsure=True))
+def test_the_hand_shape_answers_first_where_the_pixel_model_finds_the_picture_untypical() -> None:
+    assert not pixels_first(_answer(unsure=False), _answer(unsure=False, ood_score=TYPICAL_PICTURE + 0.01),
+                            like_pixel_data=True)
 
 
-def test_the_pixel_model_answers_first_where_the_picture_is_like_its_data_and_it_is_sure() -> None:
-    assert pixels_first(_answer(unsure=False), _answer(unsure=False), like_pixel_data=True)
-
-
-def test_the_hand_shape_answers_first_where_the_picture_is_like_the_pixel_data_but_that_model_is_not_sure() -> None:
-    assert not pixels_first(_answer(unsure=False), _answer(unsure=True), like_pixel_data=True)
+def test_the_hand_shape_answers_first_where_the_pixel_model_has_no_detector() -> None:
+    assert not pixels_first(_answer(unsure=False), _answer(unsure=False), like_pixel_data=True)

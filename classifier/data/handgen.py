@@ -36,7 +36,7 @@ FINGER_POINTS = {"index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 
 # the knuckles and the thumb's base on the palm, and each bone's length.
 KNUCKLES = {"index": (0.24, -0.97), "middle": (0.0, -1.0), "ring": (-0.23, -0.94), "little": (-0.43, -0.78)}
 THUMB_BASE = (0.33, -0.27)
-BONES = {"thumb": (0.42, 0.36, 0.29), "index": (0.40, 0.27, 0.23), "middle": (0.43, 0.32, 0.23),
+BONES = {"thumb": (0.44, 0.40, 0.32), "index": (0.40, 0.27, 0.23), "middle": (0.43, 0.32, 0.23),
          "ring": (0.38, 0.31, 0.21), "little": (0.30, 0.22, 0.17)}
 # How far each finger points away from the middle finger's line when the hand is relaxed (degrees, + to the thumb).
 REST_SPREAD = {"index": -8.0, "middle": -7.0, "ring": -6.0, "little": -4.0}
@@ -46,7 +46,10 @@ Range = tuple[float, float]
 # Finger positions: knuckle, middle and end joint flexion in degrees (0 straight, 90 a right angle
 # towards the palm), for the common ones.
 STRAIGHT = ((0, 25), (0, 12), (0, 10))
-FIST = ((35, 60), (75, 100), (35, 60))      # tips pressed into the palm
+# Tips pressed into the palm, as MediaPipe reports it rather than as bones can bend: it puts a
+# folded finger's hidden middle bone flat along the palm and its end bone back into it (so the
+# middle bone's length shows whole in the picture and the others' shortened).
+FIST = ((40, 60), (110, 135), (40, 65))
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ P_VIEWS = (View(roll=(-80, -40), yaw=(25, 55), pitch=(-8, 12)), View(roll=(65, 1
 Q_VIEWS = (View(roll=(-130, -60), yaw=(45, 135), pitch=(0, 20)), View(roll=(60, 115), yaw=(-90, -75), pitch=(15, 30)),
            View(roll=(60, 115), yaw=(75, 130), pitch=(0, 20)))
 C_VIEWS = (View(roll=(-5, 50), yaw=(-95, -30), pitch=(-20, 5)),)
+# D's ring of fingers and X's hook are often shown from the side.
+D_VIEWS = (View(), View(roll=(-10, 30), yaw=(-110, -55)))
+X_VIEWS = (View(), View(roll=(-10, 30), yaw=(40, 90)))
 O_VIEWS = (View(roll=(-25, 40), yaw=(-85, -25), pitch=(-20, 10)), View(roll=(-10, 0), yaw=(75, 90), pitch=(10, 16)))
 
 LETTERS: dict[str, Letter] = {
@@ -95,7 +101,7 @@ LETTERS: dict[str, Letter] = {
     "C": Letter(_fingers(*[((5, 30), (30, 50), (15, 30))] * 4), Thumb(spread=(-20, 0), lift=(30, 50), mcp=(0, 20),
                 ip=(0, 20)), views=C_VIEWS),
     "D": Letter(_fingers(STRAIGHT, *[((5, 35), (85, 110), (45, 65))] * 3),
-                Thumb(spread=(-22, -6), lift=(25, 45), mcp=(15, 35), ip=(25, 45))),
+                Thumb(spread=(-22, -6), lift=(25, 45), mcp=(15, 35), ip=(25, 45)), views=D_VIEWS),
     "E": Letter(_fingers(*[((15, 40), (85, 105), (50, 70))] * 4), Thumb(spread=(-15, 0), lift=(5, 30), mcp=(50, 75),
                 ip=(40, 70))),
     "F": Letter(_fingers(((35, 55), (50, 75), (30, 50)), STRAIGHT, STRAIGHT, STRAIGHT),
@@ -105,7 +111,7 @@ LETTERS: dict[str, Letter] = {
                 ip=(5, 20)), views=G_VIEWS),
     "H": Letter(_fingers(((20, 50), (0, 15), (0, 10)), ((20, 50), (0, 15), (0, 10))), HOLDING, views=H_VIEWS,
                 spread={"index": (-6, 2), "middle": (-2, 8)}),
-    "I": Letter(_fingers(little=STRAIGHT), Thumb(spread=(-15, 0), lift=(5, 30), mcp=(30, 55), ip=(35, 60)),
+    "I": Letter(_fingers(little=STRAIGHT), Thumb(spread=(-10, 5), lift=(5, 25), mcp=(10, 30), ip=(5, 25)),
                 spread={"little": (-24, -12)}),
     "K": Letter(_fingers(STRAIGHT, ((10, 35), (0, 20), (0, 10))), Thumb(spread=(-38, -22), lift=(5, 25),
                 mcp=(10, 30), ip=(0, 10)), spread={"index": (6, 16), "middle": (-20, -8)}),
@@ -121,7 +127,8 @@ LETTERS: dict[str, Letter] = {
                 spread={"index": (6, 16), "middle": (-20, -8)}, views=P_VIEWS),
     "Q": Letter(_fingers(STRAIGHT, *[((55, 85), (70, 95), (30, 50))] * 3), Thumb(spread=(-35, -15), lift=(25, 50),
                 mcp=(10, 30), ip=(0, 20)), views=Q_VIEWS),
-    "R": Letter(_fingers(STRAIGHT, STRAIGHT), HOLDING, spread={"index": (-22, -10), "middle": (0, 10)}),
+    # The middle finger crossed behind the index: MediaPipe reports it anywhere from straight to bent.
+    "R": Letter(_fingers(STRAIGHT, ((0, 70), (0, 60), (0, 30))), HOLDING, spread={"index": (-22, -10), "middle": (0, 10)}),
     "S": Letter(_fingers(), Thumb(spread=(-26, -8), lift=(5, 30), mcp=(35, 60), ip=(30, 60))),
     "T": Letter(_fingers(((25, 45), (80, 100), (40, 60))), Thumb(spread=(-28, -12), lift=(5, 25), mcp=(15, 35),
                 ip=(0, 10))),
@@ -130,7 +137,7 @@ LETTERS: dict[str, Letter] = {
     "W": Letter(_fingers(STRAIGHT, STRAIGHT, STRAIGHT), HOLDING,
                 spread={"index": (10, 22), "middle": (-4, 6), "ring": (-22, -10)}),
     "X": Letter(_fingers(((10, 35), (35, 60), (15, 35)), *[((45, 70), (85, 110), (40, 65))] * 3),
-                Thumb(spread=(-22, -6), lift=(15, 40), mcp=(40, 60), ip=(5, 25))),
+                Thumb(spread=(-22, -6), lift=(15, 40), mcp=(40, 60), ip=(5, 25)), views=X_VIEWS),
     "Y": Letter(_fingers(little=STRAIGHT), Thumb(spread=(0, 20), lift=(0, 10), mcp=(0, 25), ip=(-20, 0)),
                 spread={"little": (-28, -16)}),
 }

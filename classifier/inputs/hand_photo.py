@@ -65,8 +65,8 @@ def parse_box(box: Any, w: int, h: int) -> tuple[float, float, float, float] | N
 JUDGED = 30
 JUDGED_MARGIN = 0.3
 # The locator's score at and above which a hand is framed as surely as Sign Language MNIST's own
-# hands are: pictures made from the data set mostly score above it and real photos of hands seldom
-# do, so together with the pixel model being sure it tells which model's answer comes first
+# hands are: pictures made from the data set mostly score above it, real photos of hands seldom. With
+# the pixel model's detector (`predict.pixels_first`) it tells which model's answer comes first
 # (`Prepared.like_pixel_data`; bench/sign_photos.py and bench/real_hands.py measure both sides).
 LIKE_PIXEL_DATA = 0.82
 

@@ -44,7 +44,7 @@ class Prepared:
     squares: np.ndarray | None = None
     hand: Hand | None = None           # photos: the hand's landmarks, where MediaPipe found a hand
     # Photos: the locator frames this hand as surely as it frames the pixel model's own data set's
-    # hands, so that model's sure answer comes first (`predict.pixels_first`).
+    # hands, so the pixel model reads the locator's square and may answer first (`predict.pixels_first`).
     like_pixel_data: bool = False
 
 

@@ -107,11 +107,18 @@ class Predictor:
         return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
 
 
+# A photo's "not sure" score (`ood.Detector.picture_score`: the mean percentile of its squares among
+# the calibration pictures') under which its squares are typical of the pixel model's own data.
+TYPICAL_PICTURE = 0.97
+
+
 def pixels_first(shape: Answer | None, pixels: Answer, like_pixel_data: bool = False) -> bool:
     """Whether a hand picture's first answer is the pixel model's rather than the hand-shape model's
-    (which reads the hand's landmarks): where no hand was found; else where the pixel model is sure
-    and either the hand-shape model is "not sure" or the picture is like the pixel model's own data
-    (`Prepared.like_pixel_data`). On real photos the pixel model is seldom right, but it is sure of a
-    fifth of them, so being sure alone is not enough; on pictures like its own data set's it is right
-    and sure, and the landmarks MediaPipe finds in a blurry 28x28 enlarged are often wrong."""
-    return shape is None or (not pixels.unsure and (shape.unsure or like_pixel_data))
+    (which reads the hand's landmarks): where no hand was found, or where the locator frames the hand
+    as it frames the pixel model's own data (`Prepared.like_pixel_data`) and the pixel model's
+    detector finds the picture typical of that data (`TYPICAL_PICTURE`). There the landmarks MediaPipe
+    finds (in a small, blurry hand enlarged) are often wrong and the pixel model right; on real photos
+    the pixel model is seldom right even where it is sure, so its being sure alone is not enough."""
+    if shape is None:
+        return True
+    return like_pixel_data and pixels.ood_score is not None and pixels.ood_score < TYPICAL_PICTURE
