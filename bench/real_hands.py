@@ -12,6 +12,8 @@ For every photo, per source and per kind of photo:
 - **hand shape, shipped**: the shipped letters model (`weights/handshape.safetensors`, trained on
   generated hands only, `classifier.data.handgen`): right, right and not "not sure", and how its "not
   sure" sorts the photos it reads right from those it reads wrong;
+- **hand shape, other training seeds** (`--recipe-seeds N`): the shipped recipe trained again from
+  scratch with seeds 1..N, each read on the photos: how much the shipped figure owes to its seed;
 - **hand shape, leave one person out**: a hand-shape MLP (`training.teach`, from scratch) trained on five
   people's photos, tested on the sixth's, for each person: what real photos would give a stranger;
 - **teaching**: k = 1 and 2 photos a letter of one person, tested on that person's other photos,
@@ -22,7 +24,7 @@ A photo with no hand found counts as wrong wherever a hand is needed. These phot
 measuring only: no model that ships is trained on them (the generator's letter ranges and the "not
 sure" threshold were tuned with them as a development set). The last line printed is JSON.
 
-    python -m bench.real_hands --real-hands ../shared/datasets/real_hands_dev [--record]
+    python -m bench.real_hands --real-hands ../shared/datasets/real_hands_dev [--recipe-seeds 4] [--record]
 
 `--record` writes the figures the Hand signs tab quotes (the shipped model right, the pixel model's
 best guess right, taught one photo a letter) into the shipped hand-shape file's metadata.
@@ -45,6 +47,7 @@ from classifier.inputs.hand_photo import hand_photo, photo_picture
 from classifier.models import checkpoint
 from classifier.serving.predict import Predictor, pixels_first
 from classifier.training import teach
+from classifier.training.trainer import Trainer, recipe
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
 MARGINS = (1.1, 1.2, 1.3, 1.4, 1.5)
@@ -74,6 +77,9 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--real-hands", type=Path, default=Path(os.environ.get("REAL_HANDS_DIR", DEFAULT)))
     p.add_argument("--seeds", type=int, default=3, help="seeds for the hand-shape and teaching figures")
+    p.add_argument("--recipe-seeds", type=int, default=0, help="also train the hand-shape recipe from scratch "
+                   "with seeds 1..N (the shipped model is seed 0) and read the photos with each: how much the "
+                   "shipped figure owes to its seed")
     p.add_argument("--record", action="store_true", help="write the figures the Hand signs tab quotes into "
                    "weights/handshape.safetensors' metadata")
     args = p.parse_args(argv)
@@ -156,6 +162,14 @@ def main(argv: list[str] | None = None) -> dict:
     for i, r in enumerate(rows):
         if found[i] and not shipped_right[i]:
             confusions[f"{r['letter']}->{letters[int(shipped_probs[i].argmax())]}"] += 1
+
+    recipe_seeds = {"0 (shipped)": share(shipped_right)}
+    for seed in range(1, args.recipe_seeds + 1):
+        training = Trainer(recipe("handshape", seed=seed))
+        for _ in training.fit():
+            pass
+        probs = Predictor(training.checkpoint(training.report().accuracy)).probabilities(feats)
+        recipe_seeds[str(seed)] = share([found[i] and bool(probs[i].argmax() == target[i]) for i in range(len(rows))])
 
     people = sorted({r["source"] for r in rows})
     lopo = [False] * len(rows)
@@ -245,6 +259,8 @@ def main(argv: list[str] | None = None) -> dict:
                                        "flags_of_right": share(flagged_right),
                                        "flags_of_wrong_with_hand": share(flagged_wrong)},
         "handshape_not_sure_by_margin": by_margin,
+        # The hand-shape recipe trained from scratch with other seeds (--recipe-seeds), right on the photos.
+        "handshape_recipe_seeds": recipe_seeds,
         "handshape_shipped_confusions": dict(sorted(confusions.items(), key=lambda kv: -kv[1])[:10]),
         "handshape_leave_one_person_out": {k: round(float(np.mean(v)), 1) for k, v in lopo_runs.items()},
         "handshape_leave_one_person_out_of_found": share([lopo[i] for i in range(len(rows)) if found[i]]),
@@ -267,6 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("the tab's first answer right:", result["first_answer"])
     print("shipped hand-shape model, not sure:", result["handshape_shipped_not_sure"])
     print("hand-shape 'not sure' by close-call margin:", result["handshape_not_sure_by_margin"])
+    print("hand-shape recipe, by training seed:", result["handshape_recipe_seeds"])
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
     print("teaching 6 letters:", result["teaching_6_letters"])

@@ -47,8 +47,10 @@ MOTION_SURE = 0.9  # the motion model's probability for J or Z to be written
 MOTION_EVERY = 0.1  # seconds between the motion model's readings
 MOTION_SHAPED = 0.5  # the share of the window's frames read as the motion's handshape, at least
 # What the hand-shape model reads the handshapes of J and Z as, during the motion (measured on
-# generated motions; D as real index fingers are often read).
-MOTION_SHAPES = {"J": {"I", "Y"}, "Z": {"X", "D"}}
+# generated motions; D as real index fingers are often read). Z's index finger up, the others folded
+# under the thumb, is no static letter: the nearest are X, R (whose crossed middle finger MediaPipe
+# often reports bent) and D.
+MOTION_SHAPES = {"J": {"I", "Y"}, "Z": {"X", "R", "D"}}
 
 
 @dataclass(frozen=True)
