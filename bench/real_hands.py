@@ -20,6 +20,9 @@ For every photo, per source and per kind of photo:
   taught from scratch and from the shipped model (as the app teaches); and teaching 6 letters
   only: the shipped model's accuracy on the 18 letters not taught, before and after.
 
+- **small pictures**: the photos whose hand fills the picture, shrunk to SMALL pixels on their long
+  side (as small crops of a hand come): hand found, and the shipped hand-shape model right.
+
 A photo with no hand found counts as wrong wherever a hand is needed. These photos are for
 measuring only: no model that ships is trained on them (the generator's letter ranges and the "not
 sure" threshold were tuned with them as a development set). The last line printed is JSON.
@@ -40,6 +43,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from classifier import data, paths
 from classifier.inputs import imageprep, landmarks
@@ -52,6 +56,7 @@ from classifier.training.trainer import Trainer, recipe
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_hands_dev"
 MARGINS = (1.1, 1.2, 1.3, 1.4, 1.5)
 NOT_SURE_MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)   # top probability minus the second
+SMALL = 64        # pixels: the long side of the shrunk pictures
 LOPO_STEPS = 600   # a model from scratch on five people's photos: more steps than a person's few
 
 
@@ -214,6 +219,18 @@ def main(argv: list[str] | None = None) -> dict:
                 if k == 1 and seed == 0:
                     teaching["k=0 shipped"].append(share([shipped_right[i] for i in tested]))
     # Teaching a few letters keeps the others: 6 letters, 2 photos each, of each person.
+    # Small pictures of a hand: those that fill the picture, shrunk.
+    small_found, small_right = [], []
+    for i, r in enumerate(rows):
+        if r["kind"] != "hand_fills_frame":
+            continue
+        picture = pictures[i]
+        k = SMALL / max(picture.size)
+        hand = finder.find(picture.resize((max(1, round(picture.width * k)), max(1, round(picture.height * k))),
+                                          Image.Resampling.LANCZOS))
+        small_found.append(hand is not None)
+        small_right.append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
+
     few = ["A", "E", "M", "N", "S", "T"]
     untaught_before, untaught_after, taught_after = [], [], []
     for person in people:
@@ -253,6 +270,8 @@ def main(argv: list[str] | None = None) -> dict:
         # Photos whose hand the locator frames as surely as Sign Language MNIST's (`hand_photo.LIKE_PIXEL_DATA`).
         "like_pixel_data": share(pixel_data_like),
         "handshape_shipped": by_group(rows, shipped_right),
+        "small_pictures": {"long_side": SMALL, "photos": len(small_found), "hand_found": share(small_found),
+                           "handshape_right": share(small_right)},
         "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
                                                                                      strict=True)]),
         "handshape_shipped_not_sure": {"below": shipped.not_sure_below, "margin": shipped.not_sure_margin,
@@ -285,6 +304,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("hand-shape 'not sure' by close-call margin:", result["handshape_not_sure_by_margin"])
     print("hand-shape recipe, by training seed:", result["handshape_recipe_seeds"])
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
+    print(f"hand-filled photos shrunk to {SMALL} px:", result["small_pictures"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
     print("teaching 6 letters:", result["teaching_6_letters"])
     if args.record:
