@@ -21,7 +21,8 @@ For every photo, per source and per kind of photo:
   only: the shipped model's accuracy on the 18 letters not taught, before and after.
 
 - **small pictures**: the photos whose hand fills the picture, shrunk to SMALL pixels on their long
-  side (as small crops of a hand come): hand found, and the shipped hand-shape model right.
+  side (as small crops of a hand come): hand found, and the shipped hand-shape model right;
+- **the other hand**: every photo mirrored (a left-handed signer's), read by the shipped model.
 
 A photo with no hand found counts as wrong wherever a hand is needed. These photos are for
 measuring only: no model that ships is trained on them (the generator's letter ranges and the "not
@@ -43,7 +44,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from classifier import data, paths
 from classifier.inputs import imageprep, landmarks
@@ -231,6 +232,12 @@ def main(argv: list[str] | None = None) -> dict:
         small_found.append(hand is not None)
         small_right.append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
 
+    # The other hand: every photo mirrored.
+    mirrored_right = []
+    for i, r in enumerate(rows):
+        hand = finder.find(ImageOps.mirror(pictures[i]))
+        mirrored_right.append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
+
     few = ["A", "E", "M", "N", "S", "T"]
     untaught_before, untaught_after, taught_after = [], [], []
     for person in people:
@@ -270,6 +277,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Photos whose hand the locator frames as surely as Sign Language MNIST's (`hand_photo.LIKE_PIXEL_DATA`).
         "like_pixel_data": share(pixel_data_like),
         "handshape_shipped": by_group(rows, shipped_right),
+        "mirrored_handshape_right": by_group(rows, mirrored_right),
         "small_pictures": {"long_side": SMALL, "photos": len(small_found), "hand_found": share(small_found),
                            "handshape_right": share(small_right)},
         "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
@@ -305,6 +313,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("hand-shape recipe, by training seed:", result["handshape_recipe_seeds"])
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
     print(f"hand-filled photos shrunk to {SMALL} px:", result["small_pictures"])
+    print("every photo mirrored (the other hand), the hand shape right:", result["mirrored_handshape_right"]["all"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
     print("teaching 6 letters:", result["teaching_6_letters"])
     if args.record:

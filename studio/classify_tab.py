@@ -4,8 +4,9 @@ The shell asks the data set's kind (`classifier.inputs`): its widget, wording an
 its pipeline from the user's input to the row the model sees, which then goes through the model this
 browser session has chosen (the shipped one unless it picked its own trained run or a saved file).
 A kind whose pictures hold hands (`InputKind.hands`) answers first with that kind's model where a
-hand was found, unless the picture is like the pixel model's own data (`predict.pixels_first`). API: /classify_<noun> (e.g. /classify_digit), with an optional model name;
-/choose_<noun>_model sets the session's choice.
+hand was found, unless the picture is like the pixel model's own data (`predict.pixels_first`).
+API: /classify_<noun> (e.g. /classify_digit), with an optional model name; /choose_<noun>_model
+sets the session's choice.
 """
 
 from __future__ import annotations
