@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from classifier import data
 from classifier.inputs import locate, photos
-from classifier.models.mlp import MLP, MLPConfig
+from classifier.models.mlp import MLP, MLPConfig, fit_small
 
 
 def make_windows(n_pictures: int, seed: int, data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -62,24 +62,11 @@ def train(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> MLP:
     g = torch.Generator().manual_seed(seed)
     model = MLP(MLPConfig(hidden=[256, 64], n_classes=1, batchnorm=True), generator=g)
     inputs = locate.normalize(x, locate.NORMALIZATION)
-    batch = 256
-    steps = epochs * ((len(x) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    model.train()
-    for epoch in range(epochs):
-        perm = torch.randperm(len(x), generator=g)
-        total = 0.0
-        for i in range(0, len(x), batch):
-            idx = perm[i:i + batch]
-            loss = F.binary_cross_entropy_with_logits(model(inputs[idx])[:, 0], y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-        print(f"epoch {epoch + 1}/{epochs}: loss {total / len(x):.4f}", file=sys.stderr)
-    return model.eval()
+
+    def loss_of(idx: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(model(inputs[idx])[:, 0], y[idx])
+
+    return fit_small(model, len(x), loss_of, epochs, g, weight_decay=0.01)
 
 
 def main(argv: list[str] | None = None) -> int:

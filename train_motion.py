@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from classifier.data import handmotion
 from classifier.inputs import motion
-from classifier.models.mlp import MLP, MLPConfig
+from classifier.models.mlp import MLP, MLPConfig, fit_small
 
 TEST_SEED = 10_000
 
@@ -41,25 +41,12 @@ def train(x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> MLP:
     g = torch.Generator().manual_seed(seed)
     model = MLP(MLPConfig(in_features=motion.N_FEATURES, hidden=[256, 128], n_classes=len(motion.CLASSES),
                           dropout=0.1, batchnorm=False), generator=g)
-    batch = 256
-    steps = epochs * ((len(x) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.3)
-    model.train()
-    for epoch in range(epochs):
-        perm = torch.randperm(len(x), generator=g)
-        total = 0.0
-        for i in range(0, len(x), batch):
-            idx = perm[i:i + batch]
-            noisy = x[idx] + 0.02 * torch.randn(x[idx].shape, generator=g)   # the landmarker's jitter
-            loss = F.cross_entropy(model(noisy), y[idx], label_smoothing=0.05)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-        print(f"epoch {epoch + 1}/{epochs}: loss {total / len(x):.4f}", file=sys.stderr)
-    return model.eval()
+
+    def loss_of(idx: torch.Tensor) -> torch.Tensor:
+        noisy = x[idx] + 0.02 * torch.randn(x[idx].shape, generator=g)   # the landmarker's jitter
+        return F.cross_entropy(model(noisy), y[idx], label_smoothing=0.05)
+
+    return fit_small(model, len(x), loss_of, epochs, g, weight_decay=1e-3)
 
 
 def main(argv: list[str] | None = None) -> int:

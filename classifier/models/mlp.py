@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -143,6 +145,30 @@ class MLP(nn.Module):
     def flops_per_sample(self) -> int:
         """Multiply-adds x2 of one forward pass (the Linear layers; the rest is negligible)."""
         return sum(2 * m.in_features * m.out_features for m in self.modules() if isinstance(m, nn.Linear))
+
+
+def fit_small(model: MLP, n: int, loss_of: Callable[[torch.Tensor], torch.Tensor], epochs: int,
+              generator: torch.Generator, weight_decay: float, batch: int = 256, lr: float = 3e-3) -> MLP:
+    """Train a model that is no data set's (the hand locator, the motion model) on `n` rows: AdamW and
+    a one-cycle schedule, `epochs` passes in an order `generator` shuffles, `loss_of(row indices)`
+    the batch's loss (it may draw from the same generator). Prints each epoch's mean loss to stderr."""
+    steps = epochs * ((n + batch - 1) // batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.3)
+    model.train()
+    for epoch in range(epochs):
+        perm = torch.randperm(n, generator=generator)
+        total = 0.0
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            loss = loss_of(idx)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        print(f"epoch {epoch + 1}/{epochs}: loss {total / n:.4f}", file=sys.stderr)
+    return model.eval()
 
 
 def save_small(path: str | Path, model: MLP, key: str, meta: dict) -> Path:
