@@ -18,8 +18,7 @@ For every photo, per source and per kind of photo:
   people's photos, tested on the sixth's, for each person: what real photos would give a stranger;
 - **teaching**: k = 1 and 2 photos a letter of one person, tested on that person's other photos,
   taught from scratch and from the shipped model (as the app teaches); and teaching 6 letters
-  only: the shipped model's accuracy on the 18 letters not taught, before and after.
-
+  only: the shipped model's accuracy on the 18 letters not taught, before and after;
 - **small pictures**: the photos whose hand fills the picture, shrunk to SMALL pixels on their long
   side (as small crops of a hand come): hand found, and the shipped hand-shape model right;
 - **the other hand**: every photo mirrored (a left-handed signer's), read by the shipped model.
@@ -219,7 +218,6 @@ def main(argv: list[str] | None = None) -> dict:
                     teaching[f"k={k} {how}"].append(share(hits))
                 if k == 1 and seed == 0:
                     teaching["k=0 shipped"].append(share([shipped_right[i] for i in tested]))
-    # Teaching a few letters keeps the others: 6 letters, 2 photos each, of each person.
     # Small pictures of a hand: those that fill the picture, shrunk.
     small_found, small_right = [], []
     for i, r in enumerate(rows):
@@ -238,6 +236,7 @@ def main(argv: list[str] | None = None) -> dict:
         hand = finder.find(ImageOps.mirror(pictures[i]))
         mirrored_right.append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
 
+    # Teaching a few letters keeps the others: 6 letters, 2 photos each, of each person.
     few = ["A", "E", "M", "N", "S", "T"]
     untaught_before, untaught_after, taught_after = [], [], []
     for person in people:
