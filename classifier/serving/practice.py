@@ -21,8 +21,7 @@ import numpy as np
 from ..data import handgen
 from ..inputs.landmarks import BONES, N_POINTS, hand_row
 
-FINGER_CHAINS = {"thumb": (1, 2, 3, 4), "index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16),
-                 "little": (17, 18, 19, 20)}
+FINGER_CHAINS = {"thumb": handgen.THUMB_POINTS, **handgen.FINGER_POINTS}   # each finger's landmarks, knuckle to tip
 SAMPLES = 400      # generated hands a letter, for its ranges
 TOLERANCE = 0.2    # how far outside its range a finger is before it is called off
 
