@@ -49,7 +49,7 @@ from classifier import data, paths
 from classifier.inputs import imageprep, landmarks
 from classifier.inputs.hand_photo import hand_photo, photo_picture
 from classifier.models import checkpoint
-from classifier.serving.predict import Predictor, pixels_first
+from classifier.serving.predict import Predictor, read_pixels
 from classifier.training import teach
 from classifier.training.trainer import Trainer, recipe
 
@@ -151,18 +151,13 @@ def main(argv: list[str] | None = None) -> dict:
             "right_and_sure": share([h and not u for u, h in zip(unsure, shipped_right, strict=True)])}
     flagged_right = [not s for s, h in zip(shipped_sure, shipped_right, strict=True) if h]
     flagged_wrong = [not s for s, h, f in zip(shipped_sure, shipped_right, found, strict=True) if f and not h]
-    # The tab's first answer (`predict.pixels_first`): the hand shape's, or the pixel model's on the
+    # The tab's first answer (`predict.read_pixels`): the hand shape's, or the pixel model's on the
     # square the pipeline reads (`hand_photo`, as the tab calls it).
-    first_right, pixel_data_like = [], []
+    first_right, pixels_first_with_hand = [], []
     for i, r in enumerate(rows):
-        prepared = hand_photo(pictures[i], None, pixel.confidence)
-        pix = pixel.answer(prepared.row, prepared.squares)
-        shape = shipped.answer(feats[i]) if found[i] else None
-        pixel_data_like.append(prepared.like_pixel_data)
-        if not pixels_first(shape, pix, prepared.like_pixel_data):
-            first_right.append(shipped_right[i])
-        else:
-            first_right.append(pix.best[0] == r["letter"])
+        pixels = read_pixels(pixel, hand_photo(pictures[i], None, pixel.confidence), found[i])
+        pixels_first_with_hand.append(found[i] and pixels.first)
+        first_right.append(pixels.answer.best[0] == r["letter"] if pixels.first else shipped_right[i])
     confusions: dict[str, int] = defaultdict(int)
     for i, r in enumerate(rows):
         if found[i] and not shipped_right[i]:
@@ -273,8 +268,9 @@ def main(argv: list[str] | None = None) -> dict:
                                   "guess": by_group(rows, new_guess[landmarks.SQUARE_MARGIN]),
                                   "top": by_group(rows, new_top[landmarks.SQUARE_MARGIN])},
         "first_answer": by_group(rows, first_right),
-        # Photos whose hand the locator frames as surely as Sign Language MNIST's (`hand_photo.LIKE_PIXEL_DATA`).
-        "like_pixel_data": share(pixel_data_like),
+        # Photos with a hand found whose first answer is still the pixel model's: like its own data
+        # (`predict.like_pixel_data`).
+        "pixels_first_with_hand": share(pixels_first_with_hand),
         "handshape_shipped": by_group(rows, shipped_right),
         "mirrored_handshape_right": by_group(rows, mirrored_right),
         "small_pictures": {"long_side": SMALL, "photos": len(small_found), "hand_found": share(small_found),

@@ -11,7 +11,7 @@ best guess, and their share is shown), the share answered "not sure", the mean I
 square with the true one and the share with IoU >= 0.7, and for comparison the accuracy with the
 centre square (what the app did before it looked for the hand) and with the true square; and the
 tab's first answer (the hand-shape model's where MediaPipe finds a hand, unless
-`predict.pixels_first` says the pixel model's comes first), how often a hand is found, and how
+`predict.read_pixels` says the pixel model's comes first), how often a hand is found, and how
 often the hand shape's answer comes first.
 Then the live mode: webcam-sized frames (640x480, plain and natural backgrounds) through
 `classify_tab.classify_live`, the function the page's webcam stream calls, one after another as
@@ -34,7 +34,7 @@ from classifier.inputs import HAND_PHOTO, imageprep, photos
 from classifier.inputs.hand_landmarks import HAND_LANDMARKS
 from classifier.inputs.hand_photo import hand_locator
 from classifier.inputs.locate import upright
-from classifier.serving.predict import pixels_first
+from classifier.serving.predict import read_pixels
 from studio import models
 
 TARGETS = {"fill": 0.97, "plain": 0.93, "natural": 0.85}
@@ -61,17 +61,18 @@ def run(kind: str, n: int, seed: int, data_dir: str | None) -> dict:
         truth = predictor.classes[int(y[i])]
         start = time.perf_counter()
         prepared = HAND_PHOTO.prepare(pic.image, None, predictor.confidence)
-        answer = predictor.answer(prepared.row, prepared.squares)
-        seconds += time.perf_counter() - start
-        right += answer.best[0] == truth
-        # The tab's first answer: the hand shape's where MediaPipe found a hand, unless `pixels_first`.
         shape = shape_model.answer(HAND_LANDMARKS.prepare(prepared.hand).row) if prepared.hand is not None else None
-        first = answer if pixels_first(shape, answer, prepared.like_pixel_data) else shape
+        pixels = read_pixels(predictor, prepared, shape is not None)
+        seconds += time.perf_counter() - start
+        answer = pixels.answer
+        right += answer.best[0] == truth
+        # The tab's first answer: the hand shape's where MediaPipe found a hand, unless `read_pixels` says.
+        first = answer if pixels.first else shape
         first_right += first.best[0] == truth
         hands += shape is not None
         shape_first += first is shape
         unsure += answer.unsure
-        ious.append(photos.iou(prepared.box.as_tuple(), pic.box))
+        ious.append(photos.iou(pixels.prepared.box.as_tuple(), pic.box))
         grey = imageprep.grey_photo(upright(pic.image), upright=True)   # made once, two squares cut from it
         centre_right += top(imageprep.square_to_sign(grey)) == truth
         true_right += top(imageprep.square_to_sign(grey, pic.box)) == truth

@@ -4,7 +4,7 @@ The shell asks the data set's kind (`classifier.inputs`): its widget, wording an
 its pipeline from the user's input to the row the model sees, which then goes through the model this
 browser session has chosen (the shipped one unless it picked its own trained run or a saved file).
 A kind whose pictures hold hands (`InputKind.hands`) answers first with that kind's model where a
-hand was found, unless the picture is like the pixel model's own data (`predict.pixels_first`).
+hand was found, unless the picture is like the pixel model's own data (`predict.read_pixels`).
 API: /classify_<noun> (e.g. /classify_digit), with an optional model name; /choose_<noun>_model
 sets the session's choice.
 """
@@ -30,7 +30,7 @@ from classifier import data, inputs
 from classifier.data import DatasetSpec
 from classifier.inputs import InputKind, Prepared, imageprep, landmarks
 from classifier.models import export, ood
-from classifier.serving.predict import Answer, Predictor, pixels_first
+from classifier.serving.predict import Answer, Predictor, read_pixels
 from classifier.training import teach as teach_lib
 
 from . import assets, canvas, classroom, inside_view, models, project_panel, projects, spell_panel, teach, teach_pad
@@ -107,9 +107,10 @@ def classify(spec: DatasetSpec, value: Any, model: str = "", session: str = "ano
     if prepared is None:
         msg = yours(spec, predictor) or kind.wording.empty.format(noun=spec.noun)
         return Classified(msg, view_html(None, None, message=msg), msg)
-    answer = predictor.answer(prepared.row, prepared.squares)
     shape = hand_shape_answer(spec, prepared, session)
-    first = answer if pixels_first(shape.answer if shape else None, answer, prepared.like_pixel_data) else shape.answer
+    pixels = read_pixels(predictor, prepared, shape is not None)
+    prepared, answer = pixels.prepared, pixels.answer
+    first = answer if pixels.first or shape is None else shape.answer
     shape_html = answer_html(shape.answer.probabilities, shape.answer.unsure, title=shape.title) if shape else ""
     view = view_html(prepared.row, answer.probabilities, answer.unsure, picture=picture_html(prepared),
                      beside=shape_html if first is not answer else "", title=PIXEL_TITLE if shape else "",

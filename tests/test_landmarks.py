@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from classifier import paths
 from classifier.inputs import hand_photo, landmarks
+from classifier.models import checkpoint
+from classifier.serving.predict import Predictor, read_pixels
 
 
 def _hand(seed: int = 0) -> np.ndarray:
@@ -89,5 +92,11 @@ def test_when_mediapipe_starts_nothing_is_said() -> None:
 def test_a_real_photo_is_read_from_the_square_around_its_landmarks(real_hands_dir: Path) -> None:
     prepared = hand_photo.hand_photo(real_hands_dir / "L" / "vedant_2.jpg")
     assert prepared.hand is not None
-    assert not prepared.like_pixel_data
     assert prepared.note == "around the hand's landmarks"
+
+
+def test_the_pixel_model_reads_a_real_photo_around_its_landmarks_second(real_hands_dir: Path) -> None:
+    pixel = Predictor(checkpoint.load(paths.weights_path("signs")))
+    prepared = hand_photo.hand_photo(real_hands_dir / "L" / "vedant_2.jpg", None, pixel.confidence)
+    reading = read_pixels(pixel, prepared, hand_read=True)
+    assert (reading.first, reading.prepared.note) == (False, "around the hand's landmarks")

@@ -9,9 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from classifier import data
+from classifier import data, paths
 from classifier.inputs import DRAWING, HAND_PHOTO, hand_photo, imageprep, locate, photos
 from classifier.inputs import kind as kinds
+from classifier.models import checkpoint
+from classifier.serving.predict import Predictor, read_pixels
 
 
 def _grid(w: int, h: int) -> tuple[np.ndarray, torch.Tensor]:
@@ -165,20 +167,22 @@ def test_the_squares_weighed_are_the_locators_whatever_the_judge(sign_test_image
     assert all(s.ndim == 3 and s.shape[1:] == (28, 28) for s in made)
 
 
-def test_a_picture_like_the_pixel_data_is_read_from_the_locators_square_where_mediapipe_finds_a_hand(
+def test_a_picture_like_the_pixel_data_is_read_from_the_locators_squares_where_mediapipe_finds_a_hand(
         sign_test_images) -> None:
     """An enlarged Sign Language MNIST picture in which MediaPipe finds a hand: the locator frames it
-    as surely as the data set's hands, so the pixel model reads the locator's square (its say comes
-    first); a live frame keeps the landmarks' square."""
+    too, and the pixel model's reading of the locator's squares comes first; a live frame is read
+    around its landmarks only."""
     x, _ = sign_test_images
+    pixel = Predictor(checkpoint.load(paths.weights_path("signs")))
     rng = np.random.default_rng(0)
     for _ in range(80):
         pic = photos.make(x[int(rng.integers(len(x)))].numpy(), "fill", rng)
-        prepared = hand_photo.hand_photo(pic.image)
+        prepared = hand_photo.hand_photo(pic.image, None, pixel.confidence)
         if prepared.hand is not None:
             break
     else:
         pytest.fail("MediaPipe found no hand in 80 pictures made from Sign Language MNIST")
-    assert prepared.like_pixel_data
-    assert prepared.squares is not None
-    assert not hand_photo.hand_photo(pic.image, frame=True).like_pixel_data
+    reading = read_pixels(pixel, prepared, hand_read=True)
+    assert reading.first
+    assert reading.prepared is prepared.framed
+    assert hand_photo.hand_photo(pic.image, frame=True).framed is None

@@ -6,9 +6,18 @@ import numpy as np
 import torch
 
 from classifier import data
+from classifier.inputs.kind import Prepared
 from classifier.models import checkpoint
 from classifier.models.mlp import MLP, MLPConfig
-from classifier.serving.predict import TYPICAL_PICTURE, Answer, Predictor, logits, pixels_first
+from classifier.serving.predict import (
+    LIKE_PIXEL_DATA,
+    TYPICAL_PICTURE,
+    Answer,
+    Predictor,
+    like_pixel_data,
+    logits,
+    read_pixels,
+)
 
 
 def _predictor(bias_class: int) -> Predictor:
@@ -67,23 +76,58 @@ def _answer(unsure: bool, ood_score: float | None = None) -> Answer:
     return Answer({"A": 0.9, "B": 0.1}, unsure, ood_score)
 
 
-def test_the_hand_shape_answers_first_wherever_a_hand_is_found_in_a_real_photo() -> None:
-    assert not pixels_first(_answer(unsure=True), _answer(unsure=False, ood_score=0.5))
+def test_a_picture_the_locator_frames_surely_and_the_detector_finds_typical_is_like_the_pixel_data() -> None:
+    assert like_pixel_data(LIKE_PIXEL_DATA, _answer(unsure=False, ood_score=TYPICAL_PICTURE - 0.01))
 
 
-def test_the_pixel_model_answers_first_where_no_hand_was_found() -> None:
-    assert pixels_first(None, _answer(unsure=True))
+def test_a_picture_the_detector_finds_untypical_is_not_like_the_pixel_data_however_surely_framed() -> None:
+    assert not like_pixel_data(1.0, _answer(unsure=False, ood_score=TYPICAL_PICTURE + 0.01))
 
 
-def test_the_pixel_model_answers_first_where_the_picture_is_typical_of_its_data() -> None:
-    assert pixels_first(_answer(unsure=False), _answer(unsure=False, ood_score=TYPICAL_PICTURE - 0.01),
-                        like_pixel_data=True)
+def test_the_more_typical_the_picture_the_less_sure_the_locator_need_be() -> None:
+    assert like_pixel_data(LIKE_PIXEL_DATA - 0.2, _answer(unsure=False, ood_score=TYPICAL_PICTURE - 0.21))
 
 
-def test_the_hand_shape_answers_first_where_the_pixel_model_finds_the_picture_untypical() -> None:
-    assert not pixels_first(_answer(unsure=False), _answer(unsure=False, ood_score=TYPICAL_PICTURE + 0.01),
-                            like_pixel_data=True)
+def test_a_picture_barely_typical_and_loosely_framed_is_not_like_the_pixel_data() -> None:
+    assert not like_pixel_data(LIKE_PIXEL_DATA - 0.2, _answer(unsure=False, ood_score=TYPICAL_PICTURE - 0.19))
 
 
-def test_the_hand_shape_answers_first_where_the_pixel_model_has_no_detector() -> None:
-    assert not pixels_first(_answer(unsure=False), _answer(unsure=False), like_pixel_data=True)
+def test_without_a_detector_no_picture_is_like_the_pixel_data() -> None:
+    assert not like_pixel_data(1.0, _answer(unsure=False))
+
+
+class _Fixed(Predictor):
+    """A predictor whose answer is told by the 28x28 it reads: its top-left pixel is the answer's
+    detector score in hundredths."""
+
+    def __init__(self) -> None:
+        pass
+
+    def answer(self, row: np.ndarray, squares: np.ndarray | None = None) -> Answer:
+        return _answer(unsure=False, ood_score=float(row[0, 0]) / 100)
+
+
+def _photo(ood_percent: int, framed_ood_percent: int | None, located: float = 0.9) -> Prepared:
+    def square(v: int) -> np.ndarray:
+        return np.full((28, 28), v, np.uint8)
+    framed = (Prepared(square(framed_ood_percent), located=located, note="framed")
+              if framed_ood_percent is not None else None)
+    return Prepared(square(ood_percent), note="around the landmarks", framed=framed)
+
+
+def test_where_no_hand_was_read_the_pixel_model_answers_first() -> None:
+    assert read_pixels(_Fixed(), _photo(99, None), hand_read=False).first
+
+
+def test_where_a_hand_was_read_and_the_locator_framed_none_the_hand_shape_answers_first() -> None:
+    assert not read_pixels(_Fixed(), _photo(10, None), hand_read=True).first
+
+
+def test_a_photo_like_the_pixel_data_is_read_from_the_locators_squares_first() -> None:
+    reading = read_pixels(_Fixed(), _photo(99, 50), hand_read=True)
+    assert (reading.first, reading.prepared.note) == (True, "framed")
+
+
+def test_a_photo_unlike_the_pixel_data_is_read_around_its_landmarks_second() -> None:
+    reading = read_pixels(_Fixed(), _photo(50, 99), hand_read=True)
+    assert (reading.first, reading.prepared.note) == (False, "around the landmarks")

@@ -5,9 +5,10 @@ model reads first where MediaPipe finds a hand.
 The square is the user's `box` if they gave one; else the square around the hand's landmarks; else
 where the sliding-window locator finds a hand (it knows hands as Sign Language MNIST shows them,
 which MediaPipe misses), with the model's own say among its best squares; else the centre square.
-A photo (not a live frame) whose hand the locator frames as surely as Sign Language MNIST's own
-(`LIKE_PIXEL_DATA`) is read from the locator's square even where MediaPipe finds the hand: the
-landmarks MediaPipe finds in such a picture (a small, blurry hand enlarged) are often wrong.
+A photo (not a live frame) in which both MediaPipe and the locator find a hand is read both ways
+(`Prepared.framed`): in a picture like Sign Language MNIST's own (a small, blurry hand enlarged)
+the landmarks MediaPipe finds are often wrong and the pixel model reads the locator's square
+(`predict.read_pixels` decides).
 Its "not sure" detector judges a picture whole: every square the locator weighed, calibrated on
 real pictures made from the calibration half of the test rows (`photos.calibration_pictures`).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -64,12 +66,6 @@ def parse_box(box: Any, w: int, h: int) -> tuple[float, float, float, float] | N
 # (`ood.Detector.picture_threshold`).
 JUDGED = 30
 JUDGED_MARGIN = 0.3
-# The locator's score at and above which a hand is framed as surely as Sign Language MNIST's own
-# hands are: pictures made from the data set mostly score above it, real photos of hands seldom. With
-# the pixel model's detector (`predict.pixels_first`) it tells which model's answer comes first
-# (`Prepared.like_pixel_data`; bench/sign_photos.py and bench/real_hands.py measure both sides).
-LIKE_PIXEL_DATA = 0.82
-
 
 LIMITS = imageprep.PictureLimits("photo of a hand", max_aspect=4.0, min_side=16)
 
@@ -105,9 +101,9 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
                frame: bool = False) -> Prepared | None:
     """A photo or webcam frame of a hand sign -> Sign Language MNIST-style image of the hand's square:
     `box` if the user gave one; else the square around the hand's landmarks where MediaPipe finds a
-    hand (`find_hand`), unless the locator frames it as surely as Sign Language MNIST's own hands
-    (`LIKE_PIXEL_DATA`: then the locator's square); else where the sliding-window locator finds one
-    (it knows hands as Sign Language MNIST shows them, which MediaPipe misses); else the centre square.
+    hand (`find_hand`; in a photo where the locator finds one too, its square as well: `framed`);
+    else where the sliding-window locator finds one (it knows hands as Sign Language MNIST shows
+    them, which MediaPipe misses); else the centre square.
     `confidence`: the model's confidence in its answer for each of a batch of 28x28s (N, 28, 28) -> (N,):
     given, it has a say in which of the locator's best squares is taken (JUDGED, JUDGED_MARGIN).
     `frame`: a live webcam frame, searched once as it is (a webcam shows the person, so a hand
@@ -126,19 +122,22 @@ def hand_photo(source: str | os.PathLike[str] | bytes | Image.Image | np.ndarray
     if hand is not None and frame:
         return _around_landmarks(picture, grey, hand)
     boxes, squares, found = _weighed_squares(picture, grey)
-    if hand is not None and not (found and boxes[0].score >= LIKE_PIXEL_DATA):
-        return _around_landmarks(picture, grey, hand)
     if not found:
+        if hand is not None:
+            return _around_landmarks(picture, grey, hand)
         note = ("the centre square: no hand found for sure (give your own square if it is elsewhere)"
                 if hand_locator() is not None else "the centre square (no hand locator is installed)")
         return Prepared(squares[0], picture, boxes[0], note, squares)
     pick = 0
     if confidence is not None and len(squares) > 1:
         pick = int(np.argmax(confidence(squares) + np.array([b.score for b in boxes])))
-    if hand is not None:
-        return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be (framed as Sign Language "
-                        "MNIST frames hands)", squares, hand=hand, like_pixel_data=True)
-    return Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares)
+    located = Prepared(squares[pick], picture, boxes[pick], "where the hand seems to be", squares,
+                       located=boxes[0].score)
+    if hand is None:
+        return located
+    framed = replace(located, note="where the hand seems to be (framed as Sign Language MNIST frames hands)",
+                     hand=hand)
+    return replace(_around_landmarks(picture, grey, hand), framed=framed)
 
 
 def _around_landmarks(picture: Image.Image, grey: Image.Image, hand: landmarks.Hand) -> Prepared:

@@ -43,9 +43,12 @@ class Prepared:
     # (N, 28, 28) uint8; None when the user gave the square or the landmarks framed it.
     squares: np.ndarray | None = None
     hand: Hand | None = None           # photos: the hand's landmarks, where MediaPipe found a hand
-    # Photos: the locator frames this hand as surely as it frames the pixel model's own data set's
-    # hands, so the pixel model reads the locator's square and may answer first (`predict.pixels_first`).
-    like_pixel_data: bool = False
+    # Photos read from the locator's squares: its best square's score (how surely it found a hand).
+    located: float | None = None
+    # Photos read around their landmarks in which the locator found a hand too: the same photo read
+    # from the locator's squares, as Sign Language MNIST frames hands. The pixel model's answer on it
+    # comes first where the picture is like that data set's (`predict.read_pixels`).
+    framed: Prepared | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..inputs.kind import Prepared
 from ..models.checkpoint import Checkpoint
 from ..models.forward import logits
 from ..models.preprocess import normalize
@@ -107,18 +108,48 @@ class Predictor:
         return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
 
 
-# A photo's "not sure" score (`ood.Detector.picture_score`: the mean percentile of its squares among
-# the calibration pictures') under which its squares are typical of the pixel model's own data.
+# Which answer comes first in a picture of a hand where MediaPipe found one: the hand shape's,
+# unless the picture is like the pixel model's own data (Sign Language MNIST's small, blurry hands
+# enlarged, whose landmarks MediaPipe often gets wrong). Two signs of that add up: the pixel model's
+# detector finds the locator's squares typical (`ood.Detector.picture_score`, the mean percentile of
+# the squares among the calibration pictures', under TYPICAL_PICTURE) and the locator is sure it
+# framed a hand; the more typical the squares, the less sure the locator need be. Real photos of
+# hands are seldom either (bench/sign_photos.py and bench/real_hands.py measure both sides).
 TYPICAL_PICTURE = 0.97
+LIKE_PIXEL_DATA = 0.86
 
 
-def pixels_first(shape: Answer | None, pixels: Answer, like_pixel_data: bool = False) -> bool:
-    """Whether a hand picture's first answer is the pixel model's rather than the hand-shape model's
-    (which reads the hand's landmarks): where no hand was found, or where the locator frames the hand
-    as it frames the pixel model's own data (`Prepared.like_pixel_data`) and the pixel model's
-    detector finds the picture typical of that data (`TYPICAL_PICTURE`). There the landmarks MediaPipe
-    finds (in a small, blurry hand enlarged) are often wrong and the pixel model right; on real photos
-    the pixel model is seldom right even where it is sure, so its being sure alone is not enough."""
-    if shape is None:
-        return True
-    return like_pixel_data and pixels.ood_score is not None and pixels.ood_score < TYPICAL_PICTURE
+def like_pixel_data(located: float, pixels: Answer) -> bool:
+    """Whether a picture the locator found a hand in (its best square's score, `located`), whose
+    squares the pixel model answered (`pixels`, judged whole), is like the pixel model's own data."""
+    if pixels.ood_score is None:
+        return False
+    typical = TYPICAL_PICTURE - pixels.ood_score
+    return typical > 0 and located + typical >= LIKE_PIXEL_DATA
+
+
+@dataclass(frozen=True)
+class PixelReading:
+    """The pixel model's reading of a hand picture: the squares it read, its answer, and whether that
+    answer comes before the hand shape's."""
+
+    prepared: Prepared
+    answer: Answer
+    first: bool
+
+
+def read_pixels(predictor: Predictor, prepared: Prepared, hand_read: bool) -> PixelReading:
+    """The pixel model's reading of a prepared hand picture. `hand_read`: a model read the hand's
+    landmarks. Where it did not, the pixel model answers first; where it did and the locator framed
+    the hand too (`Prepared.framed`), the locator's squares are read, and where the picture is like
+    the pixel model's data (`like_pixel_data`) that reading comes first; otherwise the square
+    around the landmarks is read, second."""
+    answer = predictor.answer(prepared.row, prepared.squares)
+    if not hand_read:
+        return PixelReading(prepared, answer, True)
+    framed = prepared.framed
+    if framed is not None and framed.located is not None:
+        framed_answer = predictor.answer(framed.row, framed.squares)
+        if like_pixel_data(framed.located, framed_answer):
+            return PixelReading(framed, framed_answer, True)
+    return PixelReading(prepared, answer, False)
