@@ -226,11 +226,12 @@ def run_checkpoint(run_id: int) -> checkpoint.Checkpoint:
     return _cached(("run", run_id), lambda: _decode(store().run_weights(run_id), f"run {run_id}"))
 
 
-def own_predictor(pid: int, dataset: str) -> Predictor | None:
-    """The project's own model of `dataset` in use (a run's, or taught), or None. Also None where the
-    project classifies `dataset` with another model: see `choice`."""
+def own_predictor(pid: int, dataset: str, taught: bool = False) -> Predictor | None:
+    """The project's own model of `dataset` in use (a run's, or taught; with `taught`, a taught one
+    only: weights of its own), or None. Also None where the project classifies `dataset` with another
+    model: see `choice`."""
     chosen, use = store().choice_and_use(pid, dataset)
-    if chosen != OWN or use is None:
+    if chosen != OWN or use is None or (taught and use.run_id is not None):
         return None
     return _own(pid, dataset, use)
 

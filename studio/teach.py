@@ -30,7 +30,7 @@ from classifier.inputs import DRAWING, HAND_PHOTO, imageprep, landmarks
 from classifier.inputs.hand_photo import photo_picture
 from classifier.training import teach
 
-from . import models, project_panel, projects
+from . import assets, models, project_panel, projects
 from .html_image import img_tag
 
 MAX_LABELS = 30
@@ -298,9 +298,9 @@ def _your(what: Teachable, examples: int, labels: int) -> str:
 
 
 def taught_model(session_id: str, what: Teachable) -> Any:
-    """The session's own model of `what`'s data set if it was taught here (not a Train-tab run), else None."""
-    model = models.own_model(what.dataset, session_id)
-    return model if model is not None and model.name.startswith("your ") else None   # named by `_your`
+    """The session's own model of `what`'s data set in use if it was taught (not a Train-tab run), else None."""
+    pid = projects.bound(session_id)
+    return projects.own_predictor(pid, what.dataset, taught=True) if pid is not None else None
 
 
 def saved_model(session_id: str, what: Teachable | None = None) -> str | None:
@@ -403,8 +403,17 @@ def start_recording(label: str, request: gr.Request) -> str:
 
 
 def downloadable(request: gr.Request) -> Any:
+    """The download button, shown where this session has a model taught here."""
+    return gr.Button(visible=HANDS is not None and taught_model(models.session_id(request), HANDS) is not None)
+
+
+@_said
+def model_file(request: gr.Request) -> str:
+    """The model taught on this session's hand, as a safetensors file (made when asked for)."""
     path = saved_model(models.session_id(request))
-    return gr.DownloadButton(value=path, visible=path is not None)
+    if path is None:
+        raise TeachError("Train on your hand first.")
+    return path
 
 
 def build(source: Any, noun: str) -> Any:
@@ -432,10 +441,15 @@ def build(source: Any, noun: str) -> Any:
             train_btn = gr.Button("Train on my hand", variant="primary", elem_id=f"{noun}-teach-train", **small)
             reset_btn = gr.Button("Start over", elem_id=f"{noun}-teach-reset", **small)
         status = gr.Markdown(elem_id=f"{noun}-teach-status")
-        download = gr.DownloadButton("Download my hand-shape model", value=None, visible=False,
-                                     elem_id=f"{noun}-teach-download", size="sm")
+        download = gr.Button("Download my hand-shape model", visible=False, elem_id=f"{noun}-teach-download",
+                             size="sm")
+        # The file is made when asked for and lands here, unseen; the page then clicks it (one click,
+        # one download), as the tab's other downloads do.
+        file = gr.DownloadButton(visible="hidden", elem_id=f"{noun}-teach-file")
     counts_out = gr.JSON(visible=False, label="examples per label")
     private = {"api_visibility": "private"}
+    download.click(model_file, None, file, **private).success(None, js=assets.download_js(f"{noun}-teach-file"),
+                                                               **private)
     record_btn.click(start_recording, label, status, **private)
     add_btn.click(teach_sign, [source, label], counts_out, api_name="teach_sign").then(view, None, shown, **private)
     uploads.upload(teach_uploads, [uploads, label], [shown, status, uploads], **private)

@@ -754,6 +754,9 @@ def test_after_teaching_the_photo_on_screen_is_read_by_the_taught_model(browser,
     # answer and in the tab's line.
     _wait_text(pg, "#sign-view", "your hand: 1 example of 1 sign", timeout=60_000)
     _wait_text(pg, "#sign-caption", "Read by your own hand-shape model (your hand: 1 example of 1 sign)")
+    with pg.expect_download(timeout=30_000) as got:   # the taught model, made when asked for
+        pg.locator("#sign-teach-download").click()
+    assert got.value.suggested_filename == "my-hand-shape.safetensors"
     pg.close()
 
 

@@ -76,6 +76,18 @@ def test_a_restarted_app_finds_every_project_as_it_was(fresh_store: Path) -> Non
     assert projects.captures(pid)["A"][0][1].tolist() == list(range(63))
 
 
+def test_a_run_in_use_is_not_a_taught_model() -> None:
+    pid = projects.project("page-1")
+    projects.use_run(pid, "digits", _run(pid, 3))
+    assert projects.own_predictor(pid, "digits", taught=True) is None
+
+
+def test_a_taught_model_in_use_is_one_whatever_its_title() -> None:
+    pid = projects.project("page-1")
+    projects.use_taught(pid, "digits", _checkpoint(3), "run 1 quick")
+    assert projects.own_predictor(pid, "digits", taught=True) is not None
+
+
 def test_a_run_without_a_model_says_so() -> None:
     pid = projects.project("page-1")
     run_id, _ = projects.start_run(pid, "digits", "quick", presets.get("quick").config("digits"))
