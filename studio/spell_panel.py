@@ -89,7 +89,7 @@ def practice_html(p: Practice, read: str | None, row: np.ndarray | None) -> str:
     elif read == p.next:
         advice = f"That is {p.next}: hold it a moment."
     else:
-        off = practice.fingers_off(row, p.next)[:2]
+        off = practice.fingers_off(row, p.next, read)[:2]
         advice = (f"Read as {html.escape(read)}. For {p.next}: " + "; ".join(str(o) for o in off) + "."
                   if off else f"Read as {html.escape(read)}. Your fingers are as {p.next}'s; "
                   "check the thumb's place and which way the hand faces.")

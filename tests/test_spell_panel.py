@@ -113,3 +113,13 @@ def test_a_generated_hand_is_seldom_called_off_for_its_own_letter() -> None:
 def test_a_straight_finger_where_the_letter_bends_it_is_called_off() -> None:
     flat = hand_row(handgen.sample("B", np.random.default_rng(0)), "Right")
     assert {o.finger for o in practice.fingers_off(flat, "A")} >= {"index", "middle", "ring", "little"}
+
+
+def test_a_finger_off_that_does_not_tell_the_letter_from_the_reading_is_not_called_off() -> None:
+    flat = hand_row(handgen.sample("B", np.random.default_rng(0)), "Right")   # read as V: little folded in A and V
+    assert "little" not in {o.finger for o in practice.fingers_off(flat, "A", read="V")}
+
+
+def test_a_finger_off_that_tells_the_letter_from_the_reading_is_called_off() -> None:
+    flat = hand_row(handgen.sample("B", np.random.default_rng(0)), "Right")   # read as V: index straight in V only
+    assert "index" in {o.finger for o in practice.fingers_off(flat, "A", read="V")}

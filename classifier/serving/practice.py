@@ -59,12 +59,24 @@ def ranges(letter: str) -> dict[str, tuple[float, float]]:
             for f in FINGER_CHAINS}
 
 
-def fingers_off(row: np.ndarray, letter: str) -> list[Off]:
-    """The fingers of a hand (its 63-number row) outside `letter`'s ranges, furthest first."""
+def telling(letter: str, other: str) -> set[str]:
+    """The fingers whose ranges for two letters do not overlap: those that tell them apart."""
+    a, b = ranges(letter), ranges(other)
+    return {f for f in FINGER_CHAINS if a[f][0] > b[f][1] or b[f][0] > a[f][1]}
+
+
+def fingers_off(row: np.ndarray, letter: str, read: str | None = None) -> list[Off]:
+    """The fingers of a hand (its 63-number row) outside `letter`'s ranges, furthest first. With
+    `read`, the letter the hand was read as, only the fingers that tell the two apart (`telling`):
+    a finger as far from both letters' shapes does not explain the reading, and MediaPipe's guess
+    at a finger hidden behind others (a folded little finger, most often) is the likelier cause."""
     if letter not in handgen.LETTERS:
         return []
+    told = telling(letter, read) if read is not None and read in handgen.LETTERS else set(FINGER_CHAINS)
     found = []
     for finger, value in extensions(row).items():
+        if finger not in told:
+            continue
         lo, hi = ranges(letter)[finger]
         if value < lo - TOLERANCE:
             found.append(Off(finger, "straighten it", lo - value))
