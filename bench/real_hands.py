@@ -21,7 +21,9 @@ For every photo, per source and per kind of photo:
   only: the shipped model's accuracy on the 18 letters not taught, before and after;
 - **small pictures**: the photos whose hand fills the picture, shrunk to SMALL pixels on their long
   side (as small crops of a hand come): hand found, and the shipped hand-shape model right;
-- **the other hand**: every photo mirrored (a left-handed signer's), read by the shipped model.
+- **the other hand, other light**: every photo mirrored (a left-handed signer's), in grey (a black
+  and white or infrared camera), dimmed to 35% and with its contrast at 40% (`ALTERED`): hand
+  found, and the shipped hand-shape model right.
 
 A photo with no hand found counts as wrong wherever a hand is needed. These photos are for
 measuring only: no model that ships is trained on them (the generator's letter ranges and the "not
@@ -40,10 +42,11 @@ import csv
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
 from classifier import data, paths
 from classifier.inputs import imageprep, landmarks
@@ -57,6 +60,13 @@ DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "real_ha
 MARGINS = (1.1, 1.2, 1.3, 1.4, 1.5)
 NOT_SURE_MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)   # top probability minus the second
 SMALL = 64        # pixels: the long side of the shrunk pictures
+# Every photo made into another: the other hand, and light a classroom or another camera gives.
+ALTERED: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "mirrored": ImageOps.mirror,
+    "grey": lambda p: ImageOps.grayscale(p).convert("RGB"),             # black and white, or infrared
+    "dim": lambda p: ImageEnhance.Brightness(p).enhance(0.35),          # a dark room
+    "washed_out": lambda p: ImageEnhance.Contrast(p).enhance(0.4),      # against the light, or a haze
+}
 LOPO_STEPS = 600   # a model from scratch on five people's photos: more steps than a person's few
 
 
@@ -225,11 +235,14 @@ def main(argv: list[str] | None = None) -> dict:
         small_found.append(hand is not None)
         small_right.append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
 
-    # The other hand: every photo mirrored.
-    mirrored_right = []
-    for i, r in enumerate(rows):
-        hand = finder.find(ImageOps.mirror(pictures[i]))
-        mirrored_right.append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
+    # The other hand, and harder light: every photo mirrored, in grey, dimmed, washed out.
+    altered: dict[str, dict[str, list[bool]]] = {}
+    for name, alter in ALTERED.items():
+        altered[name] = {"found": [], "right": []}
+        for i, r in enumerate(rows):
+            hand = finder.find(alter(pictures[i].convert("RGB")))
+            altered[name]["found"].append(hand is not None)
+            altered[name]["right"].append(hand is not None and shipped.answer(hand.row).best[0] == r["letter"])
 
     # Teaching a few letters keeps the others: 6 letters, 2 photos each, of each person.
     few = ["A", "E", "M", "N", "S", "T"]
@@ -272,7 +285,9 @@ def main(argv: list[str] | None = None) -> dict:
         # (`predict.like_pixel_data`).
         "pixels_first_with_hand": share(pixels_first_with_hand),
         "handshape_shipped": by_group(rows, shipped_right),
-        "mirrored_handshape_right": by_group(rows, mirrored_right),
+        "mirrored_handshape_right": by_group(rows, altered["mirrored"]["right"]),
+        "altered": {name: {"hand_found": share(v["found"]), "handshape_right": share(v["right"])}
+                    for name, v in altered.items()},
         "small_pictures": {"long_side": SMALL, "photos": len(small_found), "hand_found": share(small_found),
                            "handshape_right": share(small_right)},
         "handshape_shipped_sure_and_right": by_group(rows, [h and s for h, s in zip(shipped_right, shipped_sure,
@@ -309,6 +324,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("shipped hand-shape model, most common confusions:", result["handshape_shipped_confusions"])
     print(f"hand-filled photos shrunk to {SMALL} px:", result["small_pictures"])
     print("every photo mirrored (the other hand), the hand shape right:", result["mirrored_handshape_right"]["all"])
+    print("every photo altered (hand found, the hand shape right):", result["altered"])
     print("teaching (same person, k photos a letter):", result["teaching_same_person"])
     print("teaching 6 letters:", result["teaching_6_letters"])
     if args.record:

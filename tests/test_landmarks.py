@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from classifier import paths
 from classifier.inputs import hand_photo, landmarks
@@ -100,3 +100,38 @@ def test_the_pixel_model_reads_a_real_photo_around_its_landmarks_second(real_han
     prepared = hand_photo.hand_photo(real_hands_dir / "L" / "vedant_2.jpg", None, pixel.confidence)
     reading = read_pixels(pixel, prepared, hand_read=True)
     assert (reading.first, reading.prepared.note) == (False, "around the hand's landmarks")
+
+
+def _noise(low: int, high: int, grey: bool = False) -> Image.Image:
+    rng = np.random.default_rng(0)
+    values = rng.integers(low, high + 1, (48, 64, 1 if grey else 3)).astype(np.uint8)
+    return Image.fromarray(np.repeat(values, 3, axis=2) if grey else values)
+
+
+def test_a_picture_is_looked_at_as_given_first() -> None:
+    picture = _noise(0, 255)
+    assert landmarks.looks(picture)[0] is picture
+
+
+def test_a_colour_picture_using_every_level_has_no_other_look() -> None:
+    assert len(landmarks.looks(_noise(0, 255))) == 1
+
+
+def test_a_dim_picture_is_also_looked_at_with_its_levels_stretched() -> None:
+    stretched = landmarks.looks(_noise(0, 60))[1]
+    assert np.asarray(stretched).max() == 255
+
+
+def test_a_grey_picture_is_last_looked_at_coloured_as_skin() -> None:
+    tinted = np.asarray(landmarks.looks(_noise(0, 255, grey=True))[-1], np.float32)
+    assert tinted[..., 0].mean() > tinted[..., 1].mean() > tinted[..., 2].mean()
+
+
+def test_a_hand_in_a_grey_photo_is_found(real_hands_dir: Path) -> None:
+    """A photo MediaPipe finds no hand in once made grey, as given or with borders: coloured as skin, it does."""
+    picture = ImageOps.grayscale(hand_photo.photo_picture(real_hands_dir / "A" / "massey_hand2_1.jpg")).convert("RGB")
+    finder = landmarks.finder()
+    assert finder is not None
+    hand = finder.find(picture)
+    assert hand is not None
+    assert Predictor(checkpoint.load(paths.weights_path("handshape"))).answer(hand.row).best[0] == "A"

@@ -117,24 +117,49 @@ class HandFinder:
         return pts, best.category_name, float(best.score)
 
     def find(self, picture: Image.Image, pad: bool = True) -> Hand | None:
-        """The hand in an upright picture, or None. Tried as given, then (`pad`) with black borders
-        of each of PADS (a hand filling the picture is often missed otherwise)."""
+        """The hand in an upright picture, or None. Tried as given, then (`pad`, for photos) with
+        black borders of each of PADS (a hand filling the picture is often missed otherwise), and
+        where none is found so, in the other looks of the picture (`looks`) the same way."""
         rgb = picture.convert("RGB")
-        found = self._detect(np.asarray(rgb))
-        offset = 0.0, 0.0
-        for share in PADS if pad else ():
+        for look in looks(rgb) if pad else (rgb,):
+            found = self._detect(np.asarray(look))
+            offset = 0.0, 0.0
+            for share in PADS if pad else ():
+                if found is not None:
+                    break
+                w, h = look.size
+                bx, by = round(w * share), round(h * share)
+                found = self._detect(np.asarray(ImageOps.expand(look, border=(bx, by, bx, by), fill=(0, 0, 0))))
+                offset = float(bx), float(by)
             if found is not None:
-                break
-            w, h = picture.size
-            bx, by = round(w * share), round(h * share)
-            found = self._detect(np.asarray(ImageOps.expand(rgb, border=(bx, by, bx, by), fill=(0, 0, 0))))
-            offset = float(bx), float(by)
-        if found is None:
-            return None
-        pts, handedness, score = found
-        pts[:, 0] -= offset[0]
-        pts[:, 1] -= offset[1]
-        return Hand(pts, handedness, score)
+                pts, handedness, score = found
+                pts[:, 0] -= offset[0]
+                pts[:, 1] -= offset[1]
+                return Hand(pts, handedness, score)
+        return None
+
+
+# A picture whose channels differ by less than this (mean, of 255) is grey.
+GREY_SPREAD = 2.0
+# How a grey picture is coloured for the palm detector: each channel as the grey level (0..1) to a
+# power, red brightest and blue darkest, so the hand's greys become skin-like tones.
+SKIN_POWERS = (0.8, 1.0, 1.25)
+
+
+def looks(rgb: Image.Image) -> list[Image.Image]:
+    """The looks of an RGB picture the landmarker tries in turn: as given; its levels stretched (1%
+    clipped at each end) where that changes it, as in a dim or washed-out photo; and a grey picture
+    (black and white, infrared) coloured as skin: MediaPipe's palm detector finds hands by their
+    colour too, and misses most in grey pictures (bench/real_hands.py measures each)."""
+    out = [rgb]
+    stretched = ImageOps.autocontrast(rgb, cutoff=1)
+    if np.abs(np.asarray(stretched, np.int16) - np.asarray(rgb, np.int16)).mean() > 1:
+        out.append(stretched)
+    small = np.asarray(rgb.resize((64, 64)), np.float32)
+    if max(np.abs(small[..., 0] - small[..., 1]).mean(), np.abs(small[..., 1] - small[..., 2]).mean()) < GREY_SPREAD:
+        grey = np.asarray(rgb.convert("L"), np.float32) / 255
+        out.append(Image.fromarray((np.stack([grey ** k for k in SKIN_POWERS], -1) * 255).astype(np.uint8)))
+    return out
 
 
 # What mends the commonest reason MediaPipe cannot start: OpenCV, which it imports, needs these.
