@@ -7,6 +7,7 @@ import torch
 
 from classifier import data
 from classifier.inputs.kind import Prepared
+from classifier.inputs.landmarks import Hand
 from classifier.models import checkpoint
 from classifier.models.mlp import MLP, MLPConfig
 from classifier.serving.predict import (
@@ -107,12 +108,13 @@ class _Fixed(Predictor):
         return _answer(unsure=False, ood_score=float(row[0, 0]) / 100)
 
 
-def _photo(ood_percent: int, framed_ood_percent: int | None, located: float = 0.9) -> Prepared:
+def _photo(ood_percent: int, framed_ood_percent: int | None, located: float = 0.9, look: int = 0) -> Prepared:
     def square(v: int) -> np.ndarray:
         return np.full((28, 28), v, np.uint8)
     framed = (Prepared(square(framed_ood_percent), located=located, note="framed")
               if framed_ood_percent is not None else None)
-    return Prepared(square(ood_percent), note="around the landmarks", framed=framed)
+    hand = Hand(np.zeros((21, 3), np.float32), "Right", 0.9, look)
+    return Prepared(square(ood_percent), note="around the landmarks", hand=hand, framed=framed)
 
 
 def test_where_no_hand_was_read_the_pixel_model_answers_first() -> None:
@@ -131,3 +133,18 @@ def test_a_photo_like_the_pixel_data_is_read_from_the_locators_squares_first() -
 def test_a_photo_unlike_the_pixel_data_is_read_around_its_landmarks_second() -> None:
     reading = read_pixels(_Fixed(), _photo(50, 99), hand_read=True)
     assert (reading.first, reading.prepared.note) == (False, "around the landmarks")
+
+
+def test_a_hand_found_only_in_a_made_up_look_gives_way_where_the_locator_frames_it_surely() -> None:
+    reading = read_pixels(_Fixed(), _photo(50, 99, located=LIKE_PIXEL_DATA, look=1), hand_read=True)
+    assert reading.first
+
+
+def test_a_hand_found_as_given_keeps_its_place_however_surely_the_locator_frames_it() -> None:
+    reading = read_pixels(_Fixed(), _photo(50, 99, located=1.0, look=0), hand_read=True)
+    assert not reading.first
+
+
+def test_a_hand_found_only_in_a_made_up_look_keeps_its_place_where_the_locator_is_unsure() -> None:
+    reading = read_pixels(_Fixed(), _photo(50, 99, located=LIKE_PIXEL_DATA - 0.1, look=1), hand_read=True)
+    assert not reading.first

@@ -42,6 +42,7 @@ class Hand:
     points: np.ndarray   # (21, 3) float32: x, y in the picture's pixels, z relative depth (x's scale)
     handedness: str      # "Left" or "Right", as MediaPipe names it
     score: float         # MediaPipe's confidence in the handedness, 0..1
+    look: int = 0        # which of the picture's `looks` it was found in: 0 as given, more: made up
 
     def square(self, w: int, h: int, margin: float = SQUARE_MARGIN) -> tuple[float, float, float, float]:
         """The square around the hand, framed as Sign Language MNIST frames it, kept inside a w x h
@@ -121,7 +122,7 @@ class HandFinder:
         black borders of each of PADS (a hand filling the picture is often missed otherwise), and
         where none is found so, in the other looks of the picture (`looks`) the same way."""
         rgb = picture.convert("RGB")
-        for look in looks(rgb) if pad else (rgb,):
+        for k, look in enumerate(looks(rgb) if pad else (rgb,)):
             found = self._detect(np.asarray(look))
             offset = 0.0, 0.0
             for share in PADS if pad else ():
@@ -135,7 +136,7 @@ class HandFinder:
                 pts, handedness, score = found
                 pts[:, 0] -= offset[0]
                 pts[:, 1] -= offset[1]
-                return Hand(pts, handedness, score)
+                return Hand(pts, handedness, score, k)
         return None
 
 
