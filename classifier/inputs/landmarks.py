@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -147,20 +148,20 @@ GREY_SPREAD = 2.0
 SKIN_POWERS = (0.8, 1.0, 1.25)
 
 
-def looks(rgb: Image.Image) -> list[Image.Image]:
-    """The looks of an RGB picture the landmarker tries in turn: as given; its levels stretched (1%
-    clipped at each end) where that changes it, as in a dim or washed-out photo; and a grey picture
-    (black and white, infrared) coloured as skin: MediaPipe's palm detector finds hands by their
-    colour too, and misses most in grey pictures (bench/real_hands.py measures each)."""
-    out = [rgb]
+def looks(rgb: Image.Image) -> Iterator[Image.Image]:
+    """The looks of an RGB picture the landmarker tries in turn (each made only when asked for): as
+    given; its levels stretched (1% clipped at each end) where that changes it, as in a dim or
+    washed-out photo; and a grey picture (black and white, infrared) coloured as skin: MediaPipe's
+    palm detector finds hands by their colour too, and misses most in grey pictures
+    (bench/real_hands.py measures each)."""
+    yield rgb
     stretched = ImageOps.autocontrast(rgb, cutoff=1)
     if np.abs(np.asarray(stretched, np.int16) - np.asarray(rgb, np.int16)).mean() > 1:
-        out.append(stretched)
+        yield stretched
     small = np.asarray(rgb.resize((64, 64)), np.float32)
     if max(np.abs(small[..., 0] - small[..., 1]).mean(), np.abs(small[..., 1] - small[..., 2]).mean()) < GREY_SPREAD:
         grey = np.asarray(rgb.convert("L"), np.float32) / 255
-        out.append(Image.fromarray((np.stack([grey ** k for k in SKIN_POWERS], -1) * 255).astype(np.uint8)))
-    return out
+        yield Image.fromarray((np.stack([grey ** k for k in SKIN_POWERS], -1) * 255).astype(np.uint8))
 
 
 # What mends the commonest reason MediaPipe cannot start: OpenCV, which it imports, needs these.
