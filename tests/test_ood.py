@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 from classifier import paths
 from classifier.inputs import DRAWING, hand_photo
 from classifier.models import checkpoint, ood
-from classifier.serving.predict import Predictor
+from classifier.serving.predict import Predictor, read_pixels
 from classifier.training import finish
 from classifier.training.trainer import TrainConfig, Trainer
 from tests.conftest import synthetic_splits
@@ -250,8 +250,9 @@ def test_a_picture_is_judged_by_the_mean_over_the_squares_weighed(trained: Train
 
 
 def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None:
-    """The shipped signs file is calibrated for whole pictures; given as photos, garments are mostly
-    "not sure" and real hands (the half of the test set calibration never saw) hardly ever."""
+    """The shipped signs file is calibrated for whole pictures; given as photos and read as the app
+    reads them (`read_pixels`), garments are mostly "not sure" and real hands (the half of the test
+    set calibration never saw) hardly ever."""
     from classifier import data
     from classifier.inputs import photos
 
@@ -265,7 +266,7 @@ def test_the_shipped_sign_model_judges_whole_photos(real_data_dir: Path) -> None
         answers = []
         for a in rows:
             prepared = hand_photo.hand_photo(photos.enlarged(a, rng), None, predictor.confidence)
-            answers.append(predictor.answer(prepared.row, prepared.squares).unsure)
+            answers.append(read_pixels(predictor, prepared, prepared.hand is not None).answer.unsure)
         return sum(answers)
 
     x, _ = data.load("signs", "test", real_data_dir)
