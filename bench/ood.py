@@ -33,7 +33,7 @@ from bench.accuracy import redraw_as_user
 from classifier import data, paths
 from classifier.inputs import DRAWING, HAND_PHOTO, Prepared, photos, strokes
 from classifier.models import checkpoint, ood
-from classifier.serving.predict import Predictor
+from classifier.serving.predict import Predictor, read_pixels
 
 N = 1000  # inputs per set (fewer where a set is smaller)
 N_REAL = {DRAWING: 5000, HAND_PHOTO: 1000}   # real inputs: drawings are quick to read, photos are not
@@ -89,7 +89,8 @@ def rate(predictor: Predictor, pipeline: Callable, inputs: Iterator) -> dict:
         prepared = pipeline(item, None, predictor.confidence)
         if prepared is None:  # nothing to classify: the app asks for an input instead of answering
             continue
-        flagged += predictor.answer(prepared.row, prepared.squares).unsure
+        # As the app reads it: a hand photo's pixel reading may be the locator's squares (`read_pixels`).
+        flagged += read_pixels(predictor, prepared, prepared.hand is not None).answer.unsure
         total += 1
     return {"n": total, "not_sure": round(flagged / max(total, 1), 4)}
 
