@@ -303,12 +303,12 @@ def taught_model(session_id: str, what: Teachable) -> Any:
     return projects.own_predictor(pid, what.dataset, taught=True) if pid is not None else None
 
 
-def saved_model(session_id: str, what: Teachable | None = None) -> str | None:
-    """The session's taught model as a weights file to download, or None if it has none."""
+def saved_model(session_id: str, what: Teachable | None = None) -> str:
+    """The session's taught model as a weights file to download; TeachError if it has none."""
     what = what or _hands()
     model = taught_model(session_id, what)
     if model is None:
-        return None
+        raise TeachError(f"Train on your {'hand' if what is HANDS else what.noun + 's'} first.")
     name = "my-hand-shape" if what is HANDS else f"my-{what.noun}s"
     return str(model.checkpoint.save(models.download_folder() / f"{name}.safetensors"))
 
@@ -410,10 +410,7 @@ def downloadable(request: gr.Request) -> Any:
 @_said
 def model_file(request: gr.Request) -> str:
     """The model taught on this session's hand, as a safetensors file (made when asked for)."""
-    path = saved_model(models.session_id(request))
-    if path is None:
-        raise TeachError("Train on your hand first.")
-    return path
+    return saved_model(models.session_id(request))
 
 
 def build(source: Any, noun: str) -> Any:
