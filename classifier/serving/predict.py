@@ -144,15 +144,12 @@ def read_pixels(predictor: Predictor, prepared: Prepared, hand_read: bool) -> Pi
     the hand too (`Prepared.framed`), the locator's squares are read, and where the picture is like
     the pixel model's data (`like_pixel_data`) that reading comes first; otherwise the square
     around the landmarks is read, second."""
-    answer = predictor.answer(prepared.row, prepared.squares)
-    if not hand_read:
-        return PixelReading(prepared, answer, True)
     framed = prepared.framed
-    if framed is not None and framed.located is not None:
+    if hand_read and framed is not None and framed.located is not None:
         framed_answer = predictor.answer(framed.row, framed.squares)
         # A hand MediaPipe found only in a made-up look of the picture (`landmarks.looks`) is a
         # weaker finding: there the locator's framing alone, as sure as LIKE_PIXEL_DATA, is enough.
         made_up = prepared.hand is not None and prepared.hand.look > 0
         if like_pixel_data(framed.located, framed_answer) or (made_up and framed.located >= LIKE_PIXEL_DATA):
             return PixelReading(framed, framed_answer, True)
-    return PixelReading(prepared, answer, False)
+    return PixelReading(prepared, predictor.answer(prepared.row, prepared.squares), not hand_read)
